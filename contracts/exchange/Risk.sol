@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: UNLICENSED
+pragma solidity 0.8.28;
+
+import {Accounts} from "./Accounts.sol";
+import {Oracle} from "./Oracle.sol";
+import {Margin} from "../libraries/Margin.sol";
+import {Packing} from "../libraries/Packing.sol";
+
+/// @title Risk
+/// @notice Account equity and margin requirements at oracle prices (sdk/margin.ts). Issue 3 adds funding,
+///         liquidation and the insurance fund here.
+abstract contract Risk is Accounts, Oracle {
+    using Packing for uint256;
+
+    /// @notice Equity, initial and maintenance requirement of `account` at current marks (reverts if a
+    ///         needed feed is unusable).
+    function accountHealth(
+        address account
+    ) external view returns (int256 equity, int256 initialRequirement, int256 maintenanceRequirement) {
+        uint256 w = _accounts[account];
+        Margin.Totals memory t = _totalsAt(account, w.openMarkets(), w.cash());
+        return (t.equityAfter, t.imAfter, t.mmAfter);
+    }
+
+    /// @dev Reverts InsufficientMargin unless `account` with cash `cash` meets its initial requirement.
+    function _requireInitialMargin(address account, uint64 openMarkets, int256 cash) internal view {
+        Margin.Totals memory t = _totalsAt(account, openMarkets, cash);
+        if (t.equityAfter < t.imAfter) revert InsufficientMargin(account, t.equityAfter, uint256(t.imAfter));
+    }
+
+    function _totalsAt(
+        address account,
+        uint64 openMarkets,
+        int256 cash
+    ) internal view returns (Margin.Totals memory t) {
+        t.equityAfter = cash;
+        t.equityBefore = cash;
+        for (uint256 m = 0; openMarkets != 0; (m, openMarkets) = (m + 1, openMarkets >> 1)) {
+            if (openMarkets & 1 == 0) continue;
+            int256 size = _positions[account][m].size();
+            MarketConfig storage cfg = _markets[m];
+            int256 mark = int256(markPrice(uint32(m)));
+            Margin.add(t, size, size, mark, int256(uint256(cfg.imfPpm)), int256(uint256(cfg.mmfPpm)));
+        }
+    }
+}

@@ -1,0 +1,490 @@
+// SPDX-License-Identifier: UNLICENSED
+pragma solidity 0.8.28;
+
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {Nonces} from "./Nonces.sol";
+import {Risk} from "./Risk.sol";
+import {Batch, Fill, Order, SkipReason} from "../interfaces/ExchangeTypes.sol";
+import {Margin} from "../libraries/Margin.sol";
+import {Packing} from "../libraries/Packing.sol";
+
+/// @title Settlement
+/// @notice `settle(batch, operatorSignature)`: applies operator-signed batches of fills.
+///
+/// Batch level (the whole call reverts): wrong batch number (no replay, gap or reordering), past the
+/// deadline, signature not by an OPERATOR_ROLE key, signatures/orders length mismatch, and an account that
+/// fails its end-of-batch margin check (`AccountMarginCheckFailed(account, ...)` names it: the keeper
+/// re-signs the same batch number without that account's fills).
+///
+/// Fill level (skipped with `FillSkipped(batch, fillIndex, reason, orderHash)`, nothing of it applied,
+/// the rest of the batch settles): every problem with an order (signature, expiry, cancel, duplicate,
+/// market, size) or a fill (indices, sides, accounts, market, tick, limits, lot, remaining size,
+/// reduce-only, fees, oracle). All of it is checked before the fill moves anything.
+///
+/// Netting: each touched account and position is loaded once into memory, all fills are applied there,
+/// then each is written once and each account is margin-checked once (sdk passesSettlementCheck).
+abstract contract Settlement is Nonces, Risk {
+    using Packing for uint256;
+    using SafeCast for int256;
+    using SafeCast for uint256;
+
+    bytes32 public constant BATCH_TYPEHASH = keccak256(
+        "Batch(uint64 number,uint64 deadline,Order[] orders,bytes fills)"
+        "Order(address account,uint32 market,bool isBuy,bool reduceOnly,uint64 price,uint64 size,uint64 nonce,uint64 expiry)"
+    );
+
+    /// @dev Orders are indexed by uint16 in fills.
+    uint256 internal constant MAX_BATCH_ORDERS = 1 << 16;
+    uint256 private constant FILL_BYTES = 6 * 32;
+
+    struct OrderCtx {
+        bytes32 hash; // EIP-712 digest: the order's identity
+        SkipReason status; // None when the order may fill
+        uint8 bitsBefore; // nonce bits (CLOSED|PARTIAL) at batch start
+        uint64 filledBefore;
+        uint64 filled;
+        uint256 pos; // index into Ctx.positions
+    }
+
+    struct AccountCtx {
+        address account;
+        uint256 word; // packed account word at batch start
+        int256 cash; // running cash
+        uint64 openAfter;
+        bool touched;
+    }
+
+    struct PositionCtx {
+        uint256 acct; // index into Ctx.accounts
+        uint32 market;
+        uint256 word; // packed position word at batch start
+        int256 size; // running size
+        bool touched;
+    }
+
+    struct MarketCtx {
+        bool loaded;
+        bool priceRead;
+        bool priced;
+        int256 mark;
+        uint256 tick;
+        uint256 lot;
+        uint256 minSize;
+        int256 imf;
+        int256 mmf;
+        int256 makerFee;
+        int256 takerFee;
+    }
+
+    struct Ctx {
+        uint64 number;
+        OrderCtx[] orders;
+        AccountCtx[] accounts;
+        uint256 nAccounts;
+        PositionCtx[] positions;
+        uint256 nPositions;
+        MarketCtx[] markets;
+        int256 fees;
+        uint256 settled;
+        uint256 skipped;
+    }
+
+    /// @notice Settles a batch signed by an operator key. Anyone may submit it.
+    function settle(Batch calldata batch, bytes calldata operatorSignature) external {
+        _beforeSettle();
+        Ledger memory ledger = _ledger;
+        if (batch.number != ledger.nextBatch) revert BatchNumberMismatch(ledger.nextBatch, batch.number);
+        if (block.timestamp > batch.deadline) revert BatchExpired(batch.deadline, block.timestamp);
+        uint256 n = batch.orders.length;
+        if (batch.signatures.length != n) revert BatchLengthMismatch(n, batch.signatures.length);
+        if (n > MAX_BATCH_ORDERS) revert BatchTooLarge(n, MAX_BATCH_ORDERS);
+
+        Ctx memory c;
+        c.number = batch.number;
+        c.orders = new OrderCtx[](n);
+        c.accounts = new AccountCtx[](n);
+        c.positions = new PositionCtx[](n);
+        c.markets = new MarketCtx[](_markets.length);
+
+        _verifyOperator(batch, _hashOrders(batch.orders, c), operatorSignature);
+        for (uint256 i = 0; i < n; ++i) _loadOrder(batch.orders[i], batch.signatures[i], c, i);
+        uint256 nFills = batch.fills.length;
+        for (uint256 j = 0; j < nFills; ++j) _settleFill(batch.fills[j], batch.orders, c, j);
+        _commitOrders(batch.orders, c);
+        _commitPositions(c);
+        _commitAccounts(c);
+
+        uint256 fees = uint256(c.fees); // >= 0: every fill adds makerFee + takerFee >= 0 plus rounding
+        _ledger = Ledger({fees: (ledger.fees + fees).toUint128(), nextBatch: ledger.nextBatch + 1});
+        emit BatchSettled(c.number, c.settled, c.skipped, fees, msg.sender);
+    }
+
+    /// @notice EIP-712 digest the operator signs for a batch (fills = raw ABI words of the Fill array).
+    function hashBatch(
+        uint64 number,
+        uint64 deadline,
+        bytes32 ordersHash,
+        bytes32 fillsHash
+    ) public view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(BATCH_TYPEHASH, number, deadline, ordersHash, fillsHash)));
+    }
+
+    /// @dev Seam for issue 3 (guardian pause, freeze). No-op for now.
+    function _beforeSettle() internal virtual {}
+
+    // ---------------------------------------------------------------- batch signature
+
+    /// @dev Computes every order digest into `c` and returns keccak256(structHash_0 .. structHash_n-1),
+    ///      the EIP-712 encoding of `Order[] orders`.
+    function _hashOrders(Order[] calldata orders, Ctx memory c) private view returns (bytes32 ordersHash) {
+        uint256 n = orders.length;
+        bytes32[] memory structHashes = new bytes32[](n);
+        bytes32 separator = _domainSeparatorV4();
+        for (uint256 i = 0; i < n; ++i) {
+            bytes32 h = _orderStructHash(orders[i]);
+            structHashes[i] = h;
+            c.orders[i].hash = MessageHashUtils.toTypedDataHash(separator, h);
+        }
+        assembly ("memory-safe") {
+            ordersHash := keccak256(add(structHashes, 0x20), mul(n, 0x20))
+        }
+    }
+
+    function _verifyOperator(Batch calldata batch, bytes32 ordersHash, bytes calldata signature) private view {
+        Fill[] calldata fills = batch.fills;
+        bytes32 fillsHash;
+        assembly ("memory-safe") {
+            let len := mul(fills.length, FILL_BYTES)
+            let ptr := mload(0x40)
+            calldatacopy(ptr, fills.offset, len)
+            fillsHash := keccak256(ptr, len)
+        }
+        bytes32 digest = hashBatch(batch.number, batch.deadline, ordersHash, fillsHash);
+        (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, signature);
+        if (err != ECDSA.RecoverError.NoError || !hasRole(OPERATOR_ROLE, signer)) revert NotOperatorSigned(signer);
+    }
+
+    // ---------------------------------------------------------------- loading
+
+    function _loadOrder(Order calldata o, bytes calldata sig, Ctx memory c, uint256 i) private {
+        OrderCtx memory oc = c.orders[i];
+        oc.status = _checkOrder(o, sig, c, oc);
+    }
+
+    function _checkOrder(
+        Order calldata o,
+        bytes calldata sig,
+        Ctx memory c,
+        OrderCtx memory oc
+    ) private returns (SkipReason) {
+        address account = o.account;
+        if (account == address(0)) return SkipReason.InvalidAccount;
+        if (block.timestamp > o.expiry) return SkipReason.Expired;
+        if (o.market >= c.markets.length) return SkipReason.UnknownMarket;
+        MarketCtx memory mk = _marketCtx(c, o.market);
+        if (o.size == 0 || o.size % mk.lot != 0 || o.size < mk.minSize) return SkipReason.InvalidOrderSize;
+        bytes32 h = oc.hash;
+        uint256 stamp = uint256(c.number) + 1;
+        uint256 seen;
+        assembly ("memory-safe") {
+            seen := tload(h)
+        }
+        if (seen == stamp) return SkipReason.DuplicateOrder;
+        assembly ("memory-safe") {
+            tstore(h, stamp)
+        }
+        if (!_isValidOrderSignature(account, h, sig)) return SkipReason.BadSignature;
+        uint256 acct = _accountIndex(c, account);
+        if (o.nonce < c.accounts[acct].word.minNonce()) return SkipReason.Cancelled;
+        (uint256 wi, uint256 shift) = Packing.nonceSlot(o.nonce);
+        uint256 bits = (_nonceWords[account][wi] >> shift) & 3;
+        if (bits & Packing.CLOSED != 0) return SkipReason.OrderClosed;
+        if (bits & Packing.PARTIAL != 0) {
+            uint256 filled = _filled[h];
+            oc.filledBefore = uint64(filled); // < o.size, written by this contract
+            oc.filled = uint64(filled);
+        }
+        oc.bitsBefore = uint8(bits);
+        oc.pos = _positionIndex(c, acct, account, o.market);
+        return SkipReason.None;
+    }
+
+    function _marketCtx(Ctx memory c, uint256 market) private view returns (MarketCtx memory mk) {
+        mk = c.markets[market];
+        if (mk.loaded) return mk;
+        MarketConfig storage m = _markets[market];
+        mk.loaded = true;
+        mk.tick = m.tickSize;
+        mk.lot = m.lotSize;
+        mk.minSize = m.minSize;
+        mk.imf = int256(uint256(m.imfPpm));
+        mk.mmf = int256(uint256(m.mmfPpm));
+        mk.makerFee = m.makerFeePpm;
+        mk.takerFee = m.takerFeePpm;
+    }
+
+    /// @dev Loads the mark once per market per batch; false when the feed is unusable.
+    function _priced(Ctx memory c, uint256 market) private view returns (bool) {
+        MarketCtx memory mk = _marketCtx(c, market);
+        if (!mk.priceRead) {
+            mk.priceRead = true;
+            (PriceStatus s, int256 price, , ) = _readPrice(_markets[market]);
+            mk.priced = s == PriceStatus.Ok;
+            mk.mark = price;
+        }
+        return mk.priced;
+    }
+
+    /// @dev Index of `account` in `c.accounts`, loading it on first use. Transient storage maps
+    ///      (batch number, account) to index + 1, so lookups are O(1).
+    function _accountIndex(Ctx memory c, address account) private returns (uint256 idx) {
+        uint256 key = uint256(uint160(account)) | (uint256(c.number) << 166);
+        uint256 v;
+        assembly ("memory-safe") {
+            v := tload(key)
+        }
+        if (v != 0) return v - 1;
+        idx = c.nAccounts++;
+        AccountCtx memory a = c.accounts[idx];
+        a.account = account;
+        uint256 w = _accounts[account];
+        a.word = w;
+        a.cash = w.cash();
+        a.openAfter = w.openMarkets();
+        v = idx + 1;
+        assembly ("memory-safe") {
+            tstore(key, v)
+        }
+    }
+
+    function _positionKey(address account, uint256 market, uint64 number) private pure returns (uint256) {
+        return uint256(uint160(account)) | (market << 160) | (uint256(number) << 166) | (1 << 255);
+    }
+
+    function _positionIndex(Ctx memory c, uint256 acct, address account, uint32 market) private returns (uint256 idx) {
+        uint256 key = _positionKey(account, market, c.number);
+        uint256 v;
+        assembly ("memory-safe") {
+            v := tload(key)
+        }
+        if (v != 0) return v - 1;
+        idx = c.nPositions++;
+        PositionCtx memory p = c.positions[idx];
+        p.acct = acct;
+        p.market = market;
+        uint256 w = _positions[account][market];
+        p.word = w;
+        p.size = w.size();
+        v = idx + 1;
+        assembly ("memory-safe") {
+            tstore(key, v)
+        }
+    }
+
+    // ---------------------------------------------------------------- fills
+
+    function _settleFill(Fill calldata f, Order[] calldata orders, Ctx memory c, uint256 j) private {
+        (SkipReason reason, bytes32 culprit) = _checkFill(f, orders, c);
+        if (reason != SkipReason.None) {
+            ++c.skipped;
+            emit FillSkipped(c.number, j, reason, culprit);
+            return;
+        }
+        _applyFill(f, orders, c);
+    }
+
+    function _checkFill(
+        Fill calldata f,
+        Order[] calldata orders,
+        Ctx memory c
+    ) private view returns (SkipReason, bytes32) {
+        uint256 n = orders.length;
+        if (f.maker >= n || f.taker >= n) return (SkipReason.OrderIndexOutOfRange, 0);
+        if (f.maker == f.taker) return (SkipReason.SameOrder, 0);
+        OrderCtx memory mo = c.orders[f.maker];
+        OrderCtx memory to = c.orders[f.taker];
+        if (mo.status != SkipReason.None) return (mo.status, mo.hash);
+        if (to.status != SkipReason.None) return (to.status, to.hash);
+        Order calldata m = orders[f.maker];
+        Order calldata t = orders[f.taker];
+        if (m.market != t.market) return (SkipReason.CrossMarket, 0);
+        if (m.isBuy == t.isBuy) return (SkipReason.SameSide, 0);
+        if (m.account == t.account) return (SkipReason.SelfTrade, 0);
+        if (!_priced(c, m.market)) return (SkipReason.OracleUnavailable, 0);
+        MarketCtx memory mk = c.markets[m.market];
+        uint256 price = f.price;
+        if (price == 0 || price % mk.tick != 0) return (SkipReason.PriceNotOnTick, 0);
+        if (price > m.price && m.isBuy) return (SkipReason.PriceOutsideLimit, mo.hash);
+        if (price < m.price && !m.isBuy) return (SkipReason.PriceOutsideLimit, mo.hash);
+        if (price > t.price && t.isBuy) return (SkipReason.PriceOutsideLimit, to.hash);
+        if (price < t.price && !t.isBuy) return (SkipReason.PriceOutsideLimit, to.hash);
+        uint256 size = f.size;
+        if (size == 0 || size % mk.lot != 0) return (SkipReason.InvalidFillSize, 0);
+        if (size > m.size - mo.filled) return (SkipReason.Overfill, mo.hash);
+        if (size > t.size - to.filled) return (SkipReason.Overfill, to.hash);
+        return _checkFeesAndReduceOnly(f, m, t, mo, to, c);
+    }
+
+    function _checkFeesAndReduceOnly(
+        Fill calldata f,
+        Order calldata m,
+        Order calldata t,
+        OrderCtx memory mo,
+        OrderCtx memory to,
+        Ctx memory c
+    ) private pure returns (SkipReason, bytes32) {
+        MarketCtx memory mk = c.markets[m.market];
+        int256 size = int256(uint256(f.size));
+        int256 price = int256(uint256(f.price));
+        if (f.makerFee > Margin.feeCap(size, price, mk.makerFee)) return (SkipReason.FeeTooHigh, mo.hash);
+        if (f.takerFee > Margin.feeCap(size, price, mk.takerFee)) return (SkipReason.FeeTooHigh, to.hash);
+        if (int256(f.makerFee) + int256(f.takerFee) < 0) return (SkipReason.NegativeFees, 0);
+        if (m.reduceOnly && !_reduces(c.positions[mo.pos].size, m.isBuy, size)) {
+            return (SkipReason.ReduceOnly, mo.hash);
+        }
+        if (t.reduceOnly && !_reduces(c.positions[to.pos].size, t.isBuy, size)) {
+            return (SkipReason.ReduceOnly, to.hash);
+        }
+        return (SkipReason.None, 0);
+    }
+
+    /// @dev A fill of `size` on side `isBuy` only shrinks position `pos` (never grows or flips it).
+    function _reduces(int256 pos, bool isBuy, int256 size) private pure returns (bool) {
+        return isBuy ? (pos < 0 && size <= -pos) : (pos > 0 && size <= pos);
+    }
+
+    function _applyFill(Fill calldata f, Order[] calldata orders, Ctx memory c) private {
+        OrderCtx memory mo = c.orders[f.maker];
+        OrderCtx memory to = c.orders[f.taker];
+        Order calldata t = orders[f.taker];
+        int256 size = int256(uint256(f.size));
+        int256 price = int256(uint256(f.price));
+        int256 pays = Margin.buyerPays(size, price);
+        int256 gets = Margin.sellerReceives(size, price);
+        (OrderCtx memory buy, OrderCtx memory sell) = t.isBuy ? (to, mo) : (mo, to);
+        (int256 buyFee, int256 sellFee) = t.isBuy ? (f.takerFee, f.makerFee) : (f.makerFee, f.takerFee);
+
+        PositionCtx memory bp = c.positions[buy.pos];
+        PositionCtx memory sp = c.positions[sell.pos];
+        bp.size += size;
+        sp.size -= size;
+        bp.touched = true;
+        sp.touched = true;
+        AccountCtx memory ba = c.accounts[bp.acct];
+        AccountCtx memory sa = c.accounts[sp.acct];
+        ba.cash -= pays + buyFee;
+        sa.cash += gets - sellFee;
+        ba.touched = true;
+        sa.touched = true;
+        c.fees += buyFee + sellFee + (pays - gets);
+        unchecked {
+            // size <= remaining of both orders (checked), so filled <= order size < 2^64
+            mo.filled += f.size;
+            to.filled += f.size;
+            ++c.settled;
+        }
+        emit FillSettled(
+            c.number,
+            orders[f.maker].account,
+            t.account,
+            mo.hash,
+            to.hash,
+            t.market,
+            t.isBuy,
+            f.size,
+            f.price,
+            f.makerFee,
+            f.takerFee
+        );
+    }
+
+    // ---------------------------------------------------------------- commit
+
+    /// @dev Writes filled amounts: a fully filled order sets its CLOSED bit (and frees its filled slot);
+    ///      a partially filled one keeps its amount in `_filled` and sets its PARTIAL bit.
+    function _commitOrders(Order[] calldata orders, Ctx memory c) private {
+        uint256 n = orders.length;
+        for (uint256 i = 0; i < n; ++i) {
+            OrderCtx memory oc = c.orders[i];
+            if (oc.status != SkipReason.None || oc.filled == oc.filledBefore) continue;
+            Order calldata o = orders[i];
+            (uint256 wi, uint256 shift) = Packing.nonceSlot(o.nonce);
+            mapping(uint256 => uint256) storage words = _nonceWords[o.account];
+            uint256 word = words[wi];
+            uint256 newWord;
+            if (oc.filled == o.size) {
+                newWord = (word & ~(Packing.PARTIAL << shift)) | (Packing.CLOSED << shift);
+                if (oc.bitsBefore & Packing.PARTIAL != 0) delete _filled[oc.hash];
+            } else {
+                newWord = word | (Packing.PARTIAL << shift);
+                _filled[oc.hash] = oc.filled;
+            }
+            if (newWord != word) words[wi] = newWord;
+        }
+    }
+
+    function _commitPositions(Ctx memory c) private {
+        uint256 np = c.nPositions;
+        for (uint256 i = 0; i < np; ++i) {
+            PositionCtx memory p = c.positions[i];
+            if (!p.touched) continue;
+            AccountCtx memory a = c.accounts[p.acct];
+            int64 size = p.size.toInt64();
+            _positions[a.account][p.market] = p.word.withSize(size);
+            uint64 bit = uint64(1) << p.market;
+            a.openAfter = size == 0 ? a.openAfter & ~bit : a.openAfter | bit;
+            emit PositionChanged(a.account, p.market, p.word.size(), size, a.cash);
+        }
+    }
+
+    function _commitAccounts(Ctx memory c) private {
+        uint256 na = c.nAccounts;
+        for (uint256 i = 0; i < na; ++i) {
+            AccountCtx memory a = c.accounts[i];
+            if (!a.touched) continue;
+            _checkAccount(c, a);
+            _accounts[a.account] = Packing.packAccount(a.cash.toInt128(), a.word.minNonce(), a.openAfter);
+        }
+    }
+
+    /// @dev The end-of-batch margin check (sdk passesSettlementCheck) over every market the account held
+    ///      before or holds after the batch.
+    function _checkAccount(Ctx memory c, AccountCtx memory a) private view {
+        Margin.Totals memory t;
+        t.equityBefore = a.word.cash();
+        t.equityAfter = a.cash;
+        uint64 mask = a.word.openMarkets() | a.openAfter;
+        for (uint256 m = 0; mask != 0; (m, mask) = (m + 1, mask >> 1)) {
+            if (mask & 1 == 0) continue;
+            (int256 before, int256 afterSize) = _sizes(c, a.account, m);
+            if (!_priced(c, m)) revert MarkPriceUnavailable(a.account, uint32(m));
+            MarketCtx memory mk = c.markets[m];
+            Margin.add(t, before, afterSize, mk.mark, mk.imf, mk.mmf);
+        }
+        if (!Margin.passesSettlementCheck(t)) {
+            revert AccountMarginCheckFailed(
+                a.account,
+                t.equityAfter,
+                uint256(t.imAfter),
+                t.equityBefore - t.mmBefore,
+                t.equityAfter - t.mmAfter
+            );
+        }
+    }
+
+    function _sizes(Ctx memory c, address account, uint256 market) private view returns (int256, int256) {
+        uint256 key = _positionKey(account, market, c.number);
+        uint256 v;
+        assembly ("memory-safe") {
+            v := tload(key)
+        }
+        if (v != 0) {
+            PositionCtx memory p = c.positions[v - 1];
+            return (p.word.size(), p.size);
+        }
+        int256 s = _positions[account][market].size();
+        return (s, s);
+    }
+}

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: UNLICENSED
+pragma solidity 0.8.28;
+
+import {Units} from "./Units.sol";
+
+/// @title Margin
+/// @notice The margin formula and settlement arithmetic of sdk/margin.ts, mirrored exactly and tested
+///         against the shared vectors in test/sdk/margin.vectors.json.
+///
+///   equity        = cash + sum floor(size_i * mark_i / SIZE_ONE)
+///   requirement_f = sum ceil(ceil(|size_i| * mark_i / SIZE_ONE) * f_i / RATE_ONE)
+///
+/// Every rounding goes against the account, so the Exchange stays solvent.
+library Margin {
+    /// @notice Running totals over an account's positions, before and after a change.
+    struct Totals {
+        int256 equityBefore;
+        int256 mmBefore;
+        int256 equityAfter;
+        int256 imAfter;
+        int256 mmAfter;
+        bool riskGrew;
+    }
+
+    /// @notice Margin requirement of one position with fraction `fractionPpm` (sdk positionRequirement).
+    function positionRequirement(int256 size, int256 mark, int256 fractionPpm) internal pure returns (int256) {
+        return Units.divCeil(Units.notionalCeil(size, mark) * fractionPpm, Units.RATE_ONE);
+    }
+
+    /// @notice True when the position grew in absolute size or changed side (sdk riskGrew, per market).
+    function grew(int256 sizeBefore, int256 sizeAfter) internal pure returns (bool) {
+        if (sizeAfter == 0) return false;
+        return Units.abs(sizeAfter) > Units.abs(sizeBefore) || (sizeBefore != 0 && (sizeBefore > 0) != (sizeAfter > 0));
+    }
+
+    /// @notice Adds one market's position before and after to the totals.
+    function add(
+        Totals memory t,
+        int256 sizeBefore,
+        int256 sizeAfter,
+        int256 mark,
+        int256 imfPpm,
+        int256 mmfPpm
+    ) internal pure {
+        if (sizeBefore != 0) {
+            t.equityBefore += Units.positionValue(sizeBefore, mark);
+            t.mmBefore += positionRequirement(sizeBefore, mark, mmfPpm);
+        }
+        if (sizeAfter != 0) {
+            t.equityAfter += Units.positionValue(sizeAfter, mark);
+            t.imAfter += positionRequirement(sizeAfter, mark, imfPpm);
+            t.mmAfter += positionRequirement(sizeAfter, mark, mmfPpm);
+            if (grew(sizeBefore, sizeAfter)) t.riskGrew = true;
+        }
+    }
+
+    /// @notice The settlement rule (sdk passesSettlementCheck): initial margin after if risk grew,
+    ///         otherwise initial margin after or maintenance health not worse.
+    function passesSettlementCheck(Totals memory t) internal pure returns (bool) {
+        if (t.equityAfter >= t.imAfter) return true;
+        if (t.riskGrew) return false;
+        return t.equityAfter - t.mmAfter >= t.equityBefore - t.mmBefore;
+    }
+
+    /// @notice Quote units the buyer pays for `size` at `price`: rounded up.
+    function buyerPays(int256 size, int256 price) internal pure returns (int256) {
+        return Units.divCeil(size * price, Units.SIZE_ONE);
+    }
+
+    /// @notice Quote units the seller receives for `size` at `price`: rounded down.
+    function sellerReceives(int256 size, int256 price) internal pure returns (int256) {
+        return Units.divFloor(size * price, Units.SIZE_ONE);
+    }
+
+    /// @notice Highest fee a fill may charge at `ratePpm`: ceil(size*price*rate / (SIZE_ONE*RATE_ONE)).
+    ///         For a negative rate (rebate) this is the smallest rebate owed, rounded toward zero.
+    function feeCap(int256 size, int256 price, int256 ratePpm) internal pure returns (int256) {
+        return Units.divCeil(size * price * ratePpm, Units.SIZE_ONE * Units.RATE_ONE);
+    }
+}

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: UNLICENSED
+pragma solidity 0.8.28;
+
+/// @title Packing
+/// @notice Bit layouts of the hot storage words, so each is read and written with one SLOAD/SSTORE.
+///
+/// Account word: | openMarkets uint64 (bits 192..255) | minNonce uint64 (128..191) | cash int128 (0..127) |
+/// Position word: | reserved for the funding index snapshot (64..255, issue 3) | size int64 (0..63) |
+/// Nonce word: two bits per nonce, 128 nonces per word: bit 2k = closed (filled or cancelled),
+///             bit 2k+1 = partially filled (amount kept in the filled-amount map).
+library Packing {
+    uint256 private constant MASK64 = (1 << 64) - 1;
+    uint256 private constant MASK128 = (1 << 128) - 1;
+
+    function cash(uint256 word) internal pure returns (int256) {
+        return int256(int128(uint128(word & MASK128)));
+    }
+
+    function minNonce(uint256 word) internal pure returns (uint64) {
+        return uint64((word >> 128) & MASK64);
+    }
+
+    function openMarkets(uint256 word) internal pure returns (uint64) {
+        return uint64(word >> 192);
+    }
+
+    function packAccount(int128 cash_, uint64 minNonce_, uint64 openMarkets_) internal pure returns (uint256) {
+        return uint256(uint128(cash_)) | (uint256(minNonce_) << 128) | (uint256(openMarkets_) << 192);
+    }
+
+    function withCash(uint256 word, int128 cash_) internal pure returns (uint256) {
+        return (word & ~MASK128) | uint256(uint128(cash_));
+    }
+
+    function withMinNonce(uint256 word, uint64 minNonce_) internal pure returns (uint256) {
+        return (word & ~(MASK64 << 128)) | (uint256(minNonce_) << 128);
+    }
+
+    function size(uint256 word) internal pure returns (int256) {
+        return int256(int64(uint64(word & MASK64)));
+    }
+
+    function withSize(uint256 word, int64 size_) internal pure returns (uint256) {
+        return (word & ~MASK64) | uint256(uint64(size_));
+    }
+
+    uint256 internal constant CLOSED = 1;
+    uint256 internal constant PARTIAL = 2;
+
+    /// @notice Storage index of the nonce word and bit offset for `nonce`.
+    function nonceSlot(uint64 nonce) internal pure returns (uint256 wordIndex, uint256 shift) {
+        return (nonce >> 7, (uint256(nonce) & 127) << 1);
+    }
+}
