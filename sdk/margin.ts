@@ -12,7 +12,7 @@
 //   requirement_f = Σ ceil(ceil(|size_i| * mark_i / SIZE_ONE) * f_i / RATE_ONE),  f = imf or mmf
 //
 // Every rounding goes against the account, so the Exchange stays solvent.
-import { RATE_ONE, abs, divCeil, notionalCeil, positionValue } from "./units";
+import { RATE_ONE, SIZE_ONE, abs, divCeil, divFloor, notionalCeil, positionValue } from "./units";
 
 export interface MarketRisk {
   /** Initial margin fraction, ppm (10x max leverage = 100_000). */
@@ -101,4 +101,44 @@ export function passesSettlementCheck(before: AccountState, after: AccountState,
   const healthAfter = eqAfter - maintenanceRequirement(after, marks, risks);
   const healthBefore = equity(before, marks) - maintenanceRequirement(before, marks, risks);
   return healthAfter >= healthBefore;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trade arithmetic applied by settlement (contracts/libraries/Margin.sol: buyerPays, sellerReceives,
+// feeCap). The buyer pays the notional rounded up, the seller receives it rounded down; the remainder
+// (0 or 1 quote unit) goes to the Exchange's fee pool, so cash is conserved exactly.
+
+/** Quote units the buyer of `size` at `price` pays (before fees): ceil(size*price/SIZE_ONE). */
+export function buyerPays(size: bigint, price: bigint): bigint {
+  return divCeil(size * price, SIZE_ONE);
+}
+
+/** Quote units the seller of `size` at `price` receives (before fees): floor(size*price/SIZE_ONE). */
+export function sellerReceives(size: bigint, price: bigint): bigint {
+  return divFloor(size * price, SIZE_ONE);
+}
+
+/**
+ * Highest fee a fill may charge at `ratePpm`: ceil(size*price*rate / (SIZE_ONE*RATE_ONE)). For a
+ * negative rate (maker rebate) this is the smallest rebate owed. Settlement also requires
+ * makerFee + takerFee >= 0 for every fill.
+ */
+export function feeCap(size: bigint, price: bigint, ratePpm: bigint): bigint {
+  return divCeil(size * price * ratePpm, SIZE_ONE * RATE_ONE);
+}
+
+/** Fees of a fill the contract accepts: each at most its cap, their sum not negative. */
+export function feesAllowed(
+  size: bigint,
+  price: bigint,
+  makerFee: bigint,
+  takerFee: bigint,
+  makerFeePpm: bigint,
+  takerFeePpm: bigint,
+): boolean {
+  return (
+    makerFee <= feeCap(size, price, makerFeePpm) &&
+    takerFee <= feeCap(size, price, takerFeePpm) &&
+    makerFee + takerFee >= 0n
+  );
 }
