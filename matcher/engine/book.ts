@@ -1,0 +1,218 @@
+// Order book primitives: orders are nodes of an intrusive doubly-linked list per price level
+// (O(1) cancel given the order), levels are found by price through a Map and kept in a sorted
+// array with the best price at the END (push/pop/splice near the top of book are cheap).
+import type { OrderStatus, OrderType, StpMode, TimeInForce, WorkingType } from "./types";
+import type { Account } from "./account";
+
+export const STP_NONE = 0;
+export const STP_EXPIRE_TAKER = 1;
+export const STP_EXPIRE_MAKER = 2;
+export const STP_EXPIRE_BOTH = 3;
+export const STP_CODES: Record<StpMode, number> = { NONE: 0, EXPIRE_TAKER: 1, EXPIRE_MAKER: 2, EXPIRE_BOTH: 3 };
+export const STP_NAMES: StpMode[] = ["NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"];
+
+export class Order {
+  // book links
+  prev: Order | null = null;
+  next: Order | null = null;
+  level: Level | null = null;
+  // account links (all orders of the account, open and conditional)
+  aPrev: Order | null = null;
+  aNext: Order | null = null;
+  /** lots still open */
+  remaining: number;
+  filled = 0;
+  /** Σ lots*ticks of fills */
+  filledQP = 0;
+  status: OrderStatus = "NEW";
+  /** true while waiting in the conditional store */
+  conditional = false;
+  /** true while counted in the account's open-order margin sums */
+  inMargin = false;
+  /** trailing stop state: activated, best price seen (price units) */
+  activated = false;
+  extreme = 0;
+  constructor(
+    public id: number,
+    public account: Account,
+    public market: number,
+    public isBuy: boolean,
+    public orderType: OrderType,
+    public origType: OrderType,
+    public tif: TimeInForce,
+    /** limit price in ticks (market orders: the slippage cap) */
+    public ticks: number,
+    /** original lots */
+    public lots: number,
+    /** trigger price, price units (0 = none) */
+    public stopPrice: number,
+    public workingType: WorkingType,
+    public reduceOnly: boolean,
+    public closePosition: boolean,
+    public stp: number,
+    public clientOrderId: string,
+    public hash: string,
+    public ts: number,
+    /** trailing: activation price (price units, 0 = at once) and callback ppm */
+    public activation: number,
+    public callbackPpm: number,
+  ) {
+    this.remaining = lots;
+  }
+}
+
+export class Level {
+  qty = 0;
+  count = 0;
+  head: Order | null = null;
+  tail: Order | null = null;
+  constructor(public ticks: number) {}
+
+  push(o: Order): void {
+    o.level = this;
+    o.next = null;
+    o.prev = this.tail;
+    if (this.tail) this.tail.next = o;
+    else this.head = o;
+    this.tail = o;
+    this.qty += o.remaining;
+    this.count++;
+  }
+
+  unlink(o: Order): void {
+    if (o.prev) o.prev.next = o.next;
+    else this.head = o.next;
+    if (o.next) o.next.prev = o.prev;
+    else this.tail = o.prev;
+    o.prev = o.next = null;
+    o.level = null;
+    this.qty -= o.remaining;
+    this.count--;
+  }
+}
+
+export class BookSide {
+  readonly levels = new Map<number, Level>();
+  /** sorted so the best level is last: bids ascending, asks descending */
+  readonly sorted: Level[] = [];
+  constructor(readonly isBuy: boolean) {}
+
+  best(): Level | null {
+    const n = this.sorted.length;
+    return n === 0 ? null : this.sorted[n - 1];
+  }
+
+  /** True when `a` is a worse-or-equal price than `b` on this side's sort (closer to the front). */
+  private idx(ticks: number): number {
+    // first index whose level is strictly better than ticks (bids: higher; asks: lower)
+    const s = this.sorted;
+    let lo = 0;
+    let hi = s.length;
+    if (this.isBuy) {
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (s[mid].ticks <= ticks) lo = mid + 1;
+        else hi = mid;
+      }
+    } else {
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (s[mid].ticks >= ticks) lo = mid + 1;
+        else hi = mid;
+      }
+    }
+    return lo;
+  }
+
+  getOrCreate(ticks: number): Level {
+    let l = this.levels.get(ticks);
+    if (l !== undefined) return l;
+    l = new Level(ticks);
+    this.levels.set(ticks, l);
+    const s = this.sorted;
+    const n = s.length;
+    // fast path: new best
+    if (n === 0 || (this.isBuy ? ticks > s[n - 1].ticks : ticks < s[n - 1].ticks)) s.push(l);
+    else s.splice(this.idx(ticks), 0, l);
+    return l;
+  }
+
+  removeLevel(l: Level): void {
+    this.levels.delete(l.ticks);
+    const s = this.sorted;
+    const n = s.length;
+    if (s[n - 1] === l) {
+      s.pop();
+      return;
+    }
+    const i = this.idx(l.ticks) - 1;
+    s.splice(i, 1);
+  }
+
+  add(o: Order): void {
+    this.getOrCreate(o.ticks).push(o);
+  }
+
+  /** Remove an order; drops its level when empty. */
+  remove(o: Order): Level {
+    const l = o.level as Level;
+    l.unlink(o);
+    if (l.count === 0) this.removeLevel(l);
+    return l;
+  }
+
+  /** Would a taker on the other side at `ticks` cross this side's best? */
+  crosses(ticks: number): boolean {
+    const b = this.best();
+    if (b === null) return false;
+    return this.isBuy ? b.ticks >= ticks : b.ticks <= ticks;
+  }
+}
+
+/**
+ * Conditional orders waiting for a trigger, sorted by key so the next to trigger is last.
+ * "up" orders trigger when price >= stopPrice (key = -stopPrice); "down" when price <= stopPrice.
+ * Equal triggers: older orders trigger first.
+ */
+export class TriggerList {
+  readonly items: Order[] = [];
+  constructor(readonly up: boolean) {}
+
+  private key(o: Order): number {
+    return this.up ? -o.stopPrice : o.stopPrice;
+  }
+
+  insert(o: Order): void {
+    const k = this.key(o);
+    const s = this.items;
+    let lo = 0;
+    let hi = s.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.key(s[mid]) < k) lo = mid + 1;
+      else hi = mid;
+    }
+    s.splice(lo, 0, o);
+  }
+
+  remove(o: Order): boolean {
+    const s = this.items;
+    const i = s.indexOf(o);
+    if (i < 0) return false;
+    s.splice(i, 1);
+    return true;
+  }
+
+  /** Pop the next order whose trigger is reached at `price`, or null. */
+  popTriggered(price: number): Order | null {
+    const s = this.items;
+    const n = s.length;
+    if (n === 0) return null;
+    const o = s[n - 1];
+    if (this.up ? price >= o.stopPrice : price <= o.stopPrice) {
+      s.pop();
+      return o;
+    }
+    return null;
+  }
+}

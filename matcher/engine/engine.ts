@@ -1,0 +1,1238 @@
+// The matching engine for a set of markets: one writer, synchronous, deterministic.
+// process(cmd) applies one command, returns its single Ack and appends the events it caused
+// to `events` (the caller drains them). Time comes only from cmd.ts.
+import { mulDivCeil, mulDivFloor } from "../risk/fastmath";
+import { healthOf, marketHealth, RATE_ONE_N, SIZE_ONE_N } from "../risk/margin";
+import { Account, type AccountMarketState } from "./account";
+import { Order, STP_CODES, STP_EXPIRE_BOTH, STP_EXPIRE_MAKER, STP_EXPIRE_TAKER, STP_NONE, type BookSide } from "./book";
+import { Market, type MarketConfig } from "./market";
+import {
+  AccountEvent,
+  DepthEvent,
+  MarkEvent,
+  MarketStatusEvent,
+  OrderUpdateEvent,
+  Reason,
+  TradeEvent,
+  type Ack,
+  type BalanceCmd,
+  type CancelAllCmd,
+  type CancelCmd,
+  type ChainCancelCmd,
+  type Command,
+  type CountdownCmd,
+  type EngineEvent,
+  type ExecType,
+  type FundingCmd,
+  type LiquidationCmd,
+  type MarkCmd,
+  type OrderStatus,
+  type OrderType,
+  type PlaceCmd,
+  type ReasonCode,
+  type SetStatusCmd,
+  type SettlementCmd,
+  type TimeInForce,
+  type WithdrawCmd,
+  type WithdrawResultCmd,
+} from "./types";
+
+const ORDER_TYPES: Record<string, 1> = {
+  LIMIT: 1,
+  MARKET: 1,
+  STOP: 1,
+  STOP_MARKET: 1,
+  TAKE_PROFIT: 1,
+  TAKE_PROFIT_MARKET: 1,
+  TRAILING_STOP_MARKET: 1,
+};
+const TIFS: Record<string, 1> = { GTC: 1, IOC: 1, FOK: 1, GTX: 1 };
+
+function isPosInt(v: unknown): v is number {
+  return typeof v === "number" && Number.isSafeInteger(v) && v > 0;
+}
+
+interface Countdown {
+  account: string;
+  market: number;
+  timeoutMs: number;
+  deadline: number;
+}
+
+export interface EngineOptions {
+  markets: MarketConfig[];
+}
+
+export class Engine {
+  readonly markets: Market[] = [];
+  readonly marketById = new Map<number, Market>();
+  readonly accounts = new Map<string, Account>();
+  readonly orders = new Map<number, Order>();
+  readonly byHash = new Map<string, Order>();
+  /** trades waiting for their settlement result */
+  readonly pendingTrades = new Map<number, TradeEvent>();
+  readonly withdrawals = new Map<string, { account: string; amount: number }>();
+  readonly countdowns = new Map<string, Countdown>();
+  /** Output: events of the processed commands, in order. The caller drains (clears) it. */
+  events: EngineEvent[] = [];
+  nextOrderId = 1;
+  nextTradeId = 1;
+  accountSeq = 0;
+  now = 0;
+  inSeq = 0;
+  private nextDeadline = Infinity;
+  private nextReopen = Infinity;
+  private touchedMarkets: Market[] = [];
+  // scratch results of the margin check
+  private freeBefore = 0;
+  private freeAfter = 0;
+
+  constructor(opts: EngineOptions) {
+    opts.markets.forEach((cfg, i) => {
+      validateConfig(cfg);
+      const m = new Market(i, cfg);
+      this.markets.push(m);
+      this.marketById.set(cfg.id, m);
+    });
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Entry point
+
+  process(cmd: Command, inSeq?: number): Ack {
+    this.inSeq = inSeq ?? this.inSeq + 1;
+    let reason: ReasonCode = Reason.OK;
+    let orderId = 0;
+    if (cmd === null || typeof cmd !== "object" || typeof cmd.ts !== "number" || !Number.isFinite(cmd.ts)) {
+      return {
+        inSeq: this.inSeq,
+        type: (cmd as Command)?.type ?? "tick",
+        ok: false,
+        reason: Reason.INVALID_COMMAND,
+        orderId: 0,
+      };
+    }
+    if (cmd.ts > this.now) this.now = cmd.ts;
+    if (this.now >= this.nextDeadline || this.now >= this.nextReopen) this.advanceTime();
+    switch (cmd.type) {
+      case "place":
+        reason = this.place(cmd);
+        if (reason === Reason.OK) orderId = this.nextOrderId - 1;
+        break;
+      case "cancel":
+        reason = this.cancel(cmd);
+        break;
+      case "cancelAll":
+        reason = this.cancelAllCmd(cmd);
+        break;
+      case "countdown":
+        reason = this.countdown(cmd);
+        break;
+      case "tick":
+        break;
+      case "balance":
+        reason = this.balance(cmd);
+        break;
+      case "withdraw":
+        reason = this.withdraw(cmd);
+        break;
+      case "withdrawResult":
+        reason = this.withdrawResult(cmd);
+        break;
+      case "chainCancel":
+        reason = this.chainCancel(cmd);
+        break;
+      case "liquidation":
+        reason = this.liquidation(cmd);
+        break;
+      case "funding":
+        reason = this.funding(cmd);
+        break;
+      case "mark":
+        reason = this.mark(cmd);
+        break;
+      case "settlement":
+        reason = this.settlement(cmd);
+        break;
+      case "setStatus":
+        reason = this.setStatus(cmd);
+        break;
+      default:
+        reason = Reason.INVALID_COMMAND;
+    }
+    if (this.touchedMarkets.length > 0) this.finishCommand();
+    return { inSeq: this.inSeq, type: cmd.type, ok: reason === Reason.OK, reason, orderId };
+  }
+
+  /** Run the triggers of the touched markets and publish one depth event per touched market. */
+  private finishCommand(): void {
+    const ms = this.touchedMarkets;
+    for (let i = 0; i < ms.length; i++) {
+      const m = ms[i];
+      if (m.priceMoved) {
+        m.priceMoved = false;
+        this.runTriggers(m);
+      }
+    }
+    for (let i = 0; i < ms.length; i++) {
+      const m = ms[i];
+      if (m.depthTouched) {
+        m.depthTouched = false;
+        const seq = ++m.seq;
+        this.events.push(new DepthEvent(m.id, seq, this.now, m.lastDepthU + 1, seq, m.lastDepthU, m.dBids, m.dAsks));
+        m.lastDepthU = seq;
+        m.dBids = [];
+        m.dAsks = [];
+      }
+      m.priceMoved = false;
+    }
+    ms.length = 0;
+  }
+
+  private touch(m: Market): void {
+    const ms = this.touchedMarkets;
+    for (let i = 0; i < ms.length; i++) if (ms[i] === m) return;
+    ms.push(m);
+  }
+
+  private depthChange(m: Market, isBuy: boolean, ticks: number, lots: number): void {
+    if (!m.depthTouched) {
+      m.depthTouched = true;
+      this.touch(m);
+    }
+    const e: [number, number] = [ticks * m.cfg.tickSize, lots * m.cfg.lotSize];
+    if (isBuy) m.dBids.push(e);
+    else m.dAsks.push(e);
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Time
+
+  /** Recompute the next countdown deadline and reopen time (after a restore). */
+  resetTimers(): void {
+    this.nextDeadline = Infinity;
+    for (const c of this.countdowns.values()) if (c.deadline < this.nextDeadline) this.nextDeadline = c.deadline;
+    this.nextReopen = Infinity;
+    for (const m of this.markets) if (m.status === "HALT" && m.reopenAt < this.nextReopen) this.nextReopen = m.reopenAt;
+  }
+
+  private advanceTime(): void {
+    const now = this.now;
+    if (now >= this.nextReopen) {
+      let next = Infinity;
+      for (const m of this.markets) {
+        if (m.status === "HALT" && m.reopenAt <= now) {
+          this.setMarketStatus(m, "TRADING", "CIRCUIT_BREAKER_REOPEN", Infinity);
+          m.priceMoved = true;
+          this.touch(m);
+        } else if (m.status === "HALT" && m.reopenAt < next) next = m.reopenAt;
+      }
+      this.nextReopen = next;
+    }
+    if (now >= this.nextDeadline) {
+      let next = Infinity;
+      const fired: Countdown[] = [];
+      for (const [k, c] of this.countdowns) {
+        if (c.deadline <= now) {
+          fired.push(c);
+          this.countdowns.delete(k);
+        } else if (c.deadline < next) next = c.deadline;
+      }
+      this.nextDeadline = next;
+      for (const c of fired) {
+        const a = this.accounts.get(c.account);
+        if (a) this.cancelAllOf(a, c.market, Reason.COUNTDOWN, "CANCELED");
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Orders
+
+  private place(c: PlaceCmd): ReasonCode {
+    const m = this.marketById.get(c.market);
+    if (m === undefined) return Reason.UNKNOWN_MARKET;
+    if (m.status !== "TRADING") return Reason.MARKET_HALTED;
+    const cfg = m.cfg;
+    let isBuy: boolean;
+    if (c.side === "BUY") isBuy = true;
+    else if (c.side === "SELL") isBuy = false;
+    else return Reason.INVALID_SIDE;
+    const ot = c.orderType;
+    if (ORDER_TYPES[ot] !== 1) return Reason.INVALID_TYPE;
+    let tif: TimeInForce = c.tif ?? "GTC";
+    if (TIFS[tif] !== 1) return Reason.INVALID_TIF;
+    const isMarketType =
+      ot === "MARKET" || ot === "STOP_MARKET" || ot === "TAKE_PROFIT_MARKET" || ot === "TRAILING_STOP_MARKET";
+    const isCond = ot !== "LIMIT" && ot !== "MARKET";
+    if (isMarketType) {
+      if (c.tif !== undefined && c.tif !== "GTC" && c.tif !== "IOC") return Reason.INVALID_TIF;
+      tif = "IOC";
+    }
+    const closePos = c.closePosition === true;
+    if (closePos && ot !== "STOP_MARKET" && ot !== "TAKE_PROFIT_MARKET") return Reason.INVALID_COMMAND;
+    const ro = c.reduceOnly === true || closePos;
+    let lots = 0;
+    if (!closePos) {
+      if (!isPosInt(c.qty)) return Reason.INVALID_QTY;
+      if (c.qty % cfg.lotSize !== 0) return Reason.QTY_NOT_ON_LOT;
+      if (c.qty > cfg.maxOrderQty) return Reason.QTY_TOO_LARGE;
+      lots = c.qty / cfg.lotSize;
+    }
+    const mark = m.risk.mark;
+    if (mark === 0) return Reason.NO_MARK_PRICE;
+    let ticks = 0;
+    if (!isMarketType) {
+      if (!isPosInt(c.price)) return Reason.INVALID_PRICE;
+      if (c.price % cfg.tickSize !== 0) return Reason.PRICE_NOT_ON_TICK;
+      ticks = c.price / cfg.tickSize;
+      const band = cfg.priceBandPpm;
+      if (
+        c.price > mulDivFloor(mark, RATE_ONE_N + band, RATE_ONE_N) ||
+        c.price < mulDivCeil(mark, RATE_ONE_N - band, RATE_ONE_N)
+      )
+        return Reason.PRICE_OUT_OF_BAND;
+    } else if (!isCond) {
+      ticks = this.marketCap(m, isBuy);
+    }
+    let stopPrice = 0;
+    let activation = 0;
+    let callback = 0;
+    const workingType = c.workingType ?? "CONTRACT_PRICE";
+    if (workingType !== "CONTRACT_PRICE" && workingType !== "MARK_PRICE") return Reason.INVALID_COMMAND;
+    const ref = workingType === "MARK_PRICE" || m.lastPrice === 0 ? mark : m.lastPrice;
+    if (ot === "TRAILING_STOP_MARKET") {
+      callback = c.callbackRatePpm ?? 0;
+      if (!Number.isSafeInteger(callback) || callback < 1_000 || callback > 100_000)
+        return Reason.INVALID_CALLBACK_RATE;
+      if (c.activationPrice !== undefined) {
+        if (!isPosInt(c.activationPrice)) return Reason.INVALID_STOP_PRICE;
+        if (c.activationPrice % cfg.tickSize !== 0) return Reason.PRICE_NOT_ON_TICK;
+        activation = c.activationPrice;
+      }
+    } else if (isCond) {
+      if (!isPosInt(c.stopPrice)) return Reason.INVALID_STOP_PRICE;
+      if (c.stopPrice % cfg.tickSize !== 0) return Reason.PRICE_NOT_ON_TICK;
+      stopPrice = c.stopPrice;
+      const up = isBuy === (ot === "STOP" || ot === "STOP_MARKET");
+      if (up ? ref >= stopPrice : ref <= stopPrice) return Reason.WOULD_IMMEDIATELY_TRIGGER;
+    }
+    const acct = this.accounts.get(c.account);
+    if (acct === undefined) return ro ? Reason.REDUCE_ONLY_REJECTED : Reason.INSUFFICIENT_MARGIN;
+    const am = acct.market(m.index);
+    const cid = c.clientOrderId ?? "";
+    if (cid !== "" && am.clientIds !== null && am.clientIds.has(cid)) return Reason.DUPLICATE_CLIENT_ORDER_ID;
+    if (isCond) {
+      if (am.condOrders >= cfg.maxConditionalOrders) return Reason.TOO_MANY_CONDITIONAL_ORDERS;
+    } else if (am.openOrders >= cfg.maxOpenOrders) return Reason.TOO_MANY_OPEN_ORDERS;
+    if (ro && !isCond) {
+      const avail = roAvail(am, isBuy, cfg.lotSize);
+      if (avail === 0) return Reason.REDUCE_ONLY_REJECTED;
+      if (lots > avail) lots = avail;
+    }
+    if (!ro) {
+      const notional = isMarketType ? m.risk.notional(lots * cfg.lotSize) : m.risk.qpFloor(lots * ticks);
+      if (notional < cfg.minNotional) return Reason.NOTIONAL_TOO_SMALL;
+    }
+    const stp = STP_CODES[c.stp ?? "NONE"];
+    if (stp === undefined) return Reason.INVALID_COMMAND;
+    if (!isCond) {
+      const r = this.preTrade(m, acct, am, isBuy, lots, ticks, tif, ro, stp);
+      if (r !== Reason.OK) return r;
+    }
+    // accepted
+    const o = new Order(
+      this.nextOrderId++,
+      acct,
+      m.index,
+      isBuy,
+      ot,
+      ot,
+      tif,
+      ticks,
+      lots,
+      stopPrice,
+      workingType,
+      ro,
+      closePos,
+      stp,
+      cid,
+      c.hash ?? "",
+      this.now,
+      activation,
+      callback,
+    );
+    this.register(o, am);
+    this.touch(m);
+    this.emitOrder(m, o, "NEW", Reason.OK, 0, 0, 0, false);
+    if (isCond) {
+      o.conditional = true;
+      am.condOrders++;
+      if (ot === "TRAILING_STOP_MARKET") {
+        if (activation === 0) {
+          o.activated = true;
+          o.extreme = ref;
+        }
+        m.trailing.push(o);
+      } else {
+        this.triggerList(m, o).insert(o);
+      }
+      return Reason.OK;
+    }
+    this.execute(m, o, am);
+    return Reason.OK;
+  }
+
+  /** Checks done when an order becomes active (placement, or trigger): post-only, margin, FOK. */
+  private preTrade(
+    m: Market,
+    acct: Account,
+    am: AccountMarketState,
+    isBuy: boolean,
+    lots: number,
+    ticks: number,
+    tif: TimeInForce,
+    ro: boolean,
+    stp: number,
+  ): ReasonCode {
+    const opp = isBuy ? m.asks : m.bids;
+    if (tif === "GTX" && opp.crosses(ticks)) return Reason.POST_ONLY_WOULD_TAKE;
+    if (!ro) {
+      if (!this.marginCheck(m, acct, am, isBuy, lots, ticks)) {
+        return Number.isNaN(this.freeAfter) ? Reason.NO_MARK_PRICE : Reason.INSUFFICIENT_MARGIN;
+      }
+    }
+    if (tif === "FOK" && this.fillable(opp, acct, isBuy, lots, ticks, stp) < lots) return Reason.FOK_NOT_FILLABLE;
+    return Reason.OK;
+  }
+
+  private marketCap(m: Market, isBuy: boolean): number {
+    const slip = m.cfg.marketSlippagePpm;
+    const mark = m.risk.mark;
+    const ts = m.cfg.tickSize;
+    if (isBuy) return Math.floor(mulDivFloor(mark, RATE_ONE_N + slip, RATE_ONE_N) / ts);
+    return Math.max(1, Math.ceil(mulDivCeil(mark, RATE_ONE_N - slip, RATE_ONE_N) / ts));
+  }
+
+  /** Lots a taker could fill now (price-time order, stopping where STP would stop it). */
+  private fillable(opp: BookSide, acct: Account, isBuy: boolean, lots: number, ticks: number, stp: number): number {
+    let got = 0;
+    for (let i = opp.sorted.length - 1; i >= 0 && got < lots; i--) {
+      const l = opp.sorted[i];
+      if (isBuy ? l.ticks > ticks : l.ticks < ticks) break;
+      for (let o = l.head; o !== null && got < lots; o = o.next) {
+        if (o.account === acct && stp !== STP_NONE) {
+          if (stp === STP_EXPIRE_MAKER) continue;
+          return got;
+        }
+        got += o.remaining;
+      }
+    }
+    return got;
+  }
+
+  /**
+   * Margin check for adding (isBuy, lots at ticks) to the account's open orders; sets
+   * freeBefore / freeAfter (NaN if a needed mark price is missing). See matcher/risk/margin.ts.
+   */
+  private marginCheck(
+    m: Market,
+    acct: Account,
+    am: AccountMarketState,
+    isBuy: boolean,
+    lots: number,
+    ticks: number,
+  ): boolean {
+    let base = acct.cash;
+    let hm = 0;
+    const t = acct.touched;
+    for (let i = 0; i < t.length; i++) {
+      const j = t[i];
+      const amj = acct.markets[j] as AccountMarketState;
+      const mj = this.markets[j];
+      if (amj.pos === 0 && amj.buyLots === 0 && amj.sellLots === 0) continue;
+      if (mj.risk.mark === 0) {
+        this.freeAfter = this.freeBefore = NaN;
+        return false;
+      }
+      const h = marketHealth(mj.risk, amj);
+      base += h;
+      if (j === m.index) hm = h;
+    }
+    this.freeBefore = base;
+    const hNew = isBuy
+      ? healthOf(m.risk, am.pos, am.buyLots + lots, am.buyQP + lots * ticks, am.sellLots, am.sellQP)
+      : healthOf(m.risk, am.pos, am.buyLots, am.buyQP, am.sellLots + lots, am.sellQP + lots * ticks);
+    const after = base - hm + hNew;
+    this.freeAfter = after;
+    return after >= 0 || after >= base;
+  }
+
+  /** Free collateral of an account (cash + Σ market health), NaN if a needed mark is missing. */
+  freeCollateral(account: string): number {
+    const acct = this.accounts.get(account);
+    if (!acct) return 0;
+    let base = acct.cash;
+    for (const j of acct.touched) {
+      const amj = acct.markets[j] as AccountMarketState;
+      if (amj.pos === 0 && amj.buyLots === 0 && amj.sellLots === 0) continue;
+      if (this.markets[j].risk.mark === 0) return NaN;
+      base += marketHealth(this.markets[j].risk, amj);
+    }
+    return base;
+  }
+
+  private register(o: Order, am: AccountMarketState): void {
+    this.orders.set(o.id, o);
+    o.account.addOrder(o);
+    if (o.clientOrderId !== "") {
+      if (am.clientIds === null) am.clientIds = new Map();
+      am.clientIds.set(o.clientOrderId, o);
+    }
+    if (o.hash !== "") this.byHash.set(o.hash, o);
+  }
+
+  private unregister(o: Order, am: AccountMarketState): void {
+    this.orders.delete(o.id);
+    o.account.removeOrder(o);
+    if (o.clientOrderId !== "" && am.clientIds !== null) am.clientIds.delete(o.clientOrderId);
+    if (o.hash !== "" && this.byHash.get(o.hash) === o) this.byHash.delete(o.hash);
+  }
+
+  private triggerList(m: Market, o: Order) {
+    const up = o.isBuy === (o.origType === "STOP" || o.origType === "STOP_MARKET");
+    if (o.workingType === "MARK_PRICE") return up ? m.upMark : m.downMark;
+    return up ? m.upLast : m.downLast;
+  }
+
+  /** Match a taker order, then rest or expire its remainder. */
+  private execute(m: Market, o: Order, am: AccountMarketState): void {
+    const opp = o.isBuy ? m.asks : m.bids;
+    let endStatus: OrderStatus | null = null;
+    let endReason: ReasonCode = Reason.OK;
+    while (o.remaining > 0) {
+      const lvl = opp.best();
+      if (lvl === null) break;
+      if (o.isBuy ? lvl.ticks > o.ticks : lvl.ticks < o.ticks) break;
+      const mk = lvl.head as Order;
+      if (mk.account === o.account && o.stp !== STP_NONE) {
+        if (o.stp === STP_EXPIRE_MAKER || o.stp === STP_EXPIRE_BOTH)
+          this.closeOrder(mk, "EXPIRED_IN_MATCH", "EXPIRED", Reason.SELF_TRADE);
+        if (o.stp === STP_EXPIRE_TAKER || o.stp === STP_EXPIRE_BOTH) {
+          endStatus = "EXPIRED_IN_MATCH";
+          endReason = Reason.SELF_TRADE;
+          break;
+        }
+        continue;
+      }
+      let q = o.remaining < mk.remaining ? o.remaining : mk.remaining;
+      if (o.reduceOnly) {
+        const avail = roAvail(am, o.isBuy, m.cfg.lotSize);
+        if (avail === 0) {
+          endStatus = "EXPIRED";
+          endReason = Reason.REDUCE_ONLY_CLOSED;
+          break;
+        }
+        if (q > avail) q = avail;
+      }
+      if (mk.reduceOnly) {
+        const mam = mk.account.markets[m.index] as AccountMarketState;
+        const avail = roAvail(mam, mk.isBuy, m.cfg.lotSize);
+        if (avail < mk.remaining) {
+          this.clipReduceOnly(m, mk, mam, avail);
+          continue;
+        }
+      }
+      this.fill(m, mk, o, q, lvl.ticks);
+      if (m.status !== "TRADING" && o.remaining > 0) {
+        endStatus = "EXPIRED";
+        endReason = Reason.CIRCUIT_BREAKER;
+        break;
+      }
+    }
+    if (o.remaining === 0) {
+      this.unregister(o, am);
+      return;
+    }
+    if (endStatus === null) {
+      if (o.reduceOnly && roAvail(am, o.isBuy, m.cfg.lotSize) === 0) {
+        endStatus = "EXPIRED";
+        endReason = Reason.REDUCE_ONLY_CLOSED;
+      } else if (o.tif === "GTC" || o.tif === "GTX") {
+        this.rest(m, o, am);
+        if (o.reduceOnly) this.enforceReduceOnly(m, o.account, am);
+        return;
+      } else {
+        endStatus = "EXPIRED";
+        endReason = Reason.IOC_REMAINDER;
+      }
+    }
+    o.status = endStatus;
+    this.unregister(o, am);
+    this.emitOrder(m, o, "EXPIRED", endReason, 0, 0, 0, false);
+  }
+
+  private rest(m: Market, o: Order, am: AccountMarketState): void {
+    const side = o.isBuy ? m.bids : m.asks;
+    const l = side.getOrCreate(o.ticks);
+    l.push(o);
+    am.openOrders++;
+    if (o.reduceOnly) am.roCount++;
+    else this.addMargin(o, am);
+    this.depthChange(m, o.isBuy, o.ticks, l.qty);
+  }
+
+  private addMargin(o: Order, am: AccountMarketState): void {
+    if (o.isBuy) {
+      am.buyLots += o.remaining;
+      am.buyQP += o.remaining * o.ticks;
+    } else {
+      am.sellLots += o.remaining;
+      am.sellQP += o.remaining * o.ticks;
+    }
+    o.inMargin = true;
+    am.dirty = true;
+  }
+
+  private subMargin(o: Order, am: AccountMarketState, lots: number): void {
+    if (o.isBuy) {
+      am.buyLots -= lots;
+      am.buyQP -= lots * o.ticks;
+    } else {
+      am.sellLots -= lots;
+      am.sellQP -= lots * o.ticks;
+    }
+    am.dirty = true;
+  }
+
+  private fill(m: Market, mk: Order, tk: Order, q: number, ticks: number): void {
+    const cfg = m.cfg;
+    const risk = m.risk;
+    const tradeId = this.nextTradeId++;
+    const qp = q * ticks;
+    const buyerPays = risk.qpCeil(qp);
+    const sellerGets = risk.qpFloor(qp);
+    const makerFee = cfg.makerFeePpm === 0 ? 0 : mulDivCeil(buyerPays, cfg.makerFeePpm, RATE_ONE_N);
+    const takerFee = cfg.takerFeePpm === 0 ? 0 : mulDivCeil(buyerPays, cfg.takerFeePpm, RATE_ONE_N);
+    const size = q * cfg.lotSize;
+    const mam = mk.account.markets[m.index] as AccountMarketState;
+    const tam = tk.account.markets[m.index] as AccountMarketState;
+    if (tk.isBuy) {
+      tk.account.cash -= buyerPays + takerFee;
+      tam.pos += size;
+      mk.account.cash += sellerGets - makerFee;
+      mam.pos -= size;
+    } else {
+      tk.account.cash += sellerGets - takerFee;
+      tam.pos -= size;
+      mk.account.cash -= buyerPays + makerFee;
+      mam.pos += size;
+    }
+    tam.dirty = true;
+    mam.dirty = true;
+    // maker
+    const lvl = mk.level as import("./book").Level;
+    mk.remaining -= q;
+    mk.filled += q;
+    mk.filledQP += qp;
+    lvl.qty -= q;
+    if (mk.inMargin) this.subMargin(mk, mam, q);
+    // taker
+    tk.remaining -= q;
+    tk.filled += q;
+    tk.filledQP += qp;
+    const price = ticks * cfg.tickSize;
+    const t = new TradeEvent(
+      m.id,
+      ++m.seq,
+      this.now,
+      tradeId,
+      price,
+      size,
+      buyerPays,
+      sellerGets,
+      tk.isBuy ? "BUY" : "SELL",
+      mk.id,
+      tk.id,
+      mk.hash,
+      tk.hash,
+      mk.account.id,
+      tk.account.id,
+      makerFee,
+      takerFee,
+    );
+    this.events.push(t);
+    this.pendingTrades.set(tradeId, t);
+    mk.status = mk.remaining === 0 ? "FILLED" : "PARTIALLY_FILLED";
+    this.emitOrder(m, mk, "TRADE", Reason.OK, q, ticks, tradeId, true);
+    if (mk.remaining === 0) {
+      const side = mk.isBuy ? m.bids : m.asks;
+      side.remove(mk);
+      mam.openOrders--;
+      if (mk.reduceOnly) mam.roCount--;
+      this.unregister(mk, mam);
+    }
+    this.depthChange(m, mk.isBuy, ticks, lvl.qty);
+    tk.status = tk.remaining === 0 ? "FILLED" : "PARTIALLY_FILLED";
+    this.emitOrder(m, tk, "TRADE", Reason.OK, q, ticks, tradeId, false);
+    m.lastPrice = price;
+    m.priceMoved = true;
+    if (mam.roCount > 0) this.enforceReduceOnly(m, mk.account, mam);
+    if (tam.roCount > 0 && tam !== mam) this.enforceReduceOnly(m, tk.account, tam);
+    const cb = cfg.circuitBreaker;
+    if (cb !== undefined && cb.movePpm > 0) this.circuitBreaker(m, price, cb.movePpm, cb.windowMs, cb.haltMs);
+  }
+
+  private circuitBreaker(m: Market, price: number, movePpm: number, windowMs: number, haltMs: number): void {
+    const w = m.window;
+    w.push(this.now, price, windowMs);
+    const lo = w.min();
+    if (w.max() - lo > mulDivFloor(lo, movePpm, RATE_ONE_N)) {
+      this.setMarketStatus(m, "HALT", "CIRCUIT_BREAKER", this.now + haltMs);
+    }
+  }
+
+  private setMarketStatus(m: Market, status: "TRADING" | "HALT", reason: string, reopenAt: number): void {
+    m.status = status;
+    m.reopenAt = reopenAt;
+    m.window.reset();
+    if (reopenAt < this.nextReopen) this.nextReopen = reopenAt;
+    this.touch(m);
+    this.events.push(
+      new MarketStatusEvent(m.id, ++m.seq, this.now, status, reason, reopenAt === Infinity ? 0 : reopenAt),
+    );
+  }
+
+  /** Lower a resting reduce-only order to `avail` lots, or cancel it when avail is 0. */
+  private clipReduceOnly(m: Market, o: Order, am: AccountMarketState, avail: number): void {
+    if (avail === 0) {
+      this.closeOrder(o, "CANCELED", "CANCELED", Reason.REDUCE_ONLY_CLOSED);
+      return;
+    }
+    const cut = o.remaining - avail;
+    const l = o.level as import("./book").Level;
+    o.remaining = avail;
+    o.lots -= cut;
+    l.qty -= cut;
+    this.depthChange(m, o.isBuy, l.ticks, l.qty);
+    this.emitOrder(m, o, "AMENDMENT", Reason.REDUCE_ONLY_CLIPPED, 0, 0, 0, false);
+  }
+
+  /** Every resting reduce-only order of the account in m at most |position|, none when flat/flipped. */
+  private enforceReduceOnly(m: Market, acct: Account, am: AccountMarketState): void {
+    const lotSize = m.cfg.lotSize;
+    let o = acct.head;
+    while (o !== null) {
+      const next = o.aNext;
+      if (o.market === m.index && o.reduceOnly && o.level !== null) {
+        const avail = roAvail(am, o.isBuy, lotSize);
+        if (o.remaining > avail) this.clipReduceOnly(m, o, am, avail);
+      }
+      o = next;
+    }
+  }
+
+  /** Remove an order (resting, conditional or an active taker) and publish its final update. */
+  private closeOrder(o: Order, status: OrderStatus, exec: ExecType, reason: ReasonCode): void {
+    const m = this.markets[o.market];
+    const am = o.account.markets[o.market] as AccountMarketState;
+    if (o.conditional) {
+      o.conditional = false;
+      am.condOrders--;
+      if (o.origType === "TRAILING_STOP_MARKET") {
+        const i = m.trailing.indexOf(o);
+        if (i >= 0) m.trailing.splice(i, 1);
+      } else this.triggerList(m, o).remove(o);
+    } else if (o.level !== null) {
+      const side = o.isBuy ? m.bids : m.asks;
+      const l = side.remove(o);
+      am.openOrders--;
+      if (o.reduceOnly) am.roCount--;
+      if (o.inMargin) this.subMargin(o, am, o.remaining);
+      this.depthChange(m, o.isBuy, o.ticks, l.count === 0 ? 0 : l.qty);
+    }
+    o.status = status;
+    this.unregister(o, am);
+    this.touch(m);
+    this.emitOrder(m, o, exec, reason, 0, 0, 0, false);
+  }
+
+  private cancel(c: CancelCmd): ReasonCode {
+    const m = this.marketById.get(c.market);
+    if (m === undefined) return Reason.UNKNOWN_MARKET;
+    let o: Order | undefined;
+    if (c.orderId !== undefined) o = this.orders.get(c.orderId);
+    else if (c.clientOrderId !== undefined) {
+      const am = this.accounts.get(c.account)?.markets[m.index];
+      o = am?.clientIds?.get(c.clientOrderId) ?? undefined;
+    }
+    if (o === undefined || o.account.id !== c.account || o.market !== m.index) return Reason.ORDER_NOT_FOUND;
+    this.closeOrder(o, "CANCELED", "CANCELED", Reason.USER_CANCEL);
+    return Reason.OK;
+  }
+
+  private cancelAllCmd(c: CancelAllCmd): ReasonCode {
+    let mi = -1;
+    if (c.market !== undefined) {
+      const m = this.marketById.get(c.market);
+      if (m === undefined) return Reason.UNKNOWN_MARKET;
+      mi = m.index;
+    }
+    const a = this.accounts.get(c.account);
+    if (a) this.cancelAllOf(a, mi, Reason.MASS_CANCEL, "CANCELED");
+    return Reason.OK;
+  }
+
+  private cancelAllOf(a: Account, marketIndex: number, reason: ReasonCode, status: OrderStatus): void {
+    let o = a.head;
+    while (o !== null) {
+      const next = o.aNext;
+      if (marketIndex < 0 || o.market === marketIndex)
+        this.closeOrder(o, status, status === "EXPIRED" ? "EXPIRED" : "CANCELED", reason);
+      o = next;
+    }
+  }
+
+  private countdown(c: CountdownCmd): ReasonCode {
+    let mi = -1;
+    if (c.market !== undefined) {
+      const m = this.marketById.get(c.market);
+      if (m === undefined) return Reason.UNKNOWN_MARKET;
+      mi = m.index;
+    }
+    if (!Number.isSafeInteger(c.timeoutMs) || c.timeoutMs < 0) return Reason.INVALID_COMMAND;
+    const key = `${c.account}|${mi}`;
+    if (c.timeoutMs === 0) {
+      this.countdowns.delete(key);
+      return Reason.OK;
+    }
+    const deadline = this.now + c.timeoutMs;
+    this.countdowns.set(key, { account: c.account, market: mi, timeoutMs: c.timeoutMs, deadline });
+    if (deadline < this.nextDeadline) this.nextDeadline = deadline;
+    return Reason.OK;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Triggers
+
+  private runTriggers(m: Market): void {
+    for (let guard = 0; guard < 1_000_000; guard++) {
+      if (m.status !== "TRADING") return;
+      let o: Order | null = null;
+      const last = m.lastPrice;
+      const mark = m.risk.mark;
+      if (last > 0) o = m.upLast.popTriggered(last) ?? m.downLast.popTriggered(last);
+      if (o === null && mark > 0) o = m.upMark.popTriggered(mark) ?? m.downMark.popTriggered(mark);
+      if (o === null && m.trailing.length > 0) o = this.trailingTriggered(m);
+      if (o === null) return;
+      this.activate(m, o);
+    }
+  }
+
+  private trailingTriggered(m: Market): Order | null {
+    const list = m.trailing;
+    for (let i = 0; i < list.length; i++) {
+      const o = list[i];
+      const p = o.workingType === "MARK_PRICE" ? m.risk.mark : m.lastPrice || m.risk.mark;
+      if (p === 0) continue;
+      if (!o.activated) {
+        if (o.isBuy ? p <= o.activation : p >= o.activation) {
+          o.activated = true;
+          o.extreme = p;
+        }
+        continue;
+      }
+      let hit: boolean;
+      if (o.isBuy) {
+        if (p < o.extreme) o.extreme = p;
+        hit = p >= mulDivCeil(o.extreme, RATE_ONE_N + o.callbackPpm, RATE_ONE_N);
+      } else {
+        if (p > o.extreme) o.extreme = p;
+        hit = p <= mulDivFloor(o.extreme, RATE_ONE_N - o.callbackPpm, RATE_ONE_N);
+      }
+      if (hit) {
+        list.splice(i, 1);
+        return o;
+      }
+    }
+    return null;
+  }
+
+  /** A conditional order reached its trigger: it becomes a market (IOC) or limit order. */
+  private activate(m: Market, o: Order): void {
+    const am = o.account.markets[m.index] as AccountMarketState;
+    o.conditional = false;
+    am.condOrders--;
+    const ot: OrderType = o.origType === "STOP" || o.origType === "TAKE_PROFIT" ? "LIMIT" : "MARKET";
+    o.orderType = ot;
+    if (ot === "MARKET") {
+      o.ticks = this.marketCap(m, o.isBuy);
+      o.tif = "IOC";
+    }
+    if (o.reduceOnly) {
+      const avail = roAvail(am, o.isBuy, m.cfg.lotSize);
+      if (o.closePosition) o.lots = o.remaining = avail;
+      else if (o.remaining > avail) o.lots = o.remaining = avail;
+      if (avail === 0) {
+        o.status = "EXPIRED";
+        this.unregister(o, am);
+        this.touch(m);
+        this.emitOrder(m, o, "EXPIRED", Reason.REDUCE_ONLY_CLOSED, 0, 0, 0, false);
+        return;
+      }
+    }
+    const r = this.preTrade(m, o.account, am, o.isBuy, o.remaining, o.ticks, o.tif, o.reduceOnly, o.stp);
+    if (r !== Reason.OK) {
+      o.status = "EXPIRED";
+      this.unregister(o, am);
+      this.touch(m);
+      this.emitOrder(m, o, "EXPIRED", Reason.TRIGGER_REJECTED, 0, 0, 0, false);
+      return;
+    }
+    this.touch(m);
+    this.emitOrder(m, o, "TRIGGERED", Reason.OK, 0, 0, 0, false);
+    this.execute(m, o, am);
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Chain side
+
+  private account(id: string): Account {
+    let a = this.accounts.get(id);
+    if (a === undefined) {
+      a = new Account(id);
+      this.accounts.set(id, a);
+    }
+    return a;
+  }
+
+  private balance(c: BalanceCmd): ReasonCode {
+    if (typeof c.account !== "string" || !Number.isSafeInteger(c.delta)) return Reason.INVALID_AMOUNT;
+    const a = this.account(c.account);
+    a.cash += c.delta;
+    this.events.push(new AccountEvent(-1, ++this.accountSeq, this.now, a.id, "BALANCE", a.cash, c.delta, 0, ""));
+    return Reason.OK;
+  }
+
+  private withdraw(c: WithdrawCmd): ReasonCode {
+    if (!isPosInt(c.amount)) return Reason.INVALID_AMOUNT;
+    if (this.withdrawals.has(c.withdrawalId)) return Reason.DUPLICATE_WITHDRAWAL;
+    const a = this.accounts.get(c.account);
+    if (a === undefined) return Reason.INSUFFICIENT_BALANCE;
+    const free = this.freeCollateral(c.account);
+    if (!(free >= c.amount)) return Number.isNaN(free) ? Reason.NO_MARK_PRICE : Reason.INSUFFICIENT_BALANCE;
+    a.cash -= c.amount;
+    this.withdrawals.set(c.withdrawalId, { account: a.id, amount: c.amount });
+    this.events.push(
+      new AccountEvent(-1, ++this.accountSeq, this.now, a.id, "WITHDRAW", a.cash, -c.amount, 0, c.withdrawalId),
+    );
+    return Reason.OK;
+  }
+
+  private withdrawResult(c: WithdrawResultCmd): ReasonCode {
+    const w = this.withdrawals.get(c.withdrawalId);
+    if (w === undefined) return Reason.UNKNOWN_WITHDRAWAL;
+    this.withdrawals.delete(c.withdrawalId);
+    if (!c.ok) {
+      const a = this.account(w.account);
+      a.cash += w.amount;
+      this.events.push(
+        new AccountEvent(-1, ++this.accountSeq, this.now, a.id, "WITHDRAW_FAILED", a.cash, w.amount, 0, c.withdrawalId),
+      );
+    }
+    return Reason.OK;
+  }
+
+  private chainCancel(c: ChainCancelCmd): ReasonCode {
+    if (c.hash !== undefined) {
+      const o = this.byHash.get(c.hash);
+      if (o === undefined || o.account.id !== c.account) return Reason.ORDER_NOT_FOUND;
+      this.closeOrder(o, "CANCELED", "CANCELED", Reason.CHAIN_CANCEL);
+      return Reason.OK;
+    }
+    const a = this.accounts.get(c.account);
+    if (a) this.cancelAllOf(a, -1, Reason.CHAIN_CANCEL, "CANCELED");
+    return Reason.OK;
+  }
+
+  private liquidation(c: LiquidationCmd): ReasonCode {
+    const m = this.marketById.get(c.market);
+    if (m === undefined) return Reason.UNKNOWN_MARKET;
+    if (!Number.isSafeInteger(c.sizeDelta) || !Number.isSafeInteger(c.cashDelta)) return Reason.INVALID_AMOUNT;
+    const a = this.account(c.account);
+    this.cancelAllOf(a, -1, Reason.LIQUIDATION, "CANCELED");
+    const am = a.market(m.index);
+    am.pos += c.sizeDelta;
+    am.dirty = true;
+    a.cash += c.cashDelta;
+    this.touch(m);
+    this.events.push(new AccountEvent(m.id, ++m.seq, this.now, a.id, "LIQUIDATION", a.cash, c.cashDelta, am.pos, ""));
+    return Reason.OK;
+  }
+
+  private funding(c: FundingCmd): ReasonCode {
+    const m = this.marketById.get(c.market);
+    if (m === undefined) return Reason.UNKNOWN_MARKET;
+    if (!Number.isSafeInteger(c.indexDelta)) return Reason.INVALID_AMOUNT;
+    this.touch(m);
+    for (const a of this.accounts.values()) {
+      const am = a.markets[m.index];
+      if (am === undefined || am.pos === 0) continue;
+      // rounding against the account: pay = ceil(pos * delta / SIZE_ONE)
+      const d = c.indexDelta;
+      const exact = d >= 0 ? mulDivCeil(am.pos, d, SIZE_ONE_N) : mulDivCeil(-am.pos, -d, SIZE_ONE_N);
+      a.cash -= exact;
+      this.events.push(new AccountEvent(m.id, ++m.seq, this.now, a.id, "FUNDING", a.cash, -exact, am.pos, ""));
+    }
+    return Reason.OK;
+  }
+
+  private mark(c: MarkCmd): ReasonCode {
+    const m = this.marketById.get(c.market);
+    if (m === undefined) return Reason.UNKNOWN_MARKET;
+    if (!isPosInt(c.price)) return Reason.INVALID_PRICE;
+    m.risk.setMark(c.price);
+    this.touch(m);
+    m.priceMoved = true;
+    this.events.push(new MarkEvent(m.id, ++m.seq, this.now, c.price));
+    return Reason.OK;
+  }
+
+  private settlement(c: SettlementCmd): ReasonCode {
+    const t = this.pendingTrades.get(c.tradeId);
+    if (t === undefined) return Reason.UNKNOWN_TRADE;
+    this.pendingTrades.delete(c.tradeId);
+    if (c.ok) return Reason.OK;
+    const m = this.marketById.get(t.market) as Market;
+    const buyerIsTaker = t.takerSide === "BUY";
+    const buyer = this.account(buyerIsTaker ? t.takerAccount : t.makerAccount);
+    const seller = this.account(buyerIsTaker ? t.makerAccount : t.takerAccount);
+    const buyerFee = buyerIsTaker ? t.takerFee : t.makerFee;
+    const sellerFee = buyerIsTaker ? t.makerFee : t.takerFee;
+    buyer.cash += t.buyerPays + buyerFee;
+    const bam = buyer.market(m.index);
+    bam.pos -= t.qty;
+    bam.dirty = true;
+    seller.cash -= t.sellerGets - sellerFee;
+    const sam = seller.market(m.index);
+    sam.pos += t.qty;
+    sam.dirty = true;
+    this.touch(m);
+    const ref = String(t.tradeId);
+    this.events.push(
+      new AccountEvent(
+        m.id,
+        ++m.seq,
+        this.now,
+        buyer.id,
+        "SETTLEMENT_FAILED",
+        buyer.cash,
+        t.buyerPays + buyerFee,
+        bam.pos,
+        ref,
+      ),
+    );
+    this.events.push(
+      new AccountEvent(
+        m.id,
+        ++m.seq,
+        this.now,
+        seller.id,
+        "SETTLEMENT_FAILED",
+        seller.cash,
+        -(t.sellerGets - sellerFee),
+        sam.pos,
+        ref,
+      ),
+    );
+    if (bam.roCount > 0) this.enforceReduceOnly(m, buyer, bam);
+    if (sam.roCount > 0) this.enforceReduceOnly(m, seller, sam);
+    return Reason.OK;
+  }
+
+  private setStatus(c: SetStatusCmd): ReasonCode {
+    const m = this.marketById.get(c.market);
+    if (m === undefined) return Reason.UNKNOWN_MARKET;
+    if (c.status !== "TRADING" && c.status !== "HALT") return Reason.INVALID_COMMAND;
+    this.setMarketStatus(m, c.status, "OPERATOR", Infinity);
+    if (c.status === "TRADING") m.priceMoved = true;
+    return Reason.OK;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Events
+
+  private emitOrder(
+    m: Market,
+    o: Order,
+    exec: ExecType,
+    reason: ReasonCode,
+    lastLots: number,
+    lastTicks: number,
+    tradeId: number,
+    isMaker: boolean,
+  ): void {
+    const ls = m.cfg.lotSize;
+    const tsz = m.cfg.tickSize;
+    this.events.push(
+      new OrderUpdateEvent(
+        m.id,
+        ++m.seq,
+        this.now,
+        o.id,
+        o.clientOrderId,
+        o.account.id,
+        o.isBuy ? "BUY" : "SELL",
+        o.orderType,
+        o.origType,
+        o.tif,
+        o.ticks * tsz,
+        o.stopPrice,
+        o.lots * ls,
+        o.filled * ls,
+        m.risk.qpFloor(o.filledQP),
+        lastLots * ls,
+        lastTicks * tsz,
+        o.status,
+        exec,
+        reason,
+        o.reduceOnly,
+        o.closePosition,
+        o.workingType,
+        o.hash,
+        tradeId,
+        isMaker,
+      ),
+    );
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Queries (for the gateway; never change state)
+
+  /** Book snapshot: lastUpdateId = u of the last depth event included. Prices/sizes in sdk units. */
+  depth(marketId: number, limit = 1000): { lastUpdateId: number; bids: [number, number][]; asks: [number, number][] } {
+    const m = this.marketById.get(marketId);
+    if (m === undefined) throw new Error(`unknown market ${marketId}`);
+    const side = (s: BookSide): [number, number][] => {
+      const out: [number, number][] = [];
+      for (let i = s.sorted.length - 1; i >= 0 && out.length < limit; i--) {
+        const l = s.sorted[i];
+        out.push([l.ticks * m.cfg.tickSize, l.qty * m.cfg.lotSize]);
+      }
+      return out;
+    };
+    return { lastUpdateId: m.lastDepthU, bids: side(m.bids), asks: side(m.asks) };
+  }
+
+  /** Open and conditional orders of an account (newest first), as order-update-shaped records. */
+  openOrders(account: string, marketId?: number): OrderView[] {
+    const a = this.accounts.get(account);
+    const out: OrderView[] = [];
+    for (let o = a?.head ?? null; o !== null; o = o.aNext) {
+      const m = this.markets[o.market];
+      if (marketId !== undefined && m.id !== marketId) continue;
+      out.push(orderView(m, o));
+    }
+    return out;
+  }
+
+  order(orderId: number): OrderView | undefined {
+    const o = this.orders.get(orderId);
+    return o ? orderView(this.markets[o.market], o) : undefined;
+  }
+
+  /** Cash and positions (size units) per market id. */
+  accountView(account: string): { cash: number; positions: Map<number, number>; freeCollateral: number } | undefined {
+    const a = this.accounts.get(account);
+    if (!a) return undefined;
+    const positions = new Map<number, number>();
+    for (const j of a.touched) {
+      const am = a.markets[j] as AccountMarketState;
+      if (am.pos !== 0) positions.set(this.markets[j].id, am.pos);
+    }
+    return { cash: a.cash, positions, freeCollateral: this.freeCollateral(account) };
+  }
+
+  marketState(marketId: number): { status: string; reopenAt: number; lastPrice: number; mark: number; seq: number } {
+    const m = this.marketById.get(marketId);
+    if (m === undefined) throw new Error(`unknown market ${marketId}`);
+    return { status: m.status, reopenAt: m.reopenAt, lastPrice: m.lastPrice, mark: m.risk.mark, seq: m.seq };
+  }
+}
+
+export interface OrderView {
+  orderId: number;
+  market: number;
+  account: string;
+  clientOrderId: string;
+  side: "BUY" | "SELL";
+  orderType: OrderType;
+  origType: OrderType;
+  tif: TimeInForce;
+  price: number;
+  stopPrice: number;
+  qty: number;
+  filledQty: number;
+  status: OrderStatus;
+  reduceOnly: boolean;
+  closePosition: boolean;
+  workingType: string;
+  hash: string;
+  conditional: boolean;
+  ts: number;
+}
+
+function orderView(m: Market, o: Order): OrderView {
+  return {
+    orderId: o.id,
+    market: m.id,
+    account: o.account.id,
+    clientOrderId: o.clientOrderId,
+    side: o.isBuy ? "BUY" : "SELL",
+    orderType: o.orderType,
+    origType: o.origType,
+    tif: o.tif,
+    price: o.ticks * m.cfg.tickSize,
+    stopPrice: o.stopPrice,
+    qty: o.lots * m.cfg.lotSize,
+    filledQty: o.filled * m.cfg.lotSize,
+    status: o.status,
+    reduceOnly: o.reduceOnly,
+    closePosition: o.closePosition,
+    workingType: o.workingType,
+    hash: o.hash,
+    conditional: o.conditional,
+    ts: o.ts,
+  };
+}
+
+/** Lots a reduce-only order on this side may still fill: |position| if it reduces, else 0. */
+function roAvail(am: AccountMarketState, isBuy: boolean, lotSize: number): number {
+  const p = am.pos;
+  if (isBuy) return p < 0 ? Math.floor(-p / lotSize) : 0;
+  return p > 0 ? Math.floor(p / lotSize) : 0;
+}
+
+function validateConfig(c: MarketConfig): void {
+  const ints: (keyof MarketConfig)[] = [
+    "id",
+    "tickSize",
+    "lotSize",
+    "minNotional",
+    "maxOrderQty",
+    "maxOpenOrders",
+    "maxConditionalOrders",
+    "priceBandPpm",
+    "marketSlippagePpm",
+    "imfPpm",
+    "mmfPpm",
+    "makerFeePpm",
+    "takerFeePpm",
+  ];
+  for (const k of ints)
+    if (!Number.isSafeInteger(c[k])) throw new Error(`market ${c.symbol}: ${k} must be a safe integer`);
+  if (c.tickSize <= 0 || c.lotSize <= 0) throw new Error(`market ${c.symbol}: tick and lot sizes must be positive`);
+  if (c.mmfPpm >= c.imfPpm) throw new Error(`market ${c.symbol}: mmf must be below imf`);
+  if (c.priceBandPpm >= RATE_ONE_N || c.marketSlippagePpm >= RATE_ONE_N)
+    throw new Error(`market ${c.symbol}: band/slippage must be < 100%`);
+}

@@ -1,0 +1,141 @@
+// The engine behind its journal. submit(cmd) journals and applies the command at once (the
+// engine never waits for I/O) but holds its ack and events until the journal group holding the
+// command is durable; then they are released, in order, through onOutput. Killing the process
+// loses nothing that was released: every released ack's command is in the journal, and replay
+// reproduces the same events (recovery = latest snapshot + replay, see snapshot.ts).
+import { Engine, type EngineOptions } from "../engine/engine";
+import type { Ack, Command, EngineEvent } from "../engine/types";
+import type { Journal } from "./journal";
+import { recover, takeSnapshot } from "./snapshot";
+
+export interface JournaledEngineOptions extends EngineOptions {
+  journal: Journal;
+  /** Receives released outputs: acks in input order and the events of those commands in order. */
+  onOutput: (acks: Ack[], events: EngineEvent[]) => void;
+  /** Take a snapshot every N commands (0 = only on demand). */
+  snapshotEvery?: number;
+  /** When to start a group write after a submit: "immediate" (setImmediate, default) or "manual". */
+  flushMode?: "immediate" | "manual";
+}
+
+export class JournaledEngine {
+  readonly engine: Engine;
+  readonly journal: Journal;
+  private inSeq: number;
+  private acks: Ack[] = [];
+  private inflightAcks: Ack[] = [];
+  private inflightEvents: EngineEvent[] = [];
+  private inflightUpTo = -1;
+  private scheduled = false;
+  private sinceSnapshot = 0;
+  private pendingSnapshot: { inSeq: number; data: string } | null = null;
+  private snapshotWriting: Promise<void> | null = null;
+  private readonly flushNow = () => {
+    this.scheduled = false;
+    this.startGroup();
+  };
+
+  private constructor(
+    engine: Engine,
+    private readonly opts: JournaledEngineOptions,
+  ) {
+    this.engine = engine;
+    this.journal = opts.journal;
+    this.inSeq = engine.inSeq;
+    engine.events = [];
+    this.journal.onDurable = (upTo) => this.released(upTo);
+  }
+
+  /** Recover from the journal (snapshot + replay), then accept new commands. */
+  static async open(opts: JournaledEngineOptions): Promise<JournaledEngine> {
+    const r = await recover(opts.journal, opts);
+    return new JournaledEngine(r.engine, opts);
+  }
+
+  /** Journal and apply one command; returns its inSeq (its ack carries the same number). */
+  submit(cmd: Command): number {
+    const inSeq = ++this.inSeq;
+    this.journal.append(inSeq, JSON.stringify(cmd));
+    this.acks.push(this.engine.process(cmd, inSeq));
+    const every = this.opts.snapshotEvery ?? 0;
+    if (every > 0 && ++this.sinceSnapshot >= every) this.snapshot();
+    if (!this.scheduled && this.opts.flushMode !== "manual") {
+      this.scheduled = true;
+      setImmediate(this.flushNow);
+    }
+    return inSeq;
+  }
+
+  /** Start a group write now (manual flush mode, or to cut latency). */
+  flush(): void {
+    this.startGroup();
+  }
+
+  private startGroup(): void {
+    if (this.inflightUpTo >= 0 || this.acks.length === 0) return;
+    this.inflightAcks = this.acks;
+    this.inflightEvents = this.engine.events;
+    this.inflightUpTo = this.inSeq;
+    this.acks = [];
+    this.engine.events = [];
+    this.journal.flush();
+  }
+
+  private released(upTo: number): void {
+    if (this.inflightUpTo < 0 || upTo < this.inflightUpTo) return;
+    const acks = this.inflightAcks;
+    const events = this.inflightEvents;
+    this.inflightAcks = [];
+    this.inflightEvents = [];
+    this.inflightUpTo = -1;
+    this.maybeWriteSnapshot(upTo);
+    this.opts.onOutput(acks, events);
+    if (this.acks.length > 0) this.startGroup();
+  }
+
+  /**
+   * Snapshot the engine now (at the current inSeq); it is written once the journal is durable
+   * up to that inSeq, so a snapshot never holds an unjournaled command.
+   */
+  snapshot(): void {
+    this.sinceSnapshot = 0;
+    this.pendingSnapshot = { inSeq: this.inSeq, data: JSON.stringify(takeSnapshot(this.engine)) };
+    this.maybeWriteSnapshot(this.journal.durableInSeq());
+  }
+
+  private maybeWriteSnapshot(durable: number): void {
+    const snap = this.pendingSnapshot;
+    if (snap === null || snap.inSeq > durable || this.snapshotWriting !== null) return;
+    this.pendingSnapshot = null;
+    this.snapshotWriting = this.journal.saveSnapshot(snap.inSeq, snap.data).then(
+      () => {
+        this.snapshotWriting = null;
+        this.maybeWriteSnapshot(this.journal.durableInSeq());
+      },
+      (err: Error) => {
+        this.snapshotWriting = null;
+        this.journal.onError(err);
+      },
+    );
+  }
+
+  /** Resolves when every submitted command is durable and released. */
+  async drain(): Promise<void> {
+    while (
+      this.acks.length > 0 ||
+      this.inflightUpTo >= 0 ||
+      this.snapshotWriting !== null ||
+      this.pendingSnapshot !== null
+    ) {
+      if (this.inflightUpTo < 0) this.startGroup();
+      this.maybeWriteSnapshot(this.journal.durableInSeq());
+      await new Promise((r) => setImmediate(r));
+      if (this.snapshotWriting) await this.snapshotWriting;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.drain();
+    await this.journal.close();
+  }
+}

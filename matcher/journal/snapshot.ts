@@ -1,0 +1,298 @@
+// Engine snapshots (full state at an input sequence number) and recovery = snapshot + replay.
+import { Account, type AccountMarketState } from "../engine/account";
+import { Order } from "../engine/book";
+import { Engine, type EngineOptions } from "../engine/engine";
+import {
+  TradeEvent,
+  type Command,
+  type EngineEvent,
+  type Ack,
+  type OrderStatus,
+  type OrderType,
+  type TimeInForce,
+  type WorkingType,
+} from "../engine/types";
+import type { Journal } from "./journal";
+
+type OrderRow = [
+  number,
+  string,
+  number,
+  boolean,
+  OrderType,
+  OrderType,
+  TimeInForce,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  WorkingType,
+  boolean,
+  boolean,
+  number,
+  string,
+  string,
+  number,
+  number,
+  number,
+  boolean,
+  number,
+  OrderStatus,
+  boolean,
+];
+
+export interface Snapshot {
+  version: 1;
+  inSeq: number;
+  now: number;
+  nextOrderId: number;
+  nextTradeId: number;
+  accountSeq: number;
+  orders: OrderRow[];
+  markets: {
+    seq: number;
+    lastDepthU: number;
+    status: "TRADING" | "HALT";
+    reopenAt: number | null;
+    lastPrice: number;
+    mark: number;
+    /** resting order ids in priority order: bids best level first, then asks */
+    bids: number[];
+    asks: number[];
+    upMark: number[];
+    downMark: number[];
+    upLast: number[];
+    downLast: number[];
+    trailing: number[];
+    window: [number[], number[], number[], number[], number, number];
+  }[];
+  accounts: { id: string; cash: number; touched: number[]; pos: number[]; orders: number[] }[];
+  pendingTrades: TradeEvent[];
+  withdrawals: [string, { account: string; amount: number }][];
+  countdowns: [string, { account: string; market: number; timeoutMs: number; deadline: number }][];
+}
+
+export function takeSnapshot(e: Engine): Snapshot {
+  const orders: OrderRow[] = [];
+  for (const o of e.orders.values())
+    orders.push([
+      o.id,
+      o.account.id,
+      o.market,
+      o.isBuy,
+      o.orderType,
+      o.origType,
+      o.tif,
+      o.ticks,
+      o.lots,
+      o.remaining,
+      o.filled,
+      o.filledQP,
+      o.stopPrice,
+      o.workingType,
+      o.reduceOnly,
+      o.closePosition,
+      o.stp,
+      o.clientOrderId,
+      o.hash,
+      o.ts,
+      o.activation,
+      o.callbackPpm,
+      o.activated,
+      o.extreme,
+      o.status,
+      o.conditional,
+    ]);
+  const ids = (a: Order[]) => a.map((o) => o.id);
+  const sideIds = (levels: { head: Order | null }[]) => {
+    const out: number[] = [];
+    for (let i = levels.length - 1; i >= 0; i--) for (let o = levels[i].head; o !== null; o = o.next) out.push(o.id);
+    return out;
+  };
+  return {
+    version: 1,
+    inSeq: e.inSeq,
+    now: e.now,
+    nextOrderId: e.nextOrderId,
+    nextTradeId: e.nextTradeId,
+    accountSeq: e.accountSeq,
+    orders,
+    markets: e.markets.map((m) => ({
+      seq: m.seq,
+      lastDepthU: m.lastDepthU,
+      status: m.status,
+      reopenAt: m.reopenAt === Infinity ? null : m.reopenAt,
+      lastPrice: m.lastPrice,
+      mark: m.risk.mark,
+      bids: sideIds(m.bids.sorted),
+      asks: sideIds(m.asks.sorted),
+      upMark: ids(m.upMark.items),
+      downMark: ids(m.downMark.items),
+      upLast: ids(m.upLast.items),
+      downLast: ids(m.downLast.items),
+      trailing: ids(m.trailing),
+      window: [m.window.maxT, m.window.maxP, m.window.minT, m.window.minP, m.window.maxH, m.window.minH],
+    })),
+    accounts: [...e.accounts.values()].map((a) => {
+      const os: number[] = [];
+      for (let o = a.head; o !== null; o = o.aNext) os.push(o.id);
+      return {
+        id: a.id,
+        cash: a.cash,
+        touched: [...a.touched],
+        pos: a.touched.map((j) => (a.markets[j] as AccountMarketState).pos),
+        orders: os,
+      };
+    }),
+    pendingTrades: [...e.pendingTrades.values()],
+    withdrawals: [...e.withdrawals.entries()],
+    countdowns: [...e.countdowns.entries()].map(([k, c]) => [k, { ...c }]),
+  };
+}
+
+export function restoreSnapshot(opts: EngineOptions, s: Snapshot): Engine {
+  const e = new Engine(opts);
+  e.inSeq = s.inSeq;
+  e.now = s.now;
+  e.nextOrderId = s.nextOrderId;
+  e.nextTradeId = s.nextTradeId;
+  e.accountSeq = s.accountSeq;
+  for (const a of s.accounts) {
+    const acct = new Account(a.id);
+    acct.cash = a.cash;
+    a.touched.forEach((j, i) => (acct.market(j).pos = a.pos[i]));
+    e.accounts.set(a.id, acct);
+  }
+  const byId = new Map<number, Order>();
+  for (const r of s.orders) {
+    const acct = e.accounts.get(r[1]) as Account;
+    const o = new Order(
+      r[0],
+      acct,
+      r[2],
+      r[3],
+      r[4],
+      r[5],
+      r[6],
+      r[7],
+      r[8],
+      r[12],
+      r[13],
+      r[14],
+      r[15],
+      r[16],
+      r[17],
+      r[18],
+      r[19],
+      r[20],
+      r[21],
+    );
+    o.remaining = r[9];
+    o.filled = r[10];
+    o.filledQP = r[11];
+    o.activated = r[22];
+    o.extreme = r[23];
+    o.status = r[24];
+    o.conditional = r[25];
+    byId.set(o.id, o);
+    e.orders.set(o.id, o);
+    if (o.hash !== "") e.byHash.set(o.hash, o);
+    const am = acct.market(o.market);
+    if (o.clientOrderId !== "") {
+      if (am.clientIds === null) am.clientIds = new Map();
+      am.clientIds.set(o.clientOrderId, o);
+    }
+    if (o.conditional) am.condOrders++;
+  }
+  // account order lists (head first)
+  for (const a of s.accounts) {
+    const acct = e.accounts.get(a.id) as Account;
+    for (let i = a.orders.length - 1; i >= 0; i--) acct.addOrder(byId.get(a.orders[i]) as Order);
+  }
+  s.markets.forEach((ms, i) => {
+    const m = e.markets[i];
+    m.seq = ms.seq;
+    m.lastDepthU = ms.lastDepthU;
+    m.status = ms.status;
+    m.reopenAt = ms.reopenAt === null ? Infinity : ms.reopenAt;
+    m.lastPrice = ms.lastPrice;
+    if (ms.mark > 0) m.risk.setMark(ms.mark);
+    for (const [ids, side] of [
+      [ms.bids, m.bids],
+      [ms.asks, m.asks],
+    ] as const)
+      for (const id of ids) {
+        const o = byId.get(id) as Order;
+        side.getOrCreate(o.ticks).push(o);
+        const am = o.account.market(i);
+        am.openOrders++;
+        if (o.reduceOnly) am.roCount++;
+        else {
+          if (o.isBuy) {
+            am.buyLots += o.remaining;
+            am.buyQP += o.remaining * o.ticks;
+          } else {
+            am.sellLots += o.remaining;
+            am.sellQP += o.remaining * o.ticks;
+          }
+          o.inMargin = true;
+          am.dirty = true;
+        }
+      }
+    const fill = (dst: Order[], ids: number[]) => {
+      for (const id of ids) dst.push(byId.get(id) as Order);
+    };
+    fill(m.upMark.items, ms.upMark);
+    fill(m.downMark.items, ms.downMark);
+    fill(m.upLast.items, ms.upLast);
+    fill(m.downLast.items, ms.downLast);
+    fill(m.trailing, ms.trailing);
+    const w = ms.window;
+    m.window.maxT = w[0];
+    m.window.maxP = w[1];
+    m.window.minT = w[2];
+    m.window.minP = w[3];
+    m.window.maxH = w[4];
+    m.window.minH = w[5];
+  });
+  for (const t of s.pendingTrades) {
+    const ev = Object.assign(Object.create(TradeEvent.prototype), t) as TradeEvent;
+    e.pendingTrades.set(ev.tradeId, ev);
+  }
+  for (const [k, v] of s.withdrawals) e.withdrawals.set(k, v);
+  for (const [k, v] of s.countdowns) e.countdowns.set(k, v);
+  e.resetTimers();
+  return e;
+}
+
+export interface Recovered {
+  engine: Engine;
+  /** last input sequence number applied */
+  inSeq: number;
+  snapshotInSeq: number;
+  replayed: number;
+}
+
+/**
+ * Recovery: latest snapshot (if any) plus replay of every journaled command after it.
+ * `onOutput` receives the replayed acks and events (the same stream as before the crash).
+ */
+export async function recover(
+  journal: Journal,
+  opts: EngineOptions,
+  onOutput?: (ack: Ack, events: EngineEvent[]) => void,
+): Promise<Recovered> {
+  const snap = await journal.loadSnapshot();
+  const engine = snap ? restoreSnapshot(opts, JSON.parse(snap) as Snapshot) : new Engine(opts);
+  const from = engine.inSeq;
+  let replayed = 0;
+  await journal.read(from, (inSeq: number, cmd: Command) => {
+    const ack = engine.process(cmd, inSeq);
+    replayed++;
+    if (onOutput) onOutput(ack, engine.events);
+    engine.events = [];
+  });
+  return { engine, inSeq: engine.inSeq, snapshotInSeq: from, replayed };
+}

@@ -1,0 +1,158 @@
+// Pre-trade margin on JS numbers, giving exactly the numbers of sdk/margin.ts (tested on random
+// inputs in test/matcher/risk.margin.test.ts).
+//
+// Margin of open orders (the definition used by the engine):
+//   For every market m the account has, three scenarios are evaluated:
+//     none: the position s as it is;
+//     buys: every open non-reduce-only buy fills at its limit price: size s + B,
+//           cash - ceil(Σ lots_i*ticks_i * lotSize*tickSize / SIZE_ONE)   (paid, rounded up);
+//     sells: every open non-reduce-only sell fills at its limit price: size s - S,
+//           cash + floor(Σ ...)                                              (received, rounded down).
+//   Each scenario's contribution is sdk/margin's freeCollateral term for that market:
+//     h = floor(size*mark/SIZE_ONE) + cashEffect - ceil(ceil(|size|*mark/SIZE_ONE)*imf/RATE_ONE)
+//   and the market contributes health_m = min(none, buys, sells). Then
+//     free = cash + Σ_m health_m
+//   which equals sdk/margin freeCollateral(account) when there are no open orders, and equals
+//   freeCollateral of the worst-case account (each market at its worst side) otherwise. A buy
+//   above the mark therefore costs its premium over the mark plus the initial margin of the
+//   grown position; a buy below the mark never counts as a gain (min with "none").
+//   Market orders use their slippage-cap price; reduce-only orders are not counted.
+//
+// Acceptance rule for a new non-reduce-only order: free after >= 0, or free after >= free before
+// (an order that does not worsen the worst case, e.g. a sell smaller than a long, is allowed).
+import { mulDivCeil, mulDivFloor, divFloorN } from "./fastmath";
+
+export const SIZE_ONE_N = 100_000_000;
+export const RATE_ONE_N = 1_000_000;
+
+/** Per-market risk parameters and the current mark, with precomputed exact factors. */
+export class MarketRiskState {
+  /** lotSize*tickSize / SIZE_ONE as a reduced fraction: quote units per (lot*tick). */
+  readonly qpNum: number;
+  readonly qpDen: number;
+  mark = 0;
+  /** lotSize*mark = markQ*SIZE_ONE + markR */
+  markQ = 0;
+  markR = 0;
+  markVersion = 0;
+  constructor(
+    readonly index: number,
+    readonly lotSize: number,
+    readonly tickSize: number,
+    readonly imfPpm: number,
+    readonly mmfPpm: number,
+  ) {
+    const num = BigInt(lotSize) * BigInt(tickSize);
+    const g = gcd(num, 100_000_000n);
+    this.qpNum = Number(num / g);
+    this.qpDen = Number(100_000_000n / g);
+  }
+
+  setMark(mark: number): void {
+    this.mark = mark;
+    const p = BigInt(this.lotSize) * BigInt(mark);
+    this.markQ = Number(p / 100_000_000n);
+    this.markR = Number(p % 100_000_000n);
+    this.markVersion++;
+  }
+
+  /** floor(size * mark / SIZE_ONE), exact (sdk positionValue). */
+  value(size: number): number {
+    const lots = divFloorN(size, this.lotSize);
+    const rem = size - lots * this.lotSize;
+    const hi = lots * this.markQ;
+    const lo = lots * this.markR + (rem === 0 ? 0 : rem * this.mark);
+    if (
+      hi <= Number.MAX_SAFE_INTEGER &&
+      hi >= -Number.MAX_SAFE_INTEGER &&
+      lo <= Number.MAX_SAFE_INTEGER &&
+      lo >= -Number.MAX_SAFE_INTEGER
+    )
+      return hi + divFloorN(lo, SIZE_ONE_N);
+    return mulDivFloor(size, this.mark, SIZE_ONE_N);
+  }
+
+  /** ceil(|size| * mark / SIZE_ONE) (sdk notionalCeil). */
+  notional(size: number): number {
+    return -this.value(size < 0 ? size : -size);
+  }
+
+  /** sdk positionRequirement(size, mark, fraction). */
+  requirement(size: number, fractionPpm: number): number {
+    if (size === 0) return 0;
+    return mulDivCeil(this.notional(size), fractionPpm, RATE_ONE_N);
+  }
+
+  /** Quote units of Σ lots*ticks, rounded down (received) or up (paid). */
+  qpFloor(qp: number): number {
+    return mulDivFloor(qp, this.qpNum, this.qpDen);
+  }
+  qpCeil(qp: number): number {
+    return mulDivCeil(qp, this.qpNum, this.qpDen);
+  }
+
+  /** One scenario's free-collateral contribution. */
+  scenario(size: number, cashEffect: number): number {
+    if (size === 0) return cashEffect;
+    return this.value(size) + cashEffect - this.requirement(size, this.imfPpm);
+  }
+}
+
+/** An account's exposure in one market (engine view). */
+export class AccountMarket {
+  /** Position, size units, signed. */
+  pos = 0;
+  /** Open non-reduce-only orders: total lots and Σ lots*ticks per side. */
+  buyLots = 0;
+  buyQP = 0;
+  sellLots = 0;
+  sellQP = 0;
+  /** Counts for limits. */
+  openOrders = 0;
+  condOrders = 0;
+  /** Cached health; valid when !dirty and markVersion matches. */
+  health = 0;
+  healthVersion = -1;
+  dirty = true;
+  constructor(readonly market: number) {}
+}
+
+export function marketHealth(m: MarketRiskState, am: AccountMarket): number {
+  if (!am.dirty && am.healthVersion === m.markVersion) return am.health;
+  const h = healthOf(m, am.pos, am.buyLots, am.buyQP, am.sellLots, am.sellQP);
+  am.health = h;
+  am.healthVersion = m.markVersion;
+  am.dirty = false;
+  return h;
+}
+
+export function healthOf(
+  m: MarketRiskState,
+  pos: number,
+  buyLots: number,
+  buyQP: number,
+  sellLots: number,
+  sellQP: number,
+): number {
+  let h = m.scenario(pos, 0);
+  if (buyLots > 0) {
+    const hb = m.scenario(pos + buyLots * m.lotSize, -m.qpCeil(buyQP));
+    if (hb < h) h = hb;
+  }
+  if (sellLots > 0) {
+    const hs = m.scenario(pos - sellLots * m.lotSize, m.qpFloor(sellQP));
+    if (hs < h) h = hs;
+  }
+  return h;
+}
+
+/** sdk maintenance health term of a position: value - maintenance requirement. */
+export function maintenanceTerm(m: MarketRiskState, pos: number): number {
+  if (pos === 0) return 0;
+  return m.value(pos) - m.requirement(pos, m.mmfPpm);
+}
+
+function gcd(a: bigint, b: bigint): bigint {
+  while (b !== 0n) [a, b] = [b, a % b];
+  return a;
+}

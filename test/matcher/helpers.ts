@@ -1,0 +1,115 @@
+import {
+  Engine,
+  type MarketConfig,
+  type Ack,
+  type Command,
+  type EngineEvent,
+  type PlaceCmd,
+  type DepthEvent,
+} from "../../matcher";
+
+export const TICK = 100_000; // 0.1 USD in price units
+export const LOT = 100_000; // 0.001 BTC in size units
+export const USD = 1_000_000;
+
+export function btc(over: Partial<MarketConfig> = {}): MarketConfig {
+  return {
+    id: 1,
+    symbol: "BTCUSD",
+    tickSize: TICK,
+    lotSize: LOT,
+    minNotional: 5 * USD,
+    maxOrderQty: 1_000 * 100_000_000,
+    maxOpenOrders: 200,
+    maxConditionalOrders: 10,
+    priceBandPpm: 100_000,
+    marketSlippagePpm: 50_000,
+    imfPpm: 100_000,
+    mmfPpm: 50_000,
+    makerFeePpm: 200,
+    takerFeePpm: 500,
+    ...over,
+  };
+}
+
+/** price in whole USD (may be fractional to 0.1) -> price units */
+export const px = (usd: number): number => Math.round(usd * 10) * TICK;
+/** size in lots -> size units */
+export const lots = (n: number): number => n * LOT;
+
+/** A small harness: an engine with one market, mark 60000, funded accounts. */
+export class H {
+  e: Engine;
+  ts = 1_000;
+  acks: Ack[] = [];
+  events: EngineEvent[] = [];
+  constructor(
+    cfgs: MarketConfig[] = [btc()],
+    fund: Record<string, number> = { A: 1e6 * USD, B: 1e6 * USD, C: 1e6 * USD },
+  ) {
+    this.e = new Engine({ markets: cfgs });
+    for (const m of cfgs) this.run({ type: "mark", ts: this.ts, market: m.id, price: px(60_000) });
+    for (const [a, v] of Object.entries(fund)) this.run({ type: "balance", ts: this.ts, account: a, delta: v });
+  }
+  run(cmd: Command): Ack {
+    const ack = this.e.process(cmd);
+    this.acks.push(ack);
+    this.events.push(...this.e.events);
+    this.last = this.e.events;
+    this.e.events = [];
+    return ack;
+  }
+  last: EngineEvent[] = [];
+  place(p: Partial<PlaceCmd> & { account: string; side: "BUY" | "SELL" }): Ack {
+    return this.run({ type: "place", ts: this.ts, market: 1, orderType: "LIMIT", qty: lots(1), ...p } as PlaceCmd);
+  }
+  limit(account: string, side: "BUY" | "SELL", priceUsd: number, nLots: number, extra: Partial<PlaceCmd> = {}): Ack {
+    return this.place({ account, side, price: px(priceUsd), qty: lots(nLots), ...extra });
+  }
+  cancel(account: string, orderId: number): Ack {
+    return this.run({ type: "cancel", ts: this.ts, account, market: 1, orderId });
+  }
+  trades() {
+    return this.events.filter((e) => e.kind === "trade");
+  }
+  lastOfKind<K extends EngineEvent["kind"]>(kind: K): Extract<EngineEvent, { kind: K }>[] {
+    return this.last.filter((e) => e.kind === kind) as Extract<EngineEvent, { kind: K }>[];
+  }
+  depth() {
+    return this.e.depth(1);
+  }
+}
+
+/** A client keeping a local book from a snapshot and depth diffs (Binance's procedure). */
+export class LocalBook {
+  bids = new Map<number, number>();
+  asks = new Map<number, number>();
+  lastU: number;
+  gap = false;
+  constructor(snap: { lastUpdateId: number; bids: [number, number][]; asks: [number, number][] }) {
+    for (const [p, q] of snap.bids) this.bids.set(p, q);
+    for (const [p, q] of snap.asks) this.asks.set(p, q);
+    this.lastU = snap.lastUpdateId;
+  }
+  apply(d: DepthEvent): void {
+    if (d.u <= this.lastU) return;
+    if (d.pu !== this.lastU || d.U > this.lastU + 1) {
+      this.gap = true;
+      return;
+    }
+    for (const [p, q] of d.bids) {
+      if (q === 0) this.bids.delete(p);
+      else this.bids.set(p, q);
+    }
+    for (const [p, q] of d.asks) {
+      if (q === 0) this.asks.delete(p);
+      else this.asks.set(p, q);
+    }
+    this.lastU = d.u;
+  }
+  view() {
+    const b = [...this.bids.entries()].sort((x, y) => y[0] - x[0]);
+    const a = [...this.asks.entries()].sort((x, y) => x[0] - y[0]);
+    return { bids: b, asks: a };
+  }
+}
