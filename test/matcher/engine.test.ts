@@ -1,0 +1,367 @@
+import { expect } from "chai";
+import { H, btc, px, lots, USD, LocalBook } from "./helpers";
+import { Engine, type DepthEvent, type OrderUpdateEvent, type TradeEvent, type Command } from "../../matcher";
+
+describe("matcher engine: book and matching", () => {
+  it("matches by price then time, and reports maker/taker, fees and cash moves", () => {
+    const h = new H();
+    const a = h.limit("A", "SELL", 60_001, 1).orderId;
+    const c = h.limit("C", "SELL", 60_001, 1).orderId;
+    const better = h.limit("A", "SELL", 60_000.5, 1).orderId;
+    h.limit("B", "BUY", 60_001, 2);
+    const trades = h.lastOfKind("trade");
+    expect(trades.map((t) => t.makerOrderId)).to.deep.equal([better, a]);
+    expect(trades[0].price).to.equal(px(60_000.5));
+    expect(h.e.order(c)?.remaining ?? h.e.order(c)?.qty).to.equal(lots(1));
+    // 0.001 BTC at 60000.5 = 60.0005 USD
+    expect(trades[0].buyerPays).to.equal(60_000_500);
+    expect(trades[0].takerFee).to.equal(30_001); // ceil(60_000_500 * 500 / 1e6)
+    expect(trades[0].makerFee).to.equal(12_001);
+    const bCash = h.e.accountView("B")!.cash;
+    expect(bCash).to.equal(1e6 * USD - 60_000_500 - 30_001 - 60_001_000 - 30_001);
+    expect(h.e.accountView("B")!.positions.get(1)).to.equal(lots(2));
+  });
+
+  it("cancels in O(1) by id and publishes the level change", () => {
+    const h = new H();
+    const id = h.limit("A", "BUY", 59_990, 3).orderId;
+    h.limit("C", "BUY", 59_990, 2);
+    expect(h.cancel("A", id).ok).to.equal(true);
+    expect(h.depth().bids).to.deep.equal([[px(59_990), lots(2)]]);
+    const d = h.lastOfKind("depth")[0];
+    expect(d.bids).to.deep.equal([[px(59_990), lots(2)]]);
+    expect(h.cancel("A", id).reason).to.equal("ORDER_NOT_FOUND");
+    expect(h.cancel("B", id + 1).reason).to.equal("ORDER_NOT_FOUND"); // not B's order
+  });
+
+  it("gives exactly one ack per input, rejected ones included", () => {
+    const h = new H();
+    const n = h.acks.length;
+    h.run({ type: "place", ts: 1, market: 9, account: "A", side: "BUY", orderType: "LIMIT", qty: 1 });
+    h.run({ type: "nonsense", ts: 1 } as unknown as Command);
+    h.limit("A", "BUY", 60_000, 1);
+    expect(h.acks.length).to.equal(n + 3);
+    expect(h.acks.slice(n).map((a) => a.reason)).to.deep.equal(["UNKNOWN_MARKET", "INVALID_COMMAND", "OK"]);
+  });
+
+  it("IOC expires its remainder, FOK and post-only are rejected when they cannot", () => {
+    const h = new H();
+    h.limit("A", "SELL", 60_001, 2);
+    const ioc = h.limit("B", "BUY", 60_001, 5, { tif: "IOC" });
+    expect(ioc.ok).to.equal(true);
+    const ups = h.lastOfKind("order");
+    expect(ups[ups.length - 1].status).to.equal("EXPIRED");
+    expect(ups[ups.length - 1].filledQty).to.equal(lots(2));
+    h.limit("A", "SELL", 60_002, 2);
+    expect(h.limit("B", "BUY", 60_002, 3, { tif: "FOK" }).reason).to.equal("FOK_NOT_FILLABLE");
+    expect(h.limit("B", "BUY", 60_002, 2, { tif: "GTX" }).reason).to.equal("POST_ONLY_WOULD_TAKE");
+    expect(h.limit("B", "BUY", 60_001.9, 2, { tif: "GTX" }).ok).to.equal(true);
+    const fok = h.limit("B", "BUY", 60_002, 2, { tif: "FOK" });
+    expect(fok.ok).to.equal(true);
+    expect(h.lastOfKind("trade").length).to.equal(1);
+  });
+
+  it("market orders are IOC capped by the slippage band around the mark", () => {
+    const h = new H();
+    h.limit("A", "SELL", 60_100, 1);
+    h.limit("A", "SELL", 63_500, 1); // beyond 5% slippage cap (63000)
+    h.place({ account: "B", side: "BUY", orderType: "MARKET", qty: lots(2) });
+    const t = h.lastOfKind("trade");
+    expect(t.length).to.equal(1);
+    const last = h.lastOfKind("order").pop()!;
+    expect(last.status).to.equal("EXPIRED");
+    expect(last.price).to.equal(px(63_000));
+  });
+
+  it("self-trade prevention: the taker's mode decides", () => {
+    for (const [mode, takerStatus, makerGone, trades] of [
+      ["EXPIRE_TAKER", "EXPIRED_IN_MATCH", false, 0],
+      ["EXPIRE_MAKER", "FILLED", true, 1],
+      ["EXPIRE_BOTH", "EXPIRED_IN_MATCH", true, 0],
+      ["NONE", "FILLED", true, 1],
+    ] as const) {
+      const h = new H();
+      const own = h.limit("A", "SELL", 60_000, 1, { stp: "EXPIRE_TAKER" }).orderId;
+      h.limit("C", "SELL", 60_000, 1);
+      h.limit("A", "BUY", 60_000, 1, { stp: mode });
+      const ups = h.lastOfKind("order");
+      const taker = ups.filter((u) => u.account === "A" && u.side === "BUY").pop()!;
+      expect(taker.status, mode).to.equal(takerStatus);
+      expect(h.e.order(own) === undefined, mode).to.equal(makerGone);
+      expect(h.lastOfKind("trade").length, mode).to.equal(trades);
+      if (mode === "EXPIRE_MAKER") expect(h.lastOfKind("trade")[0].makerAccount).to.equal("C");
+    }
+  });
+
+  it("pre-trade checks: tick, lot, min notional, max size, band, open-order limit", () => {
+    const h = new H([btc({ maxOpenOrders: 2, maxOrderQty: lots(100) })]);
+    const r = (p: Parameters<H["place"]>[0]) => h.place(p).reason;
+    expect(r({ account: "A", side: "BUY", price: px(60_000) + 1 })).to.equal("PRICE_NOT_ON_TICK");
+    expect(r({ account: "A", side: "BUY", price: px(60_000), qty: lots(1) + 1 })).to.equal("QTY_NOT_ON_LOT");
+    expect(r({ account: "A", side: "BUY", price: px(60_000), qty: 0 })).to.equal("INVALID_QTY");
+    expect(r({ account: "A", side: "BUY", price: px(60_000), qty: lots(101) })).to.equal("QTY_TOO_LARGE");
+    expect(r({ account: "A", side: "BUY", price: px(4_000), qty: lots(1) })).to.equal("PRICE_OUT_OF_BAND");
+    expect(r({ account: "A", side: "SELL", price: px(66_000.1), qty: lots(1) })).to.equal("PRICE_OUT_OF_BAND");
+    expect(r({ account: "A", side: "BUY", price: px(54_000), qty: lots(1) })).to.equal("OK");
+    const h2 = new H([btc({ minNotional: 100 * USD, maxOpenOrders: 2 })]);
+    expect(h2.limit("A", "BUY", 60_000, 1).reason).to.equal("NOTIONAL_TOO_SMALL");
+    expect(h2.limit("A", "BUY", 60_000, 2).reason).to.equal("OK");
+    expect(h2.limit("A", "BUY", 60_000, 2).reason).to.equal("OK");
+    expect(h2.limit("A", "BUY", 60_000, 2).reason).to.equal("TOO_MANY_OPEN_ORDERS");
+    expect(h2.limit("Z", "BUY", 60_000, 2).reason).to.equal("INSUFFICIENT_MARGIN");
+  });
+
+  it("margin: open orders count against collateral, exactly at the boundary", () => {
+    // 10% imf: 1 lot (0.001 BTC) at 60000 needs 6 USD initial margin when bought at the mark
+    const h = new H([btc({ minNotional: 0 })], { A: 12 * USD, B: 1e6 * USD });
+    expect(h.limit("A", "BUY", 60_000, 2).ok).to.equal(true); // 12 USD exactly
+    expect(h.limit("A", "BUY", 60_000, 1).reason).to.equal("INSUFFICIENT_MARGIN");
+    // a buy above the mark also costs its premium: 60000.1 -> 0.0001 USD premium + 6.00001 margin
+    expect(h.limit("A", "SELL", 60_000.1, 1).ok).to.equal(true); // sells: worst case is the sell side alone
+    expect(h.e.freeCollateral("A")).to.equal(0);
+    // a sell that does not worsen the worst case is fine even at zero free collateral
+    h.limit("B", "SELL", 60_000, 2); // A's buys fill: A long 2 lots
+    expect(h.e.accountView("A")!.positions.get(1)).to.equal(lots(2));
+    expect(h.limit("A", "SELL", 60_000, 1).ok).to.equal(true);
+    // withdrawal reserves margin
+    expect(h.run({ type: "withdraw", ts: h.ts, account: "A", amount: USD, withdrawalId: "w1" }).reason).to.equal(
+      "INSUFFICIENT_BALANCE",
+    );
+    h.run({ type: "balance", ts: h.ts, account: "A", delta: 10 * USD });
+    const free = h.e.freeCollateral("A");
+    expect(h.run({ type: "withdraw", ts: h.ts, account: "A", amount: free + 1, withdrawalId: "w1" }).ok).to.equal(
+      false,
+    );
+    expect(h.run({ type: "withdraw", ts: h.ts, account: "A", amount: free, withdrawalId: "w1" }).ok).to.equal(true);
+    expect(h.e.freeCollateral("A")).to.equal(0);
+    expect(h.run({ type: "withdrawResult", ts: h.ts, withdrawalId: "w1", ok: false }).ok).to.equal(true);
+    expect(h.e.freeCollateral("A")).to.equal(free);
+  });
+
+  it("keeps a client's local book equal to the engine's through random orders (snapshot + diff rule)", () => {
+    const h = new H();
+    let seed = 7;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const ids: number[] = [];
+    let local: LocalBook | null = null;
+    let prevSeq = h.e.marketState(1).seq;
+    for (let i = 0; i < 3000; i++) {
+      if (i === 500) local = new LocalBook(h.depth());
+      const acct = ["A", "B", "C"][rnd(3)];
+      h.last = [];
+      if (rnd(10) < 3 && ids.length > 0) {
+        const id = ids.splice(rnd(ids.length), 1)[0];
+        const o = h.e.order(id);
+        if (o) h.cancel(o.account, id);
+      } else {
+        const side = rnd(2) ? "BUY" : "SELL";
+        const p = 60_000 + (rnd(41) - 20) / 10;
+        const ack = h.limit(acct, side, p, 1 + rnd(5), {
+          tif: rnd(10) === 0 ? "IOC" : "GTC",
+          stp: rnd(4) === 0 ? "EXPIRE_MAKER" : "NONE",
+        });
+        if (ack.ok) ids.push(ack.orderId);
+      }
+      for (const ev of h.last) {
+        if (ev.market !== 1) continue;
+        expect(ev.seq).to.equal(prevSeq + 1);
+        prevSeq = ev.seq;
+        if (local && ev.kind === "depth") local.apply(ev as DepthEvent);
+      }
+      const b = h.depth();
+      if (b.bids.length && b.asks.length) expect(b.bids[0][0]).to.be.lessThan(b.asks[0][0]);
+    }
+    expect(local!.gap).to.equal(false);
+    const d = h.depth();
+    expect(local!.view()).to.deep.equal({ bids: d.bids, asks: d.asks });
+    expect(local!.lastU).to.equal(d.lastUpdateId);
+    // a client that drops a message detects the gap
+    const l2 = new LocalBook(h.depth());
+    h.limit("A", "BUY", 59_999, 1);
+    h.limit("A", "BUY", 59_998, 1);
+    l2.apply(h.lastOfKind("depth")[0]);
+    expect(l2.gap).to.equal(true);
+  });
+
+  it("is deterministic: the same inputs give the same outputs", () => {
+    const run = () => {
+      const h = new H();
+      for (let i = 0; i < 200; i++)
+        h.limit(i % 3 === 0 ? "A" : "B", i % 2 ? "BUY" : "SELL", 60_000 + (i % 7) / 10, 1 + (i % 3));
+      return JSON.stringify(h.events);
+    };
+    expect(run()).to.equal(run());
+  });
+});
+
+describe("matcher engine: conditional orders, reduce-only, breaker, countdown, chain commands", () => {
+  it("stop-market triggers on last price; stop-limit on mark price; immediate triggers are refused", () => {
+    const h = new H();
+    expect(
+      h.place({ account: "A", side: "BUY", orderType: "STOP_MARKET", qty: lots(1), stopPrice: px(59_000) }).reason,
+    ).to.equal("WOULD_IMMEDIATELY_TRIGGER");
+    const stop = h.place({
+      account: "A",
+      side: "BUY",
+      orderType: "STOP_MARKET",
+      qty: lots(1),
+      stopPrice: px(60_010),
+    }).orderId;
+    const sl = h.place({
+      account: "C",
+      side: "SELL",
+      orderType: "STOP",
+      qty: lots(1),
+      price: px(59_000),
+      stopPrice: px(59_500),
+      workingType: "MARK_PRICE",
+    }).orderId;
+    h.limit("B", "SELL", 60_010, 1);
+    h.limit("B", "SELL", 60_020, 2);
+    h.limit("C", "BUY", 60_010, 1); // last = 60010 -> A's stop fires, buys at 60020
+    const t = h.lastOfKind("trade");
+    expect(t.map((x) => x.takerOrderId)).to.include(stop);
+    expect(h.lastOfKind("order").find((u) => u.orderId === stop && u.execType === "TRIGGERED")?.orderType).to.equal(
+      "MARKET",
+    );
+    expect(h.e.order(sl)?.conditional).to.equal(true);
+    h.limit("B", "BUY", 59_000, 1);
+    h.run({ type: "mark", ts: h.ts, market: 1, price: px(59_400) });
+    expect(h.lastOfKind("trade")[0].takerOrderId).to.equal(sl);
+  });
+
+  it("take-profit and trailing stop", () => {
+    const h = new H();
+    h.limit("A", "BUY", 60_000, 2);
+    h.limit("B", "SELL", 60_000, 2); // B short 2
+    const tp = h.place({
+      account: "B",
+      side: "BUY",
+      orderType: "TAKE_PROFIT_MARKET",
+      qty: 0,
+      closePosition: true,
+      stopPrice: px(59_900),
+    }).orderId;
+    const tr = h.place({
+      account: "A",
+      side: "SELL",
+      orderType: "TRAILING_STOP_MARKET",
+      qty: lots(1),
+      callbackRatePpm: 10_000,
+      activationPrice: px(60_100),
+      reduceOnly: true,
+    }).orderId;
+    const trade = (p: number) => {
+      h.limit("C", "SELL", p, 1);
+      h.limit("C", "BUY", p, 1); // self-trade allowed (STP NONE): moves the last price
+    };
+    trade(60_200); // activates the trailing stop (>= 60100), extreme 60200
+    expect(h.e.order(tr)?.conditional).to.equal(true);
+    trade(59_800); // <= 59900: B's take-profit fires; trailing needs <= 60200 * 0.99 = 59598
+    const trig = h.lastOfKind("order").filter((u) => u.execType === "TRIGGERED");
+    expect(trig.map((u) => u.orderId)).to.deep.equal([tp]);
+    expect(trig[0].qty).to.equal(lots(2)); // closePosition: the whole short
+    expect(h.e.order(tr)?.conditional).to.equal(true);
+    trade(59_600);
+    expect(h.e.order(tr)?.conditional).to.equal(true);
+    trade(59_598);
+    expect(h.lastOfKind("order").some((u) => u.orderId === tr && u.execType === "TRIGGERED")).to.equal(true);
+  });
+
+  it("reduce-only is clipped to the position, never flips, and is cancelled when the position closes", () => {
+    const h = new H();
+    expect(h.limit("A", "SELL", 60_100, 1, { reduceOnly: true }).reason).to.equal("REDUCE_ONLY_REJECTED");
+    h.limit("B", "SELL", 60_000, 3);
+    h.limit("A", "BUY", 60_000, 3); // A long 3
+    const ro = h.limit("A", "SELL", 60_100, 5, { reduceOnly: true }).orderId;
+    expect(h.e.order(ro)!.qty).to.equal(lots(3)); // clipped at placement
+    const ro2 = h.limit("A", "SELL", 60_200, 2, { reduceOnly: true }).orderId;
+    h.limit("A", "SELL", 59_990, 2); // plain sell fills against nothing -> rests... ensure it fills:
+    h.limit("C", "BUY", 59_990, 2); // A sells 2 -> long 1
+    expect(h.e.order(ro)!.qty).to.equal(lots(1));
+    expect(h.e.order(ro2)!.qty).to.equal(lots(1));
+    h.limit("C", "BUY", 60_100, 1); // ro fills, A flat -> ro2 cancelled
+    expect(h.e.accountView("A")!.positions.get(1)).to.equal(undefined);
+    expect(h.e.order(ro2)).to.equal(undefined);
+    const cancel = h.lastOfKind("order").find((u) => u.orderId === ro2)!;
+    expect(cancel.reason).to.equal("REDUCE_ONLY_CLOSED");
+  });
+
+  it("circuit breaker halts to cancel-only, publishes status and reopens after haltMs", () => {
+    const h = new H([btc({ circuitBreaker: { movePpm: 10_000, windowMs: 1_000, haltMs: 5_000 } })]);
+    h.limit("A", "SELL", 60_000, 1);
+    h.limit("B", "BUY", 60_000, 1);
+    h.limit("A", "SELL", 60_700, 1); // +1.17%
+    const victim = h.limit("C", "BUY", 59_000, 1).orderId;
+    h.limit("B", "BUY", 60_700, 2);
+    const st = h.lastOfKind("status");
+    expect(st[0].status).to.equal("HALT");
+    expect(st[0].reopenAt).to.equal(h.ts + 5_000);
+    expect(h.lastOfKind("order").pop()!.reason).to.equal("CIRCUIT_BREAKER");
+    expect(h.limit("B", "BUY", 60_000, 1).reason).to.equal("MARKET_HALTED");
+    expect(h.cancel("C", victim).ok).to.equal(true);
+    h.ts += 4_999;
+    h.run({ type: "tick", ts: h.ts });
+    expect(h.e.marketState(1).status).to.equal("HALT");
+    h.ts += 1;
+    h.run({ type: "tick", ts: h.ts });
+    expect(h.lastOfKind("status")[0].status).to.equal("TRADING");
+    expect(h.limit("B", "BUY", 60_000, 1).ok).to.equal(true);
+  });
+
+  it("mass cancel and cancel-on-disconnect countdown", () => {
+    const h = new H();
+    h.limit("A", "BUY", 59_000, 1);
+    h.limit("A", "BUY", 59_001, 1);
+    h.place({ account: "A", side: "SELL", orderType: "STOP_MARKET", stopPrice: px(59_000), qty: lots(1) });
+    h.run({ type: "cancelAll", ts: h.ts, account: "A", market: 1 });
+    expect(h.e.openOrders("A")).to.deep.equal([]);
+    h.limit("A", "BUY", 59_000, 1);
+    h.run({ type: "countdown", ts: h.ts, account: "A", timeoutMs: 1_000 });
+    h.ts += 900;
+    h.run({ type: "countdown", ts: h.ts, account: "A", timeoutMs: 1_000 }); // renewed
+    h.ts += 900;
+    h.run({ type: "tick", ts: h.ts });
+    expect(h.e.openOrders("A").length).to.equal(1);
+    h.ts += 100;
+    h.run({ type: "tick", ts: h.ts });
+    expect(h.e.openOrders("A").length).to.equal(0);
+    expect((h.lastOfKind("order")[0] as OrderUpdateEvent).reason).to.equal("COUNTDOWN");
+  });
+
+  it("chain commands: on-chain cancel, liquidation, funding, failed settlement", () => {
+    const h = new H();
+    h.limit("A", "BUY", 59_000, 1, { hash: "0xabc" });
+    expect(h.run({ type: "chainCancel", ts: h.ts, account: "A", hash: "0xabc" }).ok).to.equal(true);
+    expect(h.lastOfKind("order")[0].reason).to.equal("CHAIN_CANCEL");
+    h.limit("B", "SELL", 60_000, 2);
+    h.limit("A", "BUY", 60_000, 2);
+    const trade = h.lastOfKind("trade")[0] as TradeEvent;
+    const cashA = h.e.accountView("A")!.cash;
+    // funding: +1 USD per BTC -> A (long 0.002) pays ceil(0.002) = 2000 quote units; B receives 2000
+    h.run({ type: "funding", ts: h.ts, market: 1, indexDelta: USD });
+    expect(h.e.accountView("A")!.cash).to.equal(cashA - 2_000);
+    h.run({ type: "settlement", ts: h.ts, tradeId: trade.tradeId, ok: false });
+    expect(h.e.accountView("A")!.positions.get(1)).to.equal(undefined);
+    expect(h.e.accountView("A")!.cash).to.equal(1e6 * USD - 2_000);
+    expect(h.run({ type: "settlement", ts: h.ts, tradeId: trade.tradeId, ok: true }).reason).to.equal("UNKNOWN_TRADE");
+    h.limit("A", "BUY", 59_000, 1);
+    h.run({ type: "liquidation", ts: h.ts, account: "A", market: 1, sizeDelta: -lots(1), cashDelta: 50 * USD });
+    expect(h.e.openOrders("A")).to.deep.equal([]);
+    expect(h.e.accountView("A")!.positions.get(1)).to.equal(-lots(1));
+  });
+
+  it("many markets in one engine keep separate sequences", () => {
+    const e = new Engine({ markets: [btc(), btc({ id: 2, symbol: "ETHUSD" })] });
+    e.process({ type: "mark", ts: 1, market: 1, price: px(60_000) });
+    e.process({ type: "mark", ts: 1, market: 2, price: px(3_000) });
+    const seqs = e.events.map((x) => [x.market, x.seq]);
+    expect(seqs).to.deep.equal([
+      [1, 1],
+      [2, 1],
+    ]);
+  });
+});
