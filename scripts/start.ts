@@ -5,11 +5,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import path from "node:path";
-import { runStep, startService, stopOnSignals, waitForRpc } from "./lib/processes";
+import { rpc, runStep, startService, stopOnSignals, waitForRpc } from "./lib/processes";
 
 const CHAIN_HOST = "127.0.0.1";
 const CHAIN_PORT = Number(process.env.CHAIN_PORT ?? 8545);
 const root = path.resolve(__dirname, "..");
+const FUNDED_ACCOUNTS = 5;
+const chainLog = path.join(root, ".data", "logs", "chain.log");
 const hardhatBin = path.join(root, "node_modules", ".bin", "hardhat");
 
 function portInUse(port: number): Promise<boolean> {
@@ -30,23 +32,33 @@ async function main(): Promise<void> {
       throw new Error(`port ${CHAIN_PORT} is already in use: stop what runs there or set CHAIN_PORT`);
     }
     await runStep("compile", hardhatBin, ["compile", "--quiet"]);
-    startService("chain", hardhatBin, ["node", "--hostname", CHAIN_HOST, "--port", String(CHAIN_PORT)]);
+    startService("chain", hardhatBin, ["node", "--hostname", CHAIN_HOST, "--port", String(CHAIN_PORT)], {}, chainLog);
   }
   await waitForRpc(rpcUrl);
   console.log(`[start] chain ready at ${rpcUrl}`);
 
+  // The node's unlocked accounts #1..#5 become funded traders (#0 deploys and operates).
+  const accounts = (await rpc<string[]>(rpcUrl, "eth_accounts")).slice(1, 1 + FUNDED_ACCOUNTS);
   await runStep("deploy", hardhatBin, ["run", "scripts/deploy.ts", "--network", "localhost"], {
     RPC_URL: rpcUrl,
-    FUND_LOCAL_ACCOUNTS: "true",
+    FUND: accounts.join(","),
   });
   const deploymentFile = path.join(root, "deployments", "localhost.json");
   if (!existsSync(deploymentFile)) throw new Error(`deploy finished but wrote no ${deploymentFile}`);
   const deployment = JSON.parse(readFileSync(deploymentFile, "utf8"));
 
+  const rows: [string, string][] = [
+    ["chain", `${rpcUrl} (chain id ${deployment.chainId})${external ? "" : `, log ${path.relative(root, chainLog)}`}`],
+    ["deployment", `${path.relative(root, deploymentFile)} (block ${deployment.deploymentBlock})`],
+    ...(["exchange", "collateral", "operator", "admin"] as const).map((k): [string, string] => [k, deployment[k]]),
+    ...(deployment.markets as { id: number; symbol: string; oracle: string }[]).map((m): [string, string] => [
+      `market ${m.id}`,
+      `${m.symbol}, oracle ${m.oracle}`,
+    ]),
+    ["funded", (deployment.funded as string[]).join(", ") || "none"],
+  ];
   console.log("\n=== perpx local exchange is up ===");
-  console.log(`chain       ${rpcUrl} (chain id ${deployment.chainId})`);
-  console.log(`deployment  ${path.relative(root, deploymentFile)}`);
-  console.log(JSON.stringify(deployment, null, 2));
+  for (const [k, v] of rows) console.log(`${k.padEnd(12)} ${v}`);
   console.log("Ctrl-C stops everything.\n");
 }
 

@@ -1,6 +1,8 @@
 // Child-process supervision for `npm start`: start services, prefix their output, wait for
 // them to be ready, and stop them all (in reverse order) on Ctrl-C or when one dies.
 import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, mkdirSync } from "node:fs";
+import path from "node:path";
 
 export interface Service {
   name: string;
@@ -23,11 +25,27 @@ function prefixLines(name: string, stream: NodeJS.ReadableStream, out: NodeJS.Wr
   });
 }
 
-/** Start a long-running service; if it exits while we are not stopping, stop everything. */
-export function startService(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Service {
+/**
+ * Start a long-running service; if it exits while we are not stopping, stop everything.
+ * With `logFile`, its output goes to that file instead of the console (for chatty services).
+ */
+export function startService(
+  name: string,
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  logFile?: string,
+): Service {
   const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  prefixLines(name, child.stdout!, process.stdout);
-  prefixLines(name, child.stderr!, process.stderr);
+  if (logFile) {
+    mkdirSync(path.dirname(logFile), { recursive: true });
+    const out = createWriteStream(logFile, { flags: "a" });
+    child.stdout!.pipe(out);
+    child.stderr!.pipe(out);
+  } else {
+    prefixLines(name, child.stdout!, process.stdout);
+    prefixLines(name, child.stderr!, process.stderr);
+  }
   child.on("exit", (code, signal) => {
     if (stopping) return;
     console.error(`[start] ${name} exited (${signal ?? code}); stopping the exchange`);
@@ -48,17 +66,25 @@ export function runStep(name: string, cmd: string, args: string[], env: NodeJS.P
   });
 }
 
+/** One JSON-RPC call; throws with the node's error message. */
+export async function rpc<T>(url: string, method: string, params: unknown[] = []): Promise<T> {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  const body = (await res.json()) as { result?: T; error?: { message: string } };
+  if (body.error) throw new Error(`${method} failed: ${body.error.message}`);
+  return body.result as T;
+}
+
 /** Poll a JSON-RPC endpoint until it answers eth_chainId. */
 export async function waitForRpc(url: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const res = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      });
-      if (res.ok) return;
+      await rpc<string>(url, "eth_chainId");
+      return;
     } catch {
       // not up yet
     }
