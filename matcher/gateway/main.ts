@@ -1,0 +1,54 @@
+// Start a gateway from the environment (see config.ts and README.md):
+//   ENGINE=embedded (default): the engine runs in this process; with REDIS_URL it also
+//     serves follower gateways (events on Redis pub/sub, commands from a Redis list).
+//   ENGINE=remote: a follower; needs REDIS_URL and an embedded gateway on the same Redis.
+//   EXCHANGE_CHAIN_ID / EXCHANGE_ADDRESS: the EIP-712 domain of orders (sdk/eip712.ts).
+//   SEED_MARK=<price units>: set this mark price on every market at start (demo/bench).
+import { Gateway } from "./gateway";
+import { LocalVenue, defaultMarkets, specOf } from "./venue/local";
+import { RemoteVenue } from "./venue/remote";
+import { loadConfig } from "./config";
+import type { Venue } from "./venue/types";
+
+export async function startGateway(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ gateway: Gateway; port: number; venue: Venue }> {
+  const cfg = loadConfig(env);
+  const markets = defaultMarkets();
+  let venue: Venue;
+  if (env.ENGINE === "remote") {
+    if (!cfg.redisUrl) throw new Error("ENGINE=remote needs REDIS_URL");
+    const rv = new RemoteVenue(cfg.redisUrl, cfg.id, markets.map(specOf));
+    await rv.init();
+    venue = rv;
+  } else {
+    const lv = new LocalVenue(markets);
+    if (env.SEED_MARK)
+      for (const m of markets) lv.process({ type: "mark", ts: Date.now(), market: m.id, price: Number(env.SEED_MARK) });
+    venue = lv;
+  }
+  const gateway = new Gateway({
+    venue,
+    exchange: {
+      chainId: Number(env.EXCHANGE_CHAIN_ID ?? 31337),
+      address: env.EXCHANGE_ADDRESS ?? "0x0000000000000000000000000000000000000000",
+    },
+    defaultMetrics: true,
+  });
+  const port = await gateway.start();
+  return { gateway, port, venue };
+}
+
+if (require.main === module) {
+  startGateway().then(
+    ({ gateway }) => {
+      const stop = () => void gateway.stop().then(() => process.exit(0));
+      process.on("SIGINT", stop);
+      process.on("SIGTERM", stop);
+    },
+    (err) => {
+      process.stderr.write(`gateway failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

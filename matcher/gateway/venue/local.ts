@@ -1,0 +1,88 @@
+// The engine in this process: commands run synchronously on this (the engine's) thread;
+// the events of each command are handed to the gateway before its ack resolves. The
+// JournaledEngine (durable) plugs in through the same `process`/`events` surface.
+import { Engine, type MarketConfig } from "../../index";
+import type { Ack, BookSnapshot, Command, EngineEvent, MarketSpec, Venue } from "./types";
+import { digitsOf } from "../streams/format";
+import { PRICE_DECIMALS, SIZE_DECIMALS } from "../../../sdk/units";
+
+export function specOf(cfg: MarketConfig): MarketSpec {
+  const quote = /USDT$/.test(cfg.symbol) ? "USDT" : /USDC$/.test(cfg.symbol) ? "USDC" : "USD";
+  return {
+    id: cfg.id,
+    symbol: cfg.symbol,
+    baseAsset: cfg.symbol.slice(0, cfg.symbol.length - quote.length),
+    quoteAsset: quote,
+    tickSize: cfg.tickSize,
+    stepSize: cfg.lotSize,
+    minQty: cfg.lotSize,
+    maxQty: cfg.maxOrderQty,
+    minNotional: cfg.minNotional,
+    pricePrecision: digitsOf(cfg.tickSize, PRICE_DECIMALS),
+    quantityPrecision: digitsOf(cfg.lotSize, SIZE_DECIMALS),
+    imfPpm: cfg.imfPpm,
+    mmfPpm: cfg.mmfPpm,
+    makerFeePpm: cfg.makerFeePpm,
+    takerFeePpm: cfg.takerFeePpm,
+  };
+}
+
+export class LocalVenue implements Venue {
+  readonly engine: Engine;
+  private readonly listeners: ((e: readonly EngineEvent[]) => void)[] = [];
+  private readonly specs: MarketSpec[];
+
+  constructor(markets: MarketConfig[], engine?: Engine) {
+    this.engine = engine ?? new Engine({ markets });
+    this.specs = markets.map(specOf);
+  }
+
+  markets(): MarketSpec[] {
+    return this.specs;
+  }
+
+  /** Synchronous core of submit (the engine never waits on I/O). */
+  process(cmd: Command): Ack {
+    const ack = this.engine.process(cmd);
+    const events = this.engine.events;
+    if (events.length > 0) {
+      this.engine.events = [];
+      for (const l of this.listeners) l(events);
+    }
+    return ack;
+  }
+
+  async submit(cmd: Command): Promise<Ack> {
+    return this.process(cmd);
+  }
+
+  onEvents(fn: (events: readonly EngineEvent[]) => void): void {
+    this.listeners.push(fn);
+  }
+
+  book(market: number): BookSnapshot {
+    const d = this.engine.depth(market, 1_000_000);
+    return { market, lastUpdateId: d.lastUpdateId, bids: d.bids, asks: d.asks };
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** A small default market set for the embedded stack, tests and the bench. */
+export function defaultMarkets(): MarketConfig[] {
+  const base = {
+    minNotional: 5_000_000,
+    maxOpenOrders: 100_000,
+    maxConditionalOrders: 200,
+    priceBandPpm: 500_000,
+    marketSlippagePpm: 50_000,
+    imfPpm: 100_000,
+    mmfPpm: 50_000,
+    makerFeePpm: 200,
+    takerFeePpm: 500,
+  };
+  return [
+    { ...base, id: 1, symbol: "BTCUSDT", tickSize: 100_000, lotSize: 100_000, maxOrderQty: 100_000_000_000 },
+    { ...base, id: 2, symbol: "ETHUSDT", tickSize: 10_000, lotSize: 1_000_000, maxOrderQty: 1_000_000_000_000 },
+  ];
+}
