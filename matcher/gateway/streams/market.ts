@@ -79,6 +79,8 @@ export class MarketData {
     for (const [p, q] of s.asks) this.asks.set(p, q);
     this.lastUpdateId = s.lastUpdateId;
     this.gap = false;
+    if (s.mark !== undefined) this.mark = s.mark;
+    if (s.status !== undefined) this.status = s.status;
     this.recomputeBest();
   }
 

@@ -62,7 +62,15 @@ export class LocalVenue implements Venue {
 
   book(market: number): BookSnapshot {
     const d = this.engine.depth(market, 1_000_000);
-    return { market, lastUpdateId: d.lastUpdateId, bids: d.bids, asks: d.asks };
+    const st = this.engine.marketState(market);
+    return {
+      market,
+      lastUpdateId: d.lastUpdateId,
+      bids: d.bids,
+      asks: d.asks,
+      mark: st.mark,
+      status: st.status === "HALT" ? "HALT" : "TRADING",
+    };
   }
 
   async close(): Promise<void> {}

@@ -36,6 +36,9 @@ export interface BookSnapshot {
   lastUpdateId: number;
   bids: [number, number][];
   asks: [number, number][];
+  /** Mark price (price units) and trading status at the snapshot. */
+  mark?: number;
+  status?: "TRADING" | "HALT";
 }
 
 export interface Venue {
