@@ -5,6 +5,8 @@ import type { Order } from "./book";
 export class AccountMarketState extends AccountMarket {
   /** resting reduce-only orders in this market */
   roCount = 0;
+  /** the resting reduce-only orders (unordered; enforcement sorts by id) */
+  roOrders: Order[] = [];
   clientIds: Map<string, Order> | null = null;
 }
 

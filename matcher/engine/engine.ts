@@ -1,41 +1,51 @@
 // The matching engine for a set of markets: one writer, synchronous, deterministic.
 // process(cmd) applies one command, returns its single Ack and appends the events it caused
 // to `events` (the caller drains them). Time comes only from cmd.ts.
-import { mulDivCeil, mulDivFloor } from "../risk/fastmath";
-import { healthOf, marketHealth, RATE_ONE_N, SIZE_ONE_N } from "../risk/margin";
-import { Account, type AccountMarketState } from "./account";
-import { Order, STP_CODES, STP_EXPIRE_BOTH, STP_EXPIRE_MAKER, STP_EXPIRE_TAKER, STP_NONE, type BookSide } from "./book";
-import { Market, type MarketConfig } from "./market";
-import {
-  AccountEvent,
-  DepthEvent,
-  MarkEvent,
-  MarketStatusEvent,
-  OrderUpdateEvent,
-  Reason,
-  TradeEvent,
-  type Ack,
-  type BalanceCmd,
-  type CancelAllCmd,
-  type CancelCmd,
-  type ChainCancelCmd,
-  type Command,
-  type CountdownCmd,
-  type EngineEvent,
-  type ExecType,
-  type FundingCmd,
-  type LiquidationCmd,
-  type MarkCmd,
-  type OrderStatus,
-  type OrderType,
-  type PlaceCmd,
-  type ReasonCode,
-  type SetStatusCmd,
-  type SettlementCmd,
-  type TimeInForce,
-  type WithdrawCmd,
-  type WithdrawResultCmd,
+import * as fm from "../risk/fastmath";
+import * as mg from "../risk/margin";
+import * as ac from "./account";
+import * as bk from "./book";
+import * as mkt from "./market";
+import * as ty from "./types";
+import type { AccountMarketState } from "./account";
+import type { BookSide, Level } from "./book";
+import type { MarketConfig } from "./market";
+import type {
+  Ack,
+  BalanceCmd,
+  CancelAllCmd,
+  CancelCmd,
+  ChainCancelCmd,
+  Command,
+  CountdownCmd,
+  EngineEvent,
+  ExecType,
+  FundingCmd,
+  LiquidationCmd,
+  MarkCmd,
+  OrderStatus,
+  OrderType,
+  PlaceCmd,
+  ReasonCode,
+  SetStatusCmd,
+  SettlementCmd,
+  TimeInForce,
+  WithdrawCmd,
+  WithdrawResultCmd,
 } from "./types";
+
+// Imported bindings copied into module constants: the CommonJS output of tsx/esbuild reads
+// every imported name through a getter, which costs on the hot path.
+const { mulDivCeil, mulDivFloor } = fm;
+const { healthOf, marketHealth, RATE_ONE_N, SIZE_ONE_N } = mg;
+const { Account } = ac;
+type Account = ac.Account;
+const { Order, STP_CODES, STP_EXPIRE_BOTH, STP_EXPIRE_MAKER, STP_EXPIRE_TAKER, STP_NONE } = bk;
+type Order = bk.Order;
+const { Market } = mkt;
+type Market = mkt.Market;
+const { AccountEvent, DepthEvent, MarkEvent, MarketStatusEvent, OrderUpdateEvent, Reason, TradeEvent } = ty;
+type TradeEvent = ty.TradeEvent;
 
 const ORDER_TYPES: Record<string, 1> = {
   LIMIT: 1,
@@ -577,8 +587,10 @@ export class Engine {
     const l = side.getOrCreate(o.ticks);
     l.push(o);
     am.openOrders++;
-    if (o.reduceOnly) am.roCount++;
-    else this.addMargin(o, am);
+    if (o.reduceOnly) {
+      am.roCount++;
+      am.roOrders.push(o);
+    } else this.addMargin(o, am);
     this.depthChange(m, o.isBuy, o.ticks, l.qty);
   }
 
@@ -631,7 +643,7 @@ export class Engine {
     tam.dirty = true;
     mam.dirty = true;
     // maker
-    const lvl = mk.level as import("./book").Level;
+    const lvl = mk.level as Level;
     mk.remaining -= q;
     mk.filled += q;
     mk.filledQP += qp;
@@ -669,7 +681,7 @@ export class Engine {
       const side = mk.isBuy ? m.bids : m.asks;
       side.remove(mk);
       mam.openOrders--;
-      if (mk.reduceOnly) mam.roCount--;
+      if (mk.reduceOnly) removeRo(mam, mk);
       this.unregister(mk, mam);
     }
     this.depthChange(m, mk.isBuy, ticks, lvl.qty);
@@ -710,7 +722,7 @@ export class Engine {
       return;
     }
     const cut = o.remaining - avail;
-    const l = o.level as import("./book").Level;
+    const l = o.level as Level;
     o.remaining = avail;
     o.lots -= cut;
     l.qty -= cut;
@@ -719,16 +731,14 @@ export class Engine {
   }
 
   /** Every resting reduce-only order of the account in m at most |position|, none when flat/flipped. */
-  private enforceReduceOnly(m: Market, acct: Account, am: AccountMarketState): void {
+  private enforceReduceOnly(m: Market, _acct: Account, am: AccountMarketState): void {
     const lotSize = m.cfg.lotSize;
-    let o = acct.head;
-    while (o !== null) {
-      const next = o.aNext;
-      if (o.market === m.index && o.reduceOnly && o.level !== null) {
-        const avail = roAvail(am, o.isBuy, lotSize);
-        if (o.remaining > avail) this.clipReduceOnly(m, o, am, avail);
-      }
-      o = next;
+    const list = am.roOrders.length === 1 ? am.roOrders.slice() : am.roOrders.slice().sort(byId);
+    for (let i = 0; i < list.length; i++) {
+      const o = list[i];
+      if (o.level === null) continue;
+      const avail = roAvail(am, o.isBuy, lotSize);
+      if (o.remaining > avail) this.clipReduceOnly(m, o, am, avail);
     }
   }
 
@@ -747,7 +757,7 @@ export class Engine {
       const side = o.isBuy ? m.bids : m.asks;
       const l = side.remove(o);
       am.openOrders--;
-      if (o.reduceOnly) am.roCount--;
+      if (o.reduceOnly) removeRo(am, o);
       if (o.inMargin) this.subMargin(o, am, o.remaining);
       this.depthChange(m, o.isBuy, o.ticks, l.count === 0 ? 0 : l.qty);
     }
@@ -1204,6 +1214,20 @@ function orderView(m: Market, o: Order): OrderView {
     conditional: o.conditional,
     ts: o.ts,
   };
+}
+
+function byId(a: Order, b: Order): number {
+  return a.id - b.id;
+}
+
+function removeRo(am: AccountMarketState, o: Order): void {
+  am.roCount--;
+  const l = am.roOrders;
+  const i = l.indexOf(o);
+  if (i >= 0) {
+    l[i] = l[l.length - 1];
+    l.pop();
+  }
 }
 
 /** Lots a reduce-only order on this side may still fill: |position| if it reduces, else 0. */

@@ -228,8 +228,10 @@ export function restoreSnapshot(opts: EngineOptions, s: Snapshot): Engine {
         side.getOrCreate(o.ticks).push(o);
         const am = o.account.market(i);
         am.openOrders++;
-        if (o.reduceOnly) am.roCount++;
-        else {
+        if (o.reduceOnly) {
+          am.roCount++;
+          am.roOrders.push(o);
+        } else {
           if (o.isBuy) {
             am.buyLots += o.remaining;
             am.buyQP += o.remaining * o.ticks;

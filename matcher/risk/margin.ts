@@ -20,7 +20,10 @@
 //
 // Acceptance rule for a new non-reduce-only order: free after >= 0, or free after >= free before
 // (an order that does not worsen the worst case, e.g. a sell smaller than a long, is allowed).
-import { mulDivCeil, mulDivFloor, divFloorN } from "./fastmath";
+import * as fm from "./fastmath";
+
+// module constants instead of imported bindings (tsx/esbuild CJS reads those through getters)
+const { mulDivCeil, mulDivFloor, divFloorN } = fm;
 
 export const SIZE_ONE_N = 100_000_000;
 export const RATE_ONE_N = 1_000_000;
