@@ -14,7 +14,8 @@ import {Order} from "../interfaces/ExchangeTypes.sol";
 ///         account, by ERC-1271 `isValidSignature`.
 abstract contract OrderSignatures is EIP712, Agents {
     bytes32 public constant ORDER_TYPEHASH = keccak256(
-        "Order(address account,uint32 market,bool isBuy,bool reduceOnly,uint64 price,uint64 size,uint64 nonce,uint64 expiry)"
+        "Order(address account,uint32 market,bool isBuy,bool reduceOnly,"
+        "uint64 price,uint64 size,uint64 nonce,uint64 expiry)"
     );
 
     /// @notice Gas handed to an ERC-1271 wallet; the caller must hold enough that it really gets it.

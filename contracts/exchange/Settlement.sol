@@ -32,7 +32,8 @@ abstract contract Settlement is Nonces, Risk {
 
     bytes32 public constant BATCH_TYPEHASH = keccak256(
         "Batch(uint64 number,uint64 deadline,Order[] orders,bytes fills)"
-        "Order(address account,uint32 market,bool isBuy,bool reduceOnly,uint64 price,uint64 size,uint64 nonce,uint64 expiry)"
+        "Order(address account,uint32 market,bool isBuy,bool reduceOnly,"
+        "uint64 price,uint64 size,uint64 nonce,uint64 expiry)"
     );
 
     /// @dev Orders are indexed by uint16 in fills.
@@ -80,6 +81,7 @@ abstract contract Settlement is Nonces, Risk {
 
     struct Ctx {
         uint64 number;
+        Order[] os; // the batch's orders, decoded once
         OrderCtx[] orders;
         AccountCtx[] accounts;
         uint256 nAccounts;
@@ -103,16 +105,17 @@ abstract contract Settlement is Nonces, Risk {
 
         Ctx memory c;
         c.number = batch.number;
+        c.os = batch.orders;
         c.orders = new OrderCtx[](n);
         c.accounts = new AccountCtx[](n);
         c.positions = new PositionCtx[](n);
         c.markets = new MarketCtx[](_markets.length);
 
         _verifyOperator(batch, _hashOrders(batch.orders, c), operatorSignature);
-        for (uint256 i = 0; i < n; ++i) _loadOrder(batch.orders[i], batch.signatures[i], c, i);
+        for (uint256 i = 0; i < n; i = _inc(i)) _loadOrder(batch.signatures[i], c, i);
         uint256 nFills = batch.fills.length;
-        for (uint256 j = 0; j < nFills; ++j) _settleFill(batch.fills[j], batch.orders, c, j);
-        _commitOrders(batch.orders, c);
+        for (uint256 j = 0; j < nFills; j = _inc(j)) _settleFill(batch.fills[j], c, j);
+        _commitOrders(c);
         _commitPositions(c);
         _commitAccounts(c);
 
@@ -129,6 +132,12 @@ abstract contract Settlement is Nonces, Risk {
         bytes32 fillsHash
     ) public view returns (bytes32) {
         return _hashTypedDataV4(keccak256(abi.encode(BATCH_TYPEHASH, number, deadline, ordersHash, fillsHash)));
+    }
+
+    function _inc(uint256 i) private pure returns (uint256) {
+        unchecked {
+            return i + 1;
+        }
     }
 
     /// @dev Seam for issue 3 (guardian pause, freeze). No-op for now.
@@ -168,13 +177,13 @@ abstract contract Settlement is Nonces, Risk {
 
     // ---------------------------------------------------------------- loading
 
-    function _loadOrder(Order calldata o, bytes calldata sig, Ctx memory c, uint256 i) private {
+    function _loadOrder(bytes calldata sig, Ctx memory c, uint256 i) private {
         OrderCtx memory oc = c.orders[i];
-        oc.status = _checkOrder(o, sig, c, oc);
+        oc.status = _checkOrder(c.os[i], sig, c, oc);
     }
 
     function _checkOrder(
-        Order calldata o,
+        Order memory o,
         bytes calldata sig,
         Ctx memory c,
         OrderCtx memory oc
@@ -183,7 +192,8 @@ abstract contract Settlement is Nonces, Risk {
         if (account == address(0)) return SkipReason.InvalidAccount;
         if (block.timestamp > o.expiry) return SkipReason.Expired;
         if (o.market >= c.markets.length) return SkipReason.UnknownMarket;
-        MarketCtx memory mk = _marketCtx(c, o.market);
+        MarketCtx memory mk = c.markets[o.market];
+        if (!mk.loaded) _loadMarket(mk, o.market);
         if (o.size == 0 || o.size % mk.lot != 0 || o.size < mk.minSize) return SkipReason.InvalidOrderSize;
         bytes32 h = oc.hash;
         uint256 stamp = uint256(c.number) + 1;
@@ -211,9 +221,7 @@ abstract contract Settlement is Nonces, Risk {
         return SkipReason.None;
     }
 
-    function _marketCtx(Ctx memory c, uint256 market) private view returns (MarketCtx memory mk) {
-        mk = c.markets[market];
-        if (mk.loaded) return mk;
+    function _loadMarket(MarketCtx memory mk, uint256 market) private view {
         MarketConfig storage m = _markets[market];
         mk.loaded = true;
         mk.tick = m.tickSize;
@@ -227,7 +235,8 @@ abstract contract Settlement is Nonces, Risk {
 
     /// @dev Loads the mark once per market per batch; false when the feed is unusable.
     function _priced(Ctx memory c, uint256 market) private view returns (bool) {
-        MarketCtx memory mk = _marketCtx(c, market);
+        MarketCtx memory mk = c.markets[market];
+        if (!mk.loaded) _loadMarket(mk, market);
         if (!mk.priceRead) {
             mk.priceRead = true;
             (PriceStatus s, int256 price, , ) = _readPrice(_markets[market]);
@@ -285,30 +294,29 @@ abstract contract Settlement is Nonces, Risk {
 
     // ---------------------------------------------------------------- fills
 
-    function _settleFill(Fill calldata f, Order[] calldata orders, Ctx memory c, uint256 j) private {
-        (SkipReason reason, bytes32 culprit) = _checkFill(f, orders, c);
+    function _settleFill(Fill calldata fc, Ctx memory c, uint256 j) private {
+        Fill memory f = fc;
+        (SkipReason reason, bytes32 culprit) = _checkFill(f, c);
         if (reason != SkipReason.None) {
-            ++c.skipped;
+            unchecked {
+                ++c.skipped;
+            }
             emit FillSkipped(c.number, j, reason, culprit);
             return;
         }
-        _applyFill(f, orders, c);
+        _applyFill(f, c);
     }
 
-    function _checkFill(
-        Fill calldata f,
-        Order[] calldata orders,
-        Ctx memory c
-    ) private view returns (SkipReason, bytes32) {
-        uint256 n = orders.length;
+    function _checkFill(Fill memory f, Ctx memory c) private view returns (SkipReason, bytes32) {
+        uint256 n = c.orders.length;
         if (f.maker >= n || f.taker >= n) return (SkipReason.OrderIndexOutOfRange, 0);
         if (f.maker == f.taker) return (SkipReason.SameOrder, 0);
         OrderCtx memory mo = c.orders[f.maker];
         OrderCtx memory to = c.orders[f.taker];
         if (mo.status != SkipReason.None) return (mo.status, mo.hash);
         if (to.status != SkipReason.None) return (to.status, to.hash);
-        Order calldata m = orders[f.maker];
-        Order calldata t = orders[f.taker];
+        Order memory m = c.os[f.maker];
+        Order memory t = c.os[f.taker];
         if (m.market != t.market) return (SkipReason.CrossMarket, 0);
         if (m.isBuy == t.isBuy) return (SkipReason.SameSide, 0);
         if (m.account == t.account) return (SkipReason.SelfTrade, 0);
@@ -316,26 +324,27 @@ abstract contract Settlement is Nonces, Risk {
         MarketCtx memory mk = c.markets[m.market];
         uint256 price = f.price;
         if (price == 0 || price % mk.tick != 0) return (SkipReason.PriceNotOnTick, 0);
-        if (price > m.price && m.isBuy) return (SkipReason.PriceOutsideLimit, mo.hash);
-        if (price < m.price && !m.isBuy) return (SkipReason.PriceOutsideLimit, mo.hash);
-        if (price > t.price && t.isBuy) return (SkipReason.PriceOutsideLimit, to.hash);
-        if (price < t.price && !t.isBuy) return (SkipReason.PriceOutsideLimit, to.hash);
+        if (m.isBuy ? price > m.price : price < m.price) return (SkipReason.PriceOutsideLimit, mo.hash);
+        if (t.isBuy ? price > t.price : price < t.price) return (SkipReason.PriceOutsideLimit, to.hash);
         uint256 size = f.size;
         if (size == 0 || size % mk.lot != 0) return (SkipReason.InvalidFillSize, 0);
-        if (size > m.size - mo.filled) return (SkipReason.Overfill, mo.hash);
-        if (size > t.size - to.filled) return (SkipReason.Overfill, to.hash);
-        return _checkFeesAndReduceOnly(f, m, t, mo, to, c);
+        // filled <= size for every valid order (checked at load and on every fill)
+        unchecked {
+            if (size > m.size - mo.filled) return (SkipReason.Overfill, mo.hash);
+            if (size > t.size - to.filled) return (SkipReason.Overfill, to.hash);
+        }
+        return _checkFeesAndReduceOnly(f, mo, to, m, t, mk, c);
     }
 
     function _checkFeesAndReduceOnly(
-        Fill calldata f,
-        Order calldata m,
-        Order calldata t,
+        Fill memory f,
         OrderCtx memory mo,
         OrderCtx memory to,
+        Order memory m,
+        Order memory t,
+        MarketCtx memory mk,
         Ctx memory c
     ) private pure returns (SkipReason, bytes32) {
-        MarketCtx memory mk = c.markets[m.market];
         int256 size = int256(uint256(f.size));
         int256 price = int256(uint256(f.price));
         if (f.makerFee > Margin.feeCap(size, price, mk.makerFee)) return (SkipReason.FeeTooHigh, mo.hash);
@@ -355,44 +364,46 @@ abstract contract Settlement is Nonces, Risk {
         return isBuy ? (pos < 0 && size <= -pos) : (pos > 0 && size <= pos);
     }
 
-    function _applyFill(Fill calldata f, Order[] calldata orders, Ctx memory c) private {
+    function _applyFill(Fill memory f, Ctx memory c) private {
         OrderCtx memory mo = c.orders[f.maker];
         OrderCtx memory to = c.orders[f.taker];
-        Order calldata t = orders[f.taker];
+        Order memory t = c.os[f.taker];
+        bool takerBuys = t.isBuy;
         int256 size = int256(uint256(f.size));
-        int256 price = int256(uint256(f.price));
-        int256 pays = Margin.buyerPays(size, price);
-        int256 gets = Margin.sellerReceives(size, price);
-        (OrderCtx memory buy, OrderCtx memory sell) = t.isBuy ? (to, mo) : (mo, to);
-        (int256 buyFee, int256 sellFee) = t.isBuy ? (f.takerFee, f.makerFee) : (f.makerFee, f.takerFee);
+        int256 pays = Margin.buyerPays(size, int256(uint256(f.price)));
+        int256 gets = Margin.sellerReceives(size, int256(uint256(f.price)));
+        (OrderCtx memory buy, OrderCtx memory sell) = takerBuys ? (to, mo) : (mo, to);
+        (int256 buyFee, int256 sellFee) = takerBuys ? (f.takerFee, f.makerFee) : (f.makerFee, f.takerFee);
 
         PositionCtx memory bp = c.positions[buy.pos];
         PositionCtx memory sp = c.positions[sell.pos];
-        bp.size += size;
-        sp.size -= size;
-        bp.touched = true;
-        sp.touched = true;
         AccountCtx memory ba = c.accounts[bp.acct];
         AccountCtx memory sa = c.accounts[sp.acct];
-        ba.cash -= pays + buyFee;
-        sa.cash += gets - sellFee;
-        ba.touched = true;
-        sa.touched = true;
-        c.fees += buyFee + sellFee + (pays - gets);
+        // Sizes and prices are below 2^64, fees below 2^63, cash below 2^127 at load: no int256 overflow
+        // within one batch of at most 2^16 orders (positions and cash are range-checked when written).
         unchecked {
+            bp.size += size;
+            sp.size -= size;
+            ba.cash -= pays + buyFee;
+            sa.cash += gets - sellFee;
+            c.fees += buyFee + sellFee + (pays - gets);
             // size <= remaining of both orders (checked), so filled <= order size < 2^64
             mo.filled += f.size;
             to.filled += f.size;
             ++c.settled;
         }
+        bp.touched = true;
+        sp.touched = true;
+        ba.touched = true;
+        sa.touched = true;
         emit FillSettled(
             c.number,
-            orders[f.maker].account,
+            c.os[f.maker].account,
             t.account,
             mo.hash,
             to.hash,
             t.market,
-            t.isBuy,
+            takerBuys,
             f.size,
             f.price,
             f.makerFee,
@@ -404,12 +415,12 @@ abstract contract Settlement is Nonces, Risk {
 
     /// @dev Writes filled amounts: a fully filled order sets its CLOSED bit (and frees its filled slot);
     ///      a partially filled one keeps its amount in `_filled` and sets its PARTIAL bit.
-    function _commitOrders(Order[] calldata orders, Ctx memory c) private {
-        uint256 n = orders.length;
+    function _commitOrders(Ctx memory c) private {
+        uint256 n = c.orders.length;
         for (uint256 i = 0; i < n; ++i) {
             OrderCtx memory oc = c.orders[i];
             if (oc.status != SkipReason.None || oc.filled == oc.filledBefore) continue;
-            Order calldata o = orders[i];
+            Order memory o = c.os[i];
             (uint256 wi, uint256 shift) = Packing.nonceSlot(o.nonce);
             mapping(uint256 => uint256) storage words = _nonceWords[o.account];
             uint256 word = words[wi];

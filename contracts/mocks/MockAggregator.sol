@@ -12,6 +12,8 @@ contract MockAggregator is AggregatorV3Interface {
     uint256 public updatedAt;
     bool public broken;
 
+    error Broken();
+
     constructor(uint8 decimals_, string memory description_, int256 answer_) {
         decimals = decimals_;
         description = description_;
@@ -34,7 +36,7 @@ contract MockAggregator is AggregatorV3Interface {
     }
 
     function latestRoundData() external view returns (uint80, int256, uint256, uint256, uint80) {
-        require(!broken, "MockAggregator: broken");
+        if (broken) revert Broken();
         return (roundId, answer, updatedAt, updatedAt, roundId);
     }
 

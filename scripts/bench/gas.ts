@@ -1,0 +1,202 @@
+// Gas benchmark of the Exchange (a benchmark, not a test): `npm run bench:gas`.
+// Prints gas per fill for batches of 1, 10, 50 and 100 fills (fresh orders; partially filled makers),
+// fills per 30M-gas block, mass cancel, cancel, deposit and withdraw; writes bench-results/gas.json.
+//
+// Setting, stated so the numbers can be judged: steady state. Every trader has traded before (its account
+// word, BTC position and nonce-bitmap word already exist), as on a live exchange. Each fill has a distinct
+// taker account; makers are 10 market-maker accounts with dense nonces. "fresh" = neither order was seen
+// before; "partial maker" = each maker order was partially filled in an earlier batch and is filled again
+// (still open afterwards). All fills charge full fees; every fill emits FillSettled, every touched position
+// PositionChanged.
+import fs from "node:fs";
+import path from "node:path";
+import hre from "hardhat";
+import { takeSnapshot } from "@nomicfoundation/hardhat-network-helpers";
+import { type Address, type Hex, type LocalAccount, keccak256, toHex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { deployExchange } from "../lib/deployExchange";
+import { type Fill, type Order, exchangeDomain, signBatch, signOrder } from "../../sdk/eip712";
+import { feeCap } from "../../sdk/margin";
+import { price, size, usd } from "../../sdk/units";
+
+const BLOCK_GAS = 30_000_000n;
+const MAKERS = 10;
+const TAKERS = 100;
+const PEERS = { "1inch limit-order v4 (one fill)": 99_228, "Seaport (one fill)": 108_556 };
+
+async function main() {
+  const publicClient = await hre.viem.getPublicClient();
+  const [admin, user] = await hre.viem.getWalletClients();
+  const operator = privateKeyToAccount(keccak256(toHex("bench-operator")));
+  const d = await deployExchange({ publicClient, walletClient: admin, operator: operator.address });
+  const exchange = await hre.viem.getContractAt("Exchange", d.exchange);
+  const token = await hre.viem.getContractAt("MockUSD", d.collateral);
+  const domain = exchangeDomain(await publicClient.getChainId(), d.exchange);
+  const wait = async (hash: Hex) => publicClient.waitForTransactionReceipt({ hash });
+
+  const makers = Array.from({ length: MAKERS }, (_, i) => privateKeyToAccount(keccak256(toHex(`bench-maker-${i}`))));
+  const takers = Array.from({ length: TAKERS }, (_, i) => privateKeyToAccount(keccak256(toHex(`bench-taker-${i}`))));
+  const all = [...makers, ...takers, { address: user.account.address } as LocalAccount];
+  const each = usd("1000000");
+  await wait(await token.write.mint([admin.account.address, each * BigInt(all.length)]));
+  await wait(await token.write.approve([exchange.address, each * BigInt(all.length)]));
+  for (const a of all) await wait(await exchange.write.depositFor([a.address, each]));
+
+  const nonces = new Map<Address, bigint>();
+  const nextNonce = (a: Address) => {
+    const n = nonces.get(a) ?? 0n;
+    nonces.set(a, n + 1n);
+    return n;
+  };
+  const now = async () => (await publicClient.getBlock()).timestamp;
+  const P = price("60000");
+  const order = async (signer: LocalAccount, isBuy: boolean, sz: bigint) => {
+    const o: Order = {
+      account: signer.address,
+      market: 0,
+      isBuy,
+      reduceOnly: false,
+      price: P,
+      size: sz,
+      nonce: nextNonce(signer.address),
+      expiry: (await now()) + 86_400n,
+    };
+    return { order: o, signature: await signOrder(signer, domain, o) };
+  };
+  const fillOf = (maker: number, taker: number, sz: bigint): Fill => ({
+    maker,
+    taker,
+    size: sz,
+    price: P,
+    makerFee: feeCap(sz, P, -100n),
+    takerFee: feeCap(sz, P, 500n),
+  });
+  const submit = async (orders: { order: Order; signature: Hex }[], fills: Fill[]) => {
+    const batch = {
+      number: await exchange.read.nextBatchNumber(),
+      deadline: (await now()) + 3600n,
+      orders: orders.map((o) => o.order),
+      signatures: orders.map((o) => o.signature),
+      fills,
+    };
+    const sig = await signBatch(operator, domain, batch);
+    const r = await wait(await exchange.write.settle([batch, sig]));
+    if (r.status !== "success") throw new Error("settle reverted");
+    return r.gasUsed;
+  };
+
+  /** n fills: taker i buys from maker (i % MAKERS); maker orders fresh or partially filled before. */
+  const batchOf = async (n: number, partialMakers: boolean) => {
+    const q = size("0.01");
+    const makerOrders = [];
+    for (let i = 0; i < n; i++) makerOrders.push(await order(makers[i % MAKERS], false, partialMakers ? 3n * q : q));
+    if (partialMakers) {
+      // Pre-fill each maker order by q in an earlier batch (warm-up takers, separate accounts).
+      const pre = [];
+      for (let i = 0; i < n; i++) pre.push(await order(takers[(i + 50) % TAKERS], true, q));
+      await submit(
+        [...makerOrders, ...pre],
+        makerOrders.map((_, i) => fillOf(i, n + i, q)),
+      );
+    }
+    const takerOrders = [];
+    for (let i = 0; i < n; i++) takerOrders.push(await order(takers[i], true, q));
+    return submit(
+      [...makerOrders, ...takerOrders],
+      makerOrders.map((_, i) => fillOf(i, n + i, q)),
+    );
+  };
+
+  // Warm-up: every account trades once, so its storage words exist (steady state).
+  {
+    const q = size("0.01");
+    const orders = [];
+    for (let i = 0; i < TAKERS; i++) orders.push(await order(makers[i % MAKERS], false, q));
+    for (let i = 0; i < TAKERS; i++) orders.push(await order(takers[i], true, q));
+    await submit(
+      orders,
+      Array.from({ length: TAKERS }, (_, i) => fillOf(i, TAKERS + i, q)),
+    );
+  }
+
+  const results: Record<string, number> = {};
+  const rows: [string, string, string][] = [];
+  const snap = await takeSnapshot();
+  const savedNonces = new Map(nonces);
+  const perFill: Record<string, Record<number, bigint>> = { fresh: {}, partial: {} };
+  for (const kind of ["fresh", "partial"] as const) {
+    for (const n of [1, 10, 50, 100]) {
+      await snap.restore();
+      nonces.clear();
+      for (const [k, v] of savedNonces) nonces.set(k, v);
+      const gas = await batchOf(n, kind === "partial");
+      perFill[kind][n] = gas;
+      const label = kind === "fresh" ? "fresh orders" : "partially filled makers";
+      results[`settle_${kind}_batch${n}_gas_total`] = Number(gas);
+      results[`settle_${kind}_batch${n}_gas_per_fill`] = Number(gas / BigInt(n));
+      rows.push([`settle, ${label}, batch of ${n}`, `${gas / BigInt(n)} / fill`, `${gas} total`]);
+    }
+  }
+  // Fills per 30M-gas block from the marginal cost between batches of 50 and 100 (fresh orders).
+  for (const kind of ["fresh", "partial"] as const) {
+    const marginal = (perFill[kind][100] - perFill[kind][50]) / 50n;
+    const fixed = perFill[kind][100] - 100n * marginal;
+    const fits = (BLOCK_GAS - fixed) / marginal;
+    results[`settle_${kind}_marginal_gas_per_fill`] = Number(marginal);
+    results[`settle_${kind}_fills_per_30M_block`] = Number(fits);
+    rows.push([`fills per 30M-gas block (${kind})`, `${fits}`, `marginal ${marginal} gas/fill, fixed ${fixed}`]);
+  }
+
+  await snap.restore();
+  // Mass cancel, single cancel, deposit and withdraw by an account that has traded before.
+  const u = user.account;
+  await wait(await exchange.write.setAgent([makers[0].address, 0n], { account: u }));
+  const g = async (hash: Hex) => (await wait(hash)).gasUsed;
+  const massCancel = await g(await exchange.write.raiseMinNonce([u.address, 1_000_000n], { account: u }));
+  const o: Order = {
+    account: u.address,
+    market: 0,
+    isBuy: true,
+    reduceOnly: false,
+    price: P,
+    size: size("1"),
+    nonce: 1_000_001n,
+    expiry: (await now()) + 3600n,
+  };
+  const cancelOne = await g(await exchange.write.cancelOrder([o], { account: u }));
+  await wait(await token.write.mint([u.address, usd("1000")]));
+  await wait(await token.write.approve([exchange.address, usd("1000")], { account: u }));
+  const dep = await g(await exchange.write.deposit([usd("500")], { account: u }));
+  const wd = await g(await exchange.write.withdraw([usd("500"), u.address], { account: u }));
+  Object.assign(results, {
+    mass_cancel_gas: Number(massCancel),
+    cancel_order_gas: Number(cancelOne),
+    deposit_gas: Number(dep),
+    withdraw_gas: Number(wd),
+  });
+  rows.push(["mass cancel (raiseMinNonce), any number of open orders", `${massCancel}`, "goal < 30,000"]);
+  rows.push(["cancel one order (cancelOrder)", `${cancelOne}`, ""]);
+  rows.push(["deposit (existing account)", `${dep}`, ""]);
+  rows.push(["withdraw (no open position)", `${wd}`, ""]);
+  for (const [name, gas] of Object.entries(PEERS)) rows.push([`peer: ${name}`, `${gas} / fill`, "published figure"]);
+
+  const w = [Math.max(...rows.map((r) => r[0].length)), Math.max(...rows.map((r) => r[1].length))];
+  console.log(
+    `\nExchange gas (Hardhat network, hardfork ${hre.network.config.hardfork ?? "default"}, solc 0.8.28 viaIR, optimizer 200 runs)\n`,
+  );
+  for (const r of rows) console.log(`${r[0].padEnd(w[0])}  ${r[1].padStart(w[1])}  ${r[2]}`);
+  console.log(
+    `\ngoals: <= 45,000 gas/fill at 50 fills: ${results.settle_fresh_batch50_gas_per_fill <= 45_000 ? "met" : "MISSED"}` +
+      `; >= 600 fills per 30M block: ${results.settle_fresh_fills_per_30M_block >= 600 ? "met" : "MISSED"}` +
+      `; mass cancel < 30,000: ${results.mass_cancel_gas < 30_000 ? "met" : "MISSED"}`,
+  );
+  const out = path.resolve(__dirname, "../../bench-results/gas.json");
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
+  console.log(`wrote ${path.relative(process.cwd(), out)}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

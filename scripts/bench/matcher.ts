@@ -1,0 +1,296 @@
+// npm run bench:matcher — the matching engine under the published seeded workload
+// (matcher/engine/workload.ts: 42% resting limits, 2% reduce-only, 1% stops, 40% cancels,
+// 15% crossing IOC), books of 10k and 1M resting orders: engine alone, engine + journal
+// (file; Redis when reachable), replay, and nodejs-order-book on the same operations.
+// Prints a table and writes flat figures to bench-results/matcher.json.
+// Env: BENCH_OPS (default 1,000,000), BENCH_SEED (default 42), REDIS_URL (default local).
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { OrderBook } from "nodejs-order-book";
+import Redis from "ioredis";
+import {
+  Engine,
+  FileJournal,
+  JournaledEngine,
+  RedisJournal,
+  recover,
+  type Command,
+  type Journal,
+  type PlaceCmd,
+  type CancelCmd,
+} from "../../matcher";
+import { makeWorkload, resolveWorkload, workloadMarket, type Workload } from "../../matcher/engine/workload";
+
+const OPS = Number(process.env.BENCH_OPS ?? 1_000_000);
+const SEED = Number(process.env.BENCH_SEED ?? 42);
+const NOB_OPS = Math.min(OPS, 300_000);
+const SAMPLE = 8; // every 8th op timed individually
+const results: Record<string, number> = {};
+const rows: string[][] = [];
+
+const hr = process.hrtime.bigint;
+
+function pct(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+function timerOverhead(): number {
+  const n = 200_000;
+  const s = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const a = hr();
+    s[i] = Number(hr() - a);
+  }
+  s.sort();
+  return pct(s, 0.5);
+}
+
+function freshEngine(wl: Workload): Engine {
+  const e = new Engine({ markets: [workloadMarket()] });
+  for (const c of wl.setup) e.process(c);
+  for (let i = 0; i < wl.fill.length; i++) {
+    e.process(wl.fill[i]);
+    if ((i & 1023) === 0) e.events.length = 0;
+  }
+  e.events.length = 0;
+  return e;
+}
+
+function benchEngine(label: string, key: string, wl: Workload): number {
+  // fill (timed separately)
+  const t0 = hr();
+  const e = freshEngine(wl);
+  const fillS = Number(hr() - t0) / 1e9;
+  results[`${key}_fill_orders_per_s`] = Math.round(wl.fill.length / fillS);
+  const ops = wl.ops;
+  const n = ops.length;
+  const lat = new Float64Array(Math.ceil(n / SAMPLE));
+  let k = 0;
+  if (typeof global.gc === "function") global.gc();
+  const start = hr();
+  for (let i = 0; i < n; i++) {
+    if (i % SAMPLE === 0) {
+      const a = hr();
+      e.process(ops[i]);
+      lat[k++] = Number(hr() - a);
+    } else e.process(ops[i]);
+    if ((i & 255) === 255) e.events.length = 0;
+  }
+  const secs = Number(hr() - start) / 1e9;
+  const opsPerS = Math.round(n / secs);
+  lat.sort();
+  results[`${key}_ops_per_s`] = opsPerS;
+  results[`${key}_p50_ns`] = pct(lat, 0.5);
+  results[`${key}_p99_ns`] = pct(lat, 0.99);
+  results[`${key}_p999_ns`] = pct(lat, 0.999);
+  results[`${key}_resting_after`] = e.orders.size;
+  rows.push([label, fmt(opsPerS), `${pct(lat, 0.5)} ns`, `${pct(lat, 0.99)} ns`, `${pct(lat, 0.999)} ns`]);
+  return opsPerS;
+}
+
+async function benchJournal(label: string, key: string, wl: Workload, journal: Journal): Promise<number> {
+  const n = wl.ops.length;
+  const submitAt = new Float64Array(n + wl.fill.length + wl.setup.length + 2);
+  const lat: number[] = [];
+  let base = -1;
+  const je = await JournaledEngine.open({
+    markets: [workloadMarket()],
+    journal,
+    onOutput: (acks) => {
+      if (base < 0) return;
+      const now = Number(hr()) / 1e3;
+      for (let i = 0; i < acks.length; i++) {
+        const s = acks[i].inSeq - base;
+        if (s >= 0 && s % SAMPLE === 0) lat.push(now - submitAt[s]);
+      }
+    },
+  });
+  for (const c of wl.setup) je.submit(c);
+  for (const c of wl.fill) je.submit(c);
+  await je.drain();
+  base = je.engine.inSeq + 1;
+  const start = hr();
+  const CHUNK = 2_000;
+  for (let i = 0; i < n;) {
+    const end = Math.min(n, i + CHUNK);
+    for (; i < end; i++) {
+      if (i % SAMPLE === 0) submitAt[i] = Number(hr()) / 1e3;
+      je.submit(wl.ops[i]);
+    }
+    await new Promise((r) => setImmediate(r));
+  }
+  await je.drain();
+  const secs = Number(hr() - start) / 1e9;
+  await je.close();
+  const opsPerS = Math.round(n / secs);
+  const s = Float64Array.from(lat).sort();
+  results[`${key}_ops_per_s`] = opsPerS;
+  results[`${key}_ack_p50_us`] = Math.round(pct(s, 0.5));
+  results[`${key}_ack_p99_us`] = Math.round(pct(s, 0.99));
+  results[`${key}_ack_p999_us`] = Math.round(pct(s, 0.999));
+  rows.push([
+    label,
+    fmt(opsPerS),
+    `${Math.round(pct(s, 0.5))} µs`,
+    `${Math.round(pct(s, 0.99))} µs`,
+    `${Math.round(pct(s, 0.999))} µs`,
+  ]);
+  return opsPerS;
+}
+
+async function benchReplay(journal: Journal): Promise<void> {
+  let events = 0;
+  const start = hr();
+  const r = await recover(journal, { markets: [workloadMarket()] }, (_a, ev) => (events += ev.length));
+  const secs = Number(hr() - start) / 1e9;
+  await journal.close();
+  results.replay_commands = r.replayed;
+  results.replay_events = events;
+  results.replay_events_per_s = Math.round(events / secs);
+  results.replay_commands_per_s = Math.round(r.replayed / secs);
+  rows.push([
+    "replay (file journal: read + parse + apply)",
+    `${fmt(results.replay_events_per_s)} events/s`,
+    `${fmt(results.replay_commands_per_s)} cmd/s`,
+    "",
+    "",
+  ]);
+}
+
+/** The same operations on nodejs-order-book (limit GTC/IOC, stop-market, cancel; no reduce-only, no risk). */
+function benchNob(label: string, key: string, wl: Workload, nOps: number): number {
+  const ob = new OrderBook();
+  const nf = wl.fill.length;
+  const ids: string[] = new Array(nf + nOps);
+  for (let i = 0; i < nf + nOps; i++) ids[i] = String(i);
+  const side = (c: PlaceCmd) => (c.side === "BUY" ? ("buy" as never) : ("sell" as never));
+  for (let i = 0; i < nf; i++) {
+    const c = wl.fill[i];
+    ob.limit({ id: ids[i], side: side(c), size: c.qty / 100_000, price: (c.price as number) / 100_000 });
+  }
+  const lat = new Float64Array(Math.ceil(nOps / SAMPLE));
+  let k = 0;
+  const run = (i: number): void => {
+    const c = wl.ops[i] as Command;
+    if (c.type === "cancel") {
+      const r = wl.refs[i];
+      if (r >= 0) ob.cancel(ids[r]);
+    } else if (c.type === "place") {
+      if (c.orderType === "STOP_MARKET")
+        ob.stopMarket({ side: side(c), size: 1, stopPrice: (c.stopPrice as number) / 100_000 });
+      else
+        ob.limit({
+          id: ids[nf + i],
+          side: side(c),
+          size: c.qty / 100_000,
+          price: (c.price as number) / 100_000,
+          timeInForce: (c.tif ?? "GTC") as never,
+        });
+    }
+  };
+  const start = hr();
+  for (let i = 0; i < nOps; i++) {
+    if (i % SAMPLE === 0) {
+      const a = hr();
+      run(i);
+      lat[k++] = Number(hr() - a);
+    } else run(i);
+  }
+  const secs = Number(hr() - start) / 1e9;
+  const opsPerS = Math.round(nOps / secs);
+  lat.sort();
+  results[`${key}_ops_per_s`] = opsPerS;
+  results[`${key}_p50_ns`] = pct(lat, 0.5);
+  results[`${key}_p99_ns`] = pct(lat, 0.99);
+  results[`${key}_p999_ns`] = pct(lat, 0.999);
+  rows.push([label, fmt(opsPerS), `${pct(lat, 0.5)} ns`, `${pct(lat, 0.99)} ns`, `${pct(lat, 0.999)} ns`]);
+  return opsPerS;
+}
+
+function fmt(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+async function redisReachable(url: string): Promise<boolean> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  try {
+    await r.connect();
+    await r.ping();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    r.disconnect();
+  }
+}
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
+  results.ops_per_scenario = OPS;
+  results.seed = SEED;
+  results.timer_overhead_ns = timerOverhead();
+  console.log(
+    `workload: seed ${SEED}, ${fmt(OPS)} ops per scenario; timer overhead ${results.timer_overhead_ns} ns (included in latencies)`,
+  );
+
+  const wl10k = makeWorkload(SEED, 10_000, OPS);
+  resolveWorkload(wl10k, new Engine({ markets: [workloadMarket()] }));
+  const e10k = benchEngine("engine, 10k resting", "engine_10k", wl10k);
+
+  let wl1m: Workload | null = makeWorkload(SEED, 1_000_000, OPS);
+  resolveWorkload(wl1m, new Engine({ markets: [workloadMarket()] }));
+  const e1m = benchEngine("engine, 1M resting", "engine_1m", wl1m);
+  results.engine_1m_vs_10k_pct = Math.round((e1m / e10k) * 100);
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-matcher-"));
+  await benchJournal(
+    "engine + file journal, 10k (ack latency)",
+    "journal_file_10k",
+    wl10k,
+    await FileJournal.open(dir, "bench"),
+  );
+  await benchReplay(await FileJournal.open(dir, "bench"));
+  fs.rmSync(dir, { recursive: true, force: true });
+
+  const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+  if (await redisReachable(url)) {
+    const key = `bench:matcher:${process.pid}`;
+    await benchJournal(
+      "engine + Redis Streams journal, 10k (ack latency)",
+      "journal_redis_10k",
+      wl10k,
+      await RedisJournal.open(url, key),
+    );
+    const r = new Redis(url);
+    await r.del(key, key + ":snapshot");
+    await r.quit();
+  }
+
+  const n10k = benchNob(`nodejs-order-book, 10k resting (${fmt(NOB_OPS)} ops)`, "nob_10k", wl10k, NOB_OPS);
+  const n1m = benchNob(`nodejs-order-book, 1M resting (${fmt(NOB_OPS)} ops)`, "nob_1m", wl1m, NOB_OPS);
+  wl1m = null;
+  results.speedup_vs_nob_10k = Math.round((e10k / n10k) * 10) / 10;
+  results.speedup_vs_nob_1m = Math.round((e1m / n1m) * 10) / 10;
+  results.bench_seconds = Math.round((Date.now() - t0) / 1000);
+
+  const head = ["scenario", "ops/s", "p50", "p99", "p99.9"];
+  const all = [head, ...rows];
+  const w = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
+  for (const r of all) console.log(r.map((c, i) => (c ?? "").padEnd(w[i])).join("  "));
+  console.log(
+    `speed-up vs nodejs-order-book: ${results.speedup_vs_nob_10k}x (10k), ${results.speedup_vs_nob_1m}x (1M); 1M/10k throughput ${results.engine_1m_vs_10k_pct}%`,
+  );
+  fs.mkdirSync("bench-results", { recursive: true });
+  fs.writeFileSync("bench-results/matcher.json", JSON.stringify(results, null, 2) + "\n");
+  console.log("wrote bench-results/matcher.json");
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
