@@ -42,5 +42,4 @@ interface IExchangeErrors {
         int256 healthBefore,
         int256 healthAfter
     );
-    error PositionOverflow(address account, uint32 market);
 }

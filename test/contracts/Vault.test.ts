@@ -1,0 +1,198 @@
+// Collateral: deposits (own, on behalf, fee-on-transfer), margin-checked withdrawals, fee withdrawal,
+// constructor checks and role checks.
+import { expect } from "chai";
+import hre from "hardhat";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { zeroAddress } from "viem";
+import {
+  DEPOSIT,
+  type Fx,
+  addr,
+  cashOf,
+  decodeEvents,
+  deployFixture,
+  eventsNamed,
+  expectRevert,
+  fill,
+  makeOrder,
+  price,
+  settle,
+  size,
+  usd,
+} from "./helpers";
+
+describe("Exchange: vault", () => {
+  let fx: Fx;
+  beforeEach(async () => {
+    fx = await loadFixture(deployFixture);
+  });
+
+  async function receiptEvents(hash: `0x${string}`) {
+    const r = await fx.publicClient.waitForTransactionReceipt({ hash });
+    return decodeEvents(fx, r.logs);
+  }
+
+  describe("constructor", () => {
+    it("refuses a collateral token without 6 decimals, a zero token and a zero admin", async () => {
+      const t18 = await hre.viem.deployContract("MockERC20Decimals", [18]);
+      await expectRevert(
+        hre.viem.deployContract("Exchange", [t18.address, addr(fx.admin)]),
+        "UnsupportedCollateralDecimals",
+        [18],
+      );
+      await expectRevert(hre.viem.deployContract("Exchange", [zeroAddress, addr(fx.admin)]), "ZeroAddress");
+      await expectRevert(hre.viem.deployContract("Exchange", [fx.token.address, zeroAddress]), "ZeroAddress");
+    });
+  });
+
+  describe("deposit", () => {
+    it("credits the caller and emits Deposit", async () => {
+      await fx.token.write.approve([fx.exchange.address, usd("250")], { account: fx.alice.account });
+      const events = await receiptEvents(await fx.exchange.write.deposit([usd("250")], { account: fx.alice.account }));
+      expect(eventsNamed(events, "Deposit")[0].args).to.deep.equal({
+        account: addr(fx.alice),
+        from: addr(fx.alice),
+        amount: usd("250"),
+      });
+      expect(await cashOf(fx, addr(fx.alice))).to.equal(DEPOSIT + usd("250"));
+      expect(await fx.token.read.balanceOf([fx.exchange.address])).to.equal(4n * DEPOSIT + usd("250"));
+    });
+
+    it("deposits on behalf of another account", async () => {
+      await fx.token.write.approve([fx.exchange.address, usd("5")], { account: fx.alice.account });
+      const events = await receiptEvents(
+        await fx.exchange.write.depositFor([addr(fx.stranger), usd("5")], { account: fx.alice.account }),
+      );
+      expect(eventsNamed(events, "Deposit")[0].args).to.deep.equal({
+        account: addr(fx.stranger),
+        from: addr(fx.alice),
+        amount: usd("5"),
+      });
+      expect(await cashOf(fx, addr(fx.stranger))).to.equal(usd("5"));
+    });
+
+    it("refuses the zero address and a zero amount", async () => {
+      await expectRevert(fx.exchange.write.depositFor([zeroAddress, 1n], { account: fx.alice.account }), "ZeroAddress");
+      await expectRevert(fx.exchange.write.deposit([0n], { account: fx.alice.account }), "ZeroAmount");
+    });
+
+    it("credits what arrived from a fee-on-transfer token; refuses when nothing arrives", async () => {
+      const fot = await hre.viem.deployContract("FeeOnTransferToken", [100n]); // 1%
+      const ex = await hre.viem.deployContract("Exchange", [fot.address, addr(fx.admin)]);
+      await fot.write.mint([addr(fx.alice), usd("1000")]);
+      await fot.write.approve([ex.address, usd("1000")], { account: fx.alice.account });
+      await ex.write.deposit([usd("1000")], { account: fx.alice.account });
+      expect((await ex.read.accountOf([addr(fx.alice)]))[0]).to.equal(usd("990"));
+      expect(await fot.read.balanceOf([ex.address])).to.equal(usd("990"));
+      const all = await hre.viem.deployContract("FeeOnTransferToken", [10_000n]); // 100%
+      const ex2 = await hre.viem.deployContract("Exchange", [all.address, addr(fx.admin)]);
+      await all.write.mint([addr(fx.alice), usd("1")]);
+      await all.write.approve([ex2.address, usd("1")], { account: fx.alice.account });
+      await expectRevert(ex2.write.deposit([usd("1")], { account: fx.alice.account }), "ZeroAmount");
+    });
+  });
+
+  describe("withdraw", () => {
+    it("pays out cash and emits Withdraw", async () => {
+      const before = await fx.token.read.balanceOf([addr(fx.stranger)]);
+      const events = await receiptEvents(
+        await fx.exchange.write.withdraw([usd("100"), addr(fx.stranger)], { account: fx.alice.account }),
+      );
+      expect(eventsNamed(events, "Withdraw")[0].args).to.deep.equal({
+        account: addr(fx.alice),
+        to: addr(fx.stranger),
+        amount: usd("100"),
+      });
+      expect(await fx.token.read.balanceOf([addr(fx.stranger)])).to.equal(before + usd("100"));
+      expect(await cashOf(fx, addr(fx.alice))).to.equal(DEPOSIT - usd("100"));
+    });
+
+    it("refuses more than the cash of an account without positions", async () => {
+      await expectRevert(
+        fx.exchange.write.withdraw([DEPOSIT + 1n, addr(fx.alice)], { account: fx.alice.account }),
+        "InsufficientMargin",
+        [addr(fx.alice), -1n, 0n],
+      );
+      await fx.exchange.write.withdraw([DEPOSIT, addr(fx.alice)], { account: fx.alice.account });
+      expect(await cashOf(fx, addr(fx.alice))).to.equal(0n);
+    });
+
+    it("keeps the initial margin of open positions (at the oracle mark)", async () => {
+      // alice buys 10 BTC @ 60,000 with zero net fees: IM 60,000; equity 100,000 - 60 (taker fee at the rebate).
+      const m = await makeOrder(fx, fx.bob, { isBuy: false, price: price("60000"), size: size("10") });
+      const t = await makeOrder(fx, fx.alice, { isBuy: true, price: price("60000"), size: size("10") });
+      await settle(fx, [m, t], [fill(0, 1, size("10"), price("60000"), undefined, { takerFee: usd("60") })]);
+      const [equity, im] = await fx.exchange.read.accountHealth([addr(fx.alice)]);
+      expect([equity, im]).to.deep.equal([DEPOSIT - usd("60"), usd("60000")]);
+      const free = equity - im;
+      await expectRevert(
+        fx.exchange.write.withdraw([free + 1n, addr(fx.alice)], { account: fx.alice.account }),
+        "InsufficientMargin",
+        [addr(fx.alice), im - 1n, im],
+      );
+      await fx.exchange.write.withdraw([free, addr(fx.alice)], { account: fx.alice.account });
+      // Unrealised profit is withdrawable: BTC up 1,000 → +10,000 equity, IM +1,000.
+      await fx.btcFeed.write.setAnswer([61_000n * 10n ** 8n]);
+      await fx.exchange.write.withdraw([usd("9000"), addr(fx.alice)], { account: fx.alice.account });
+      await expectRevert(
+        fx.exchange.write.withdraw([1n, addr(fx.alice)], { account: fx.alice.account }),
+        "InsufficientMargin",
+      );
+    });
+
+    it("refuses while a feed the account depends on is stale or insane", async () => {
+      const m = await makeOrder(fx, fx.bob, { isBuy: false, price: price("60000"), size: size("1") });
+      const t = await makeOrder(fx, fx.alice, { isBuy: true, price: price("60000"), size: size("1") });
+      await settle(fx, [m, t], [fill(0, 1, size("1"), price("60000"))]);
+      const now = BigInt(await time.latest());
+      await fx.btcFeed.write.setAnswerAt([60_000n * 10n ** 8n, now - 4000n]);
+      await expectRevert(
+        fx.exchange.write.withdraw([1n, addr(fx.alice)], { account: fx.alice.account }),
+        "OracleStale",
+        [0, now - 4000n, now + 2n],
+      );
+      await fx.btcFeed.write.setAnswer([20_000_000n * 10n ** 8n]);
+      await expectRevert(
+        fx.exchange.write.withdraw([1n, addr(fx.alice)], { account: fx.alice.account }),
+        "OraclePriceOutOfBounds",
+        [0, 20_000_000n * 10n ** 8n],
+      );
+      // An account without positions does not depend on any feed.
+      await fx.exchange.write.withdraw([1n, addr(fx.carol)], { account: fx.carol.account });
+    });
+
+    it("refuses the zero address and a zero amount", async () => {
+      await expectRevert(fx.exchange.write.withdraw([1n, zeroAddress], { account: fx.alice.account }), "ZeroAddress");
+      await expectRevert(fx.exchange.write.withdraw([0n, addr(fx.alice)], { account: fx.alice.account }), "ZeroAmount");
+    });
+  });
+
+  describe("fees", () => {
+    it("the treasurer withdraws accrued fees; nobody else can; never more than accrued", async () => {
+      const m = await makeOrder(fx, fx.bob, { isBuy: false, price: price("60000"), size: size("0.5") });
+      const t = await makeOrder(fx, fx.alice, { isBuy: true, price: price("60000"), size: size("0.5") });
+      await settle(fx, [m, t], [fill(0, 1, size("0.5"), price("60000"))]);
+      expect(await fx.exchange.read.feesAccrued()).to.equal(usd("12"));
+      const role = await fx.exchange.read.TREASURER_ROLE();
+      await expectRevert(
+        fx.exchange.write.withdrawFees([addr(fx.stranger), 1n], { account: fx.stranger.account }),
+        "AccessControlUnauthorizedAccount",
+        [addr(fx.stranger), role],
+      );
+      await expectRevert(
+        fx.exchange.write.withdrawFees([addr(fx.treasurer), usd("12") + 1n], { account: fx.treasurer.account }),
+        "InsufficientFees",
+        [usd("12") + 1n, usd("12")],
+      );
+      await expectRevert(
+        fx.exchange.write.withdrawFees([zeroAddress, 1n], { account: fx.treasurer.account }),
+        "ZeroAddress",
+      );
+      const events = await receiptEvents(
+        await fx.exchange.write.withdrawFees([addr(fx.treasurer), usd("12")], { account: fx.treasurer.account }),
+      );
+      expect(eventsNamed(events, "FeesWithdrawn")[0].args).to.deep.equal({ to: addr(fx.treasurer), amount: usd("12") });
+      expect(await fx.exchange.read.feesAccrued()).to.equal(0n);
+    });
+  });
+});
