@@ -59,6 +59,60 @@ export class Order {
   ) {
     this.remaining = lots;
   }
+
+  /** Re-initialise a pooled order (same fields as the constructor, links and fill state cleared). */
+  init(
+    id: number,
+    account: Account,
+    market: number,
+    isBuy: boolean,
+    orderType: OrderType,
+    origType: OrderType,
+    tif: TimeInForce,
+    ticks: number,
+    lots: number,
+    stopPrice: number,
+    workingType: WorkingType,
+    reduceOnly: boolean,
+    closePosition: boolean,
+    stp: number,
+    clientOrderId: string,
+    hash: string,
+    ts: number,
+    activation: number,
+    callbackPpm: number,
+  ): this {
+    this.id = id;
+    this.account = account;
+    this.market = market;
+    this.isBuy = isBuy;
+    this.orderType = orderType;
+    this.origType = origType;
+    this.tif = tif;
+    this.ticks = ticks;
+    this.lots = lots;
+    this.stopPrice = stopPrice;
+    this.workingType = workingType;
+    this.reduceOnly = reduceOnly;
+    this.closePosition = closePosition;
+    this.stp = stp;
+    this.clientOrderId = clientOrderId;
+    this.hash = hash;
+    this.ts = ts;
+    this.activation = activation;
+    this.callbackPpm = callbackPpm;
+    this.prev = this.next = this.aPrev = this.aNext = null;
+    this.level = null;
+    this.remaining = lots;
+    this.filled = 0;
+    this.filledQP = 0;
+    this.status = "NEW";
+    this.conditional = false;
+    this.inMargin = false;
+    this.activated = false;
+    this.extreme = 0;
+    return this;
+  }
 }
 
 export class Level {
@@ -214,5 +268,42 @@ export class TriggerList {
       return o;
     }
     return null;
+  }
+}
+
+/**
+ * Live orders by id. Ids are assigned 1, 2, 3, ... so a plain array indexed by id beats a Map;
+ * slots of finished orders are cleared, and the array is rebased when its low end is empty.
+ */
+export class OrderIndex {
+  private arr: (Order | undefined)[] = [];
+  private base = 1;
+  size = 0;
+
+  get(id: number): Order | undefined {
+    return id >= this.base ? this.arr[id - this.base] : undefined;
+  }
+
+  set(id: number, o: Order): void {
+    const i = id - this.base;
+    while (this.arr.length < i) this.arr.push(undefined);
+    if (this.arr[i] === undefined) this.size++;
+    this.arr[i] = o;
+  }
+
+  delete(id: number): void {
+    const i = id - this.base;
+    if (i < 0 || this.arr[i] === undefined) return;
+    this.arr[i] = undefined;
+    this.size--;
+    if (this.size === 0 && this.arr.length > 65_536) {
+      this.base += this.arr.length;
+      this.arr = [];
+    }
+  }
+
+  /** Live orders in id order. */
+  *values(): IterableIterator<Order> {
+    for (const o of this.arr) if (o !== undefined) yield o;
   }
 }

@@ -40,7 +40,7 @@ const { mulDivCeil, mulDivFloor } = fm;
 const { healthOf, marketHealth, RATE_ONE_N, SIZE_ONE_N } = mg;
 const { Account } = ac;
 type Account = ac.Account;
-const { Order, STP_CODES, STP_EXPIRE_BOTH, STP_EXPIRE_MAKER, STP_EXPIRE_TAKER, STP_NONE } = bk;
+const { Order, OrderIndex, STP_CODES, STP_EXPIRE_BOTH, STP_EXPIRE_MAKER, STP_EXPIRE_TAKER, STP_NONE } = bk;
 type Order = bk.Order;
 const { Market } = mkt;
 type Market = mkt.Market;
@@ -77,7 +77,7 @@ export class Engine {
   readonly markets: Market[] = [];
   readonly marketById = new Map<number, Market>();
   readonly accounts = new Map<string, Account>();
-  readonly orders = new Map<number, Order>();
+  readonly orders = new OrderIndex();
   readonly byHash = new Map<string, Order>();
   /** trades waiting for their settlement result */
   readonly pendingTrades = new Map<number, TradeEvent>();
@@ -171,7 +171,15 @@ export class Engine {
         reason = Reason.INVALID_COMMAND;
     }
     if (this.touchedMarkets.length > 0) this.finishCommand();
+    if (this.recycle.length > 0) this.flushRecycle();
     return { inSeq: this.inSeq, type: cmd.type, ok: reason === Reason.OK, reason, orderId };
+  }
+
+  private flushRecycle(): void {
+    const r = this.recycle;
+    const p = this.pool;
+    for (let i = 0; i < r.length; i++) if (p.length < 65_536) p.push(r[i]);
+    r.length = 0;
   }
 
   /** Run the triggers of the touched markets and publish one depth event per touched market. */
@@ -351,7 +359,12 @@ export class Engine {
       if (r !== Reason.OK) return r;
     }
     // accepted
-    const o = new Order(
+    const pooled = this.pool.pop();
+    const o = (
+      pooled === undefined
+        ? new Order(0, acct, 0, false, ot, ot, tif, 0, 0, 0, workingType, false, false, 0, "", "", 0, 0, 0)
+        : pooled
+    ).init(
       this.nextOrderId++,
       acct,
       m.index,
@@ -502,7 +515,13 @@ export class Engine {
     if (o.hash !== "") this.byHash.set(o.hash, o);
   }
 
+  /** Finished orders are recycled (cuts allocation and old-generation growth); nothing keeps them. */
+  private readonly pool: Order[] = [];
+  private recycle: Order[] = [];
+
   private unregister(o: Order, am: AccountMarketState): void {
+    if (this.orders.get(o.id) !== o) return;
+    if (this.recycle.length < 4096) this.recycle.push(o);
     this.orders.delete(o.id);
     o.account.removeOrder(o);
     if (o.clientOrderId !== "" && am.clientIds !== null) am.clientIds.delete(o.clientOrderId);

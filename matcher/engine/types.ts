@@ -413,3 +413,43 @@ export class AccountEvent {
 }
 
 export type EngineEvent = OrderUpdateEvent | TradeEvent | DepthEvent | MarketStatusEvent | MarkEvent | AccountEvent;
+
+/**
+ * A place command with every field present in one fixed order. Commands built this way share
+ * one hidden class, which keeps the engine's property reads monomorphic (faster); use it in
+ * the gateway. Missing optional fields are undefined.
+ */
+export function placeCommand(p: PlaceCmd): PlaceCmd {
+  return {
+    type: "place",
+    ts: p.ts,
+    account: p.account,
+    market: p.market,
+    side: p.side,
+    orderType: p.orderType,
+    tif: p.tif,
+    price: p.price,
+    qty: p.qty,
+    stopPrice: p.stopPrice,
+    workingType: p.workingType,
+    reduceOnly: p.reduceOnly,
+    closePosition: p.closePosition,
+    activationPrice: p.activationPrice,
+    callbackRatePpm: p.callbackRatePpm,
+    stp: p.stp,
+    clientOrderId: p.clientOrderId,
+    hash: p.hash,
+  };
+}
+
+/** A cancel command in one fixed shape (see placeCommand). */
+export function cancelCommand(c: CancelCmd): CancelCmd {
+  return {
+    type: "cancel",
+    ts: c.ts,
+    account: c.account,
+    market: c.market,
+    orderId: c.orderId,
+    clientOrderId: c.clientOrderId,
+  };
+}

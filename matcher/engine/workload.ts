@@ -10,7 +10,15 @@
 //   15%  crossing IOC limit, 1-10 lots, limit 0-4 ticks through the touch, STP expire-maker
 // Cancels name an earlier place command; `resolveWorkload` runs the workload once on a scratch
 // engine to learn the ids the engine gives (it is deterministic, so a fresh engine gives the same).
-import type { Command, MarkCmd, PlaceCmd, CancelCmd, BalanceCmd } from "./types";
+import {
+  placeCommand,
+  cancelCommand,
+  type Command,
+  type MarkCmd,
+  type PlaceCmd,
+  type CancelCmd,
+  type BalanceCmd,
+} from "./types";
 import type { Engine } from "./engine";
 import type { MarketConfig } from "./market";
 
@@ -75,18 +83,19 @@ export function makeWorkload(seed: number, resting: number, ops: number): Worklo
   for (const a of accounts) setup.push({ type: "balance", ts: 1, account: a, delta: 1e13 } as BalanceCmd);
   const live: number[] = [];
   const ts = (i: number) => 2 + Math.floor(i / 1000);
-  const limit = (i: number, isBuy: boolean, ticks: number, lots: number, tif: "GTC" | "IOC"): PlaceCmd => ({
-    type: "place",
-    ts: ts(i),
-    account: accounts[rng.int(WL_ACCOUNTS)],
-    market: 1,
-    side: isBuy ? "BUY" : "SELL",
-    orderType: "LIMIT",
-    tif,
-    price: ticks * WL_TICK,
-    qty: lots * WL_LOT,
-    stp: "EXPIRE_MAKER",
-  });
+  const limit = (i: number, isBuy: boolean, ticks: number, lots: number, tif: "GTC" | "IOC"): PlaceCmd =>
+    placeCommand({
+      type: "place",
+      ts: ts(i),
+      account: accounts[rng.int(WL_ACCOUNTS)],
+      market: 1,
+      side: isBuy ? "BUY" : "SELL",
+      orderType: "LIMIT",
+      tif,
+      price: ticks * WL_TICK,
+      qty: lots * WL_LOT,
+      stp: "EXPIRE_MAKER",
+    });
   const restingOrder = (i: number): PlaceCmd => {
     const isBuy = rng.int(2) === 0;
     const off = 1 + rng.int(WL_SPREAD);
@@ -107,21 +116,23 @@ export function makeWorkload(seed: number, resting: number, ops: number): Worklo
       live.push(idx);
     } else if (r < 44) {
       const o = restingOrder(i);
-      o.reduceOnly = true;
+      o.reduceOnly = true; // same shape: the field exists (undefined) in every place command
       out.push(o);
       live.push(idx);
     } else if (r < 45) {
       const isBuy = rng.int(2) === 0;
-      out.push({
-        type: "place",
-        ts: ts(i),
-        account: accounts[rng.int(WL_ACCOUNTS)],
-        market: 1,
-        side: isBuy ? "BUY" : "SELL",
-        orderType: "STOP_MARKET",
-        qty: WL_LOT,
-        stopPrice: (isBuy ? WL_MID + 50_000 : WL_MID - 50_000) * WL_TICK,
-      } as PlaceCmd);
+      out.push(
+        placeCommand({
+          type: "place",
+          ts: ts(i),
+          account: accounts[rng.int(WL_ACCOUNTS)],
+          market: 1,
+          side: isBuy ? "BUY" : "SELL",
+          orderType: "STOP_MARKET",
+          qty: WL_LOT,
+          stopPrice: (isBuy ? WL_MID + 50_000 : WL_MID - 50_000) * WL_TICK,
+        }),
+      );
       live.push(idx);
     } else if (r < 85) {
       if (live.length > 0) {
@@ -130,7 +141,7 @@ export function makeWorkload(seed: number, resting: number, ops: number): Worklo
         live[k] = live[live.length - 1];
         live.pop();
       }
-      out.push({ type: "cancel", ts: ts(i), account: "", market: 1, orderId: 0 } as CancelCmd);
+      out.push(cancelCommand({ type: "cancel", ts: ts(i), account: "", market: 1, orderId: 0 }));
     } else {
       const isBuy = rng.int(2) === 0;
       const through = rng.int(5);

@@ -6,11 +6,10 @@ const MAX = Number.MAX_SAFE_INTEGER;
 
 /** floor(p / d) for a safe integer p (any sign) and a positive safe integer d; exact. */
 export function divFloorN(p: number, d: number): number {
-  let q = Math.floor(p / d);
-  const r = p - q * d;
-  if (r < 0) q -= 1;
-  else if (r >= d) q += 1;
-  return q;
+  // % on doubles is exact, and p - r is an exact multiple of d no larger than |p|
+  const r = p % d;
+  const q = (p - r) / d;
+  return r < 0 ? q - 1 : q;
 }
 
 /** ceil(p / d) for a safe integer p (any sign) and a positive safe integer d; exact. */

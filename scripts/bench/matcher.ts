@@ -18,7 +18,6 @@ import {
   type Command,
   type Journal,
   type PlaceCmd,
-  type CancelCmd,
 } from "../../matcher";
 import { makeWorkload, resolveWorkload, workloadMarket, type Workload } from "../../matcher/engine/workload";
 
@@ -239,7 +238,7 @@ async function main(): Promise<void> {
   resolveWorkload(wl10k, new Engine({ markets: [workloadMarket()] }));
   const e10k = benchEngine("engine, 10k resting", "engine_10k", wl10k);
 
-  let wl1m: Workload | null = makeWorkload(SEED, 1_000_000, OPS);
+  const wl1m = makeWorkload(SEED, 1_000_000, OPS);
   resolveWorkload(wl1m, new Engine({ markets: [workloadMarket()] }));
   const e1m = benchEngine("engine, 1M resting", "engine_1m", wl1m);
   results.engine_1m_vs_10k_pct = Math.round((e1m / e10k) * 100);
@@ -270,7 +269,6 @@ async function main(): Promise<void> {
 
   const n10k = benchNob(`nodejs-order-book, 10k resting (${fmt(NOB_OPS)} ops)`, "nob_10k", wl10k, NOB_OPS);
   const n1m = benchNob(`nodejs-order-book, 1M resting (${fmt(NOB_OPS)} ops)`, "nob_1m", wl1m, NOB_OPS);
-  wl1m = null;
   results.speedup_vs_nob_10k = Math.round((e10k / n10k) * 10) / 10;
   results.speedup_vs_nob_1m = Math.round((e1m / n1m) * 10) / 10;
   results.bench_seconds = Math.round((Date.now() - t0) / 1000);
