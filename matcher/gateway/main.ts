@@ -4,6 +4,8 @@
 //   ENGINE=remote: a follower; needs REDIS_URL and an embedded gateway on the same Redis.
 //   EXCHANGE_CHAIN_ID / EXCHANGE_ADDRESS: the EIP-712 domain of orders (sdk/eip712.ts).
 //   SEED_MARK=<price units>: set this mark price on every market at start (demo/bench).
+//   SEED_ACCOUNTS=<addr,addr,…> and SEED_BALANCE=<quote units>: credit these accounts at
+//     start (demo/bench only; real balances arrive from the chain listener).
 import { Gateway } from "./gateway";
 import { LocalVenue, defaultMarkets, specOf } from "./venue/local";
 import { RemoteVenue } from "./venue/remote";
@@ -25,6 +27,14 @@ export async function startGateway(
     const lv = new LocalVenue(markets);
     if (env.SEED_MARK)
       for (const m of markets) lv.process({ type: "mark", ts: Date.now(), market: m.id, price: Number(env.SEED_MARK) });
+    for (const a of (env.SEED_ACCOUNTS ?? "").split(",").filter(Boolean)) {
+      lv.process({
+        type: "balance",
+        ts: Date.now(),
+        account: a.toLowerCase(),
+        delta: Number(env.SEED_BALANCE ?? 1e12),
+      });
+    }
     venue = lv;
   }
   const gateway = new Gateway({

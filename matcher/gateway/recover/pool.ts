@@ -26,6 +26,7 @@ interface Slot {
 }
 
 const WORKER_FILE = path.join(__dirname, "worker.ts");
+const MIN_CHUNK = 16;
 
 function spawn(backend: string): Worker {
   // Workers do not inherit tsx's require hook; register it before loading the TS entry.
@@ -78,8 +79,9 @@ export class RecoverPool {
       this.complete(jobs, recoverBatch(this.pack(jobs), this.opts.backend));
       return;
     }
-    // Spread evenly across workers, least loaded first.
-    const per = Math.min(this.maxBatch, Math.ceil(jobs.length / this.slots.length));
+    // Spread across workers, least loaded first, but never in tiny pieces: a message costs
+    // more than a few recoveries.
+    const per = Math.min(this.maxBatch, Math.max(MIN_CHUNK, Math.ceil(jobs.length / this.slots.length)));
     for (let i = 0; i < jobs.length; i += per) {
       const chunk = jobs.slice(i, i + per);
       const slot = this.slots.reduce((a, b) => (b.inflight < a.inflight ? b : a));

@@ -146,9 +146,20 @@ export function mountTrade(r: ExpressRouter, ctx: HttpContext, d: TradeDeps): vo
     if (!o.ok) throw E.tooManyOrders("Too many new orders; current limit is per minute.", o.retryAfterSec);
   }
 
+  /**
+   * Both signatures (request and Order) are recovered at once; the request's verdict is
+   * reported first, and nothing reaches the engine unless both hold.
+   */
+  const authedOrder = async (req: GwRequest): Promise<[AuthContext, PlaceCmd]> => {
+    const p = req.parsed!.params;
+    const user = p.address("user");
+    const [a, c] = await Promise.allSettled([authed(req), buildPlace(p, user)]);
+    if (a.status === "rejected") throw a.reason;
+    if (c.status === "rejected") throw c.reason;
+    return [a.value, c.value];
+  };
   const orderRoute = async (req: GwRequest, res: Response) => {
-    const a = await authed(req);
-    const cmd = await buildPlace(req.parsed!.params, a.user);
+    const [a, cmd] = await authedOrder(req);
     await orderLimit(a.user, 1, res);
     return place(cmd);
   };
@@ -156,8 +167,7 @@ export function mountTrade(r: ExpressRouter, ctx: HttpContext, d: TradeDeps): vo
   r.post(
     "/order/test",
     route(ctx, "orderTest", 1, async (req) => {
-      const a = await authed(req);
-      await buildPlace(req.parsed!.params, a.user);
+      await authedOrder(req);
       return {};
     }),
   );

@@ -84,8 +84,8 @@ describe("gateway/two instances over Redis", function () {
     expect(ga.length).to.equal(3);
     expect(gb).to.deep.equal(ga);
     // REST depth agrees on both, at the same lastUpdateId
-    const da = await (await fetch(`${urlA}/fapi/v1/depth?symbol=BTCUSDT&limit=5`)).json();
-    const db = await (await fetch(`${urlB}/fapi/v1/depth?symbol=BTCUSDT&limit=5`)).json();
+    const da = (await (await fetch(`${urlA}/fapi/v1/depth?symbol=BTCUSDT&limit=5`)).json()) as Record<string, unknown>;
+    const db = (await (await fetch(`${urlB}/fapi/v1/depth?symbol=BTCUSDT&limit=5`)).json()) as Record<string, unknown>;
     expect({ ...db, E: 0, T: 0 }).to.deep.equal({ ...da, E: 0, T: 0 });
     // the follower's user state follows too
     const open = await m2.signed<Record<string, unknown>[]>("GET", "/openOrders");
@@ -116,7 +116,7 @@ describe("gateway/two instances over Redis", function () {
     const q = c.signParams({ symbol: "BTCUSDT" });
     expect((await fetch(`${urlA}/fapi/v3/openOrders?${q}`)).status).to.equal(200);
     const r = await fetch(`${urlB}/fapi/v3/openOrders?${q}`);
-    expect((await r.json()).msg).to.equal("Nonce has already been used.");
+    expect(((await r.json()) as { msg: string }).msg).to.equal("Nonce has already been used.");
     const statuses: number[] = [];
     for (let i = 0; i < 20; i++) {
       const url = i % 2 ? urlA : urlB;

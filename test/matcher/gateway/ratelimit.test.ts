@@ -83,7 +83,7 @@ describe("gateway/rate limits", () => {
         }
         if (r.status === 429) {
           expect(r.headers.get("retry-after")).to.match(/^\d+$/);
-          expect((await r.json()).code).to.equal(-1003);
+          expect(((await r.json()) as { code: number }).code).to.equal(-1003);
         }
         if (r.status === 418) break;
       }

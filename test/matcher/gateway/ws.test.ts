@@ -227,7 +227,9 @@ describe("gateway/local book from snapshot + diffs", () => {
       for (let i = 0; i < 10_000; i++) {
         if (i === 3000) {
           // the REST snapshot is taken mid-stream, while diffs are buffered
-          const snap = await fetch(`${s.url}/fapi/v1/depth?symbol=BTCUSDT&limit=1000`).then((r) => r.json());
+          const snap = await fetch(`${s.url}/fapi/v1/depth?symbol=BTCUSDT&limit=1000`).then(
+            (r) => r.json() as Promise<Parameters<LocalBook["loadSnapshot"]>[0]>,
+          );
           book.loadSnapshot(snap);
           lossy.loadSnapshot(snap);
         }

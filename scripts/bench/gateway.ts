@@ -1,0 +1,357 @@
+// npm run bench:gateway — the gateway under load from this (separate) process on loopback.
+//   1. signature recoveries/s on one thread: native libsecp256k1, pure JS, viem
+//   2. signed orders/s over HTTP keep-alive (every order: request signature + Order signature),
+//      with p50/p99 acknowledgement latency
+//   3. p99 latency from sending an order to receiving its WebSocket depth delta at 1k orders/s
+//   4. fan-out: delivery latency to 1,000 and 5,000 subscribers of one stream
+// Bounded by counts and time. Prints a table; writes flat {"name_unit": number} to
+// bench-results/gateway.json. Knobs: BENCH_ORDERS (20000), BENCH_CONCURRENCY (64),
+// BENCH_WORKERS (gateway RECOVER_WORKERS, 2), BENCH_PARTS (recover,orders,delta,fanout).
+import { spawn, type ChildProcess } from "node:child_process";
+import * as http from "node:http";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import WebSocket from "ws";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { recoverTypedDataAddress } from "viem";
+import { Signer, DEFAULT_AUTH_DOMAIN } from "../../sdk/client";
+import { nativeRecoverer, jsRecoverer } from "../../matcher/gateway/recover/secp256k1";
+import { TypedDataHasher } from "../../matcher/gateway/recover/eip712";
+import { MESSAGE_TYPE } from "../../matcher/gateway/auth/authenticator";
+
+const ROOT = path.join(__dirname, "..", "..");
+const EXCHANGE = { chainId: 31337, address: "0x00000000000000000000000000000000000000e1" };
+const ORDERS = Number(process.env.BENCH_ORDERS ?? 20_000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
+const PARTS = new Set((process.env.BENCH_PARTS ?? "recover,orders,delta,fanout").split(","));
+const results: Record<string, number> = {};
+const rows: [string, string][] = [];
+
+function record(name: string, v: number, shown = v.toFixed(v < 100 ? 2 : 0)) {
+  results[name] = Math.round(v * 100) / 100;
+  rows.push([name, shown]);
+}
+
+function pct(xs: number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---- native signing for the load generator (fast; the sdk Signer uses noble) --------------
+const secp = require("secp256k1") as {
+  ecdsaSign(m: Uint8Array, k: Uint8Array): { signature: Uint8Array; recid: number };
+};
+function fastSign(digest: Uint8Array, pk: Uint8Array): string {
+  const s = secp.ecdsaSign(digest, pk);
+  return "0x" + Buffer.from(s.signature).toString("hex") + (27 + s.recid).toString(16);
+}
+
+interface Trader {
+  pk: Uint8Array;
+  signer: Signer;
+  address: string;
+  orderNonce: bigint;
+  lastNonce: bigint;
+}
+
+function makeTrader(): Trader {
+  const pkHex = generatePrivateKey();
+  const signer = new Signer(pkHex, DEFAULT_AUTH_DOMAIN, EXCHANGE);
+  return { pk: Buffer.from(pkHex.slice(2), "hex"), signer, address: signer.address, orderNonce: 0n, lastNonce: 0n };
+}
+
+/** A signed POST /order body for a BTCUSDT limit order. */
+function orderBody(t: Trader, side: "BUY" | "SELL", priceTicks: number, lots: number, tif = "GTC"): string {
+  const price = BigInt(priceTicks) * 100_000n;
+  const size = BigInt(lots) * 100_000n;
+  const orderNonce = t.orderNonce++;
+  const expiry = BigInt(Math.floor(Date.now() / 1000) + 3600);
+  const od = t.signer.orderDigest({
+    account: t.address,
+    market: 1,
+    isBuy: side === "BUY",
+    reduceOnly: false,
+    price,
+    size,
+    nonce: orderNonce,
+    expiry,
+  });
+  const fmt = (v: bigint, d: number) => {
+    const s = v.toString().padStart(d + 1, "0");
+    return `${s.slice(0, -d)}.${s.slice(-d)}`;
+  };
+  const n = BigInt(Date.now()) * 1000n;
+  t.lastNonce = n > t.lastNonce ? n : t.lastNonce + 1n;
+  const payload =
+    `symbol=BTCUSDT&side=${side}&type=LIMIT&timeInForce=${tif}&quantity=${fmt(size, 8)}&price=${fmt(price, 6)}` +
+    `&orderNonce=${orderNonce}&expiry=${expiry}&orderSignature=${fastSign(od, t.pk)}` +
+    `&user=${t.address}&signer=${t.address}&nonce=${t.lastNonce}`;
+  return `${payload}&signature=${fastSign(t.signer.messageDigest(payload), t.pk)}`;
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+function post(port: number, p: string, body: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: "127.0.0.1",
+        port,
+        path: p,
+        method: "POST",
+        agent,
+        headers: { "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+async function startGateway(port: number, accounts: string[]): Promise<ChildProcess> {
+  const prof = process.env.BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [];
+  const child = spawn(
+    process.execPath,
+    [...prof, "--require", "tsx/cjs", path.join(ROOT, "matcher", "gateway", "main.ts")],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        PORT: String(port),
+        REDIS_URL: "",
+        GATEWAY_ID: "bench",
+        LOG_LEVEL: "warn",
+        SEED_MARK: "60000000000",
+        EXCHANGE_CHAIN_ID: String(EXCHANGE.chainId),
+        EXCHANGE_ADDRESS: EXCHANGE.address,
+        SEED_ACCOUNTS: accounts.join(","),
+        SEED_BALANCE: String(1e15),
+        RECOVER_WORKERS: String(WORKERS),
+        NONCE_WINDOW_MS: "120000",
+        RATE_WEIGHT_PER_MIN: "100000000",
+        RATE_ORDERS_PER_MIN: "100000000",
+        WS_MAX_CONNECTIONS: "20000",
+        WS_MAX_INCOMING_PER_SEC: "1000",
+      },
+      stdio: ["ignore", "inherit", "inherit"],
+    },
+  );
+  for (let i = 0; i < 100; i++) {
+    await sleep(200);
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/health`);
+      if (r.ok) return child;
+    } catch {
+      /* not yet */
+    }
+  }
+  child.kill();
+  throw new Error("gateway did not start");
+}
+
+async function benchRecover(): Promise<void> {
+  const h = new TypedDataHasher("Message", MESSAGE_TYPE, DEFAULT_AUTH_DOMAIN);
+  const acct = privateKeyToAccount(generatePrivateKey());
+  const jobs: { msg: string; digest: Uint8Array; sig: Uint8Array; hex: `0x${string}` }[] = [];
+  for (let i = 0; i < 256; i++) {
+    const msg = `symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=0.001&price=60000&nonce=${i}`;
+    const hex = await acct.signTypedData({
+      domain: DEFAULT_AUTH_DOMAIN as never,
+      types: { Message: MESSAGE_TYPE },
+      primaryType: "Message",
+      message: { msg },
+    });
+    jobs.push({ msg, digest: h.digest({ msg }), sig: Buffer.from(hex.slice(2), "hex"), hex });
+  }
+  const run = (name: string, ms: number, fn: (i: number) => void) => {
+    let n = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < ms) for (let k = 0; k < 16; k++) fn(n++);
+    record(name, n / ((performance.now() - t0) / 1000));
+  };
+  // digest included: what the gateway does per request (hash the message, recover)
+  run("recover_native_per_s", 1500, (i) =>
+    nativeRecoverer!.recover(h.digest({ msg: jobs[i & 255].msg }), jobs[i & 255].sig),
+  );
+  run("recover_js_per_s", 1500, (i) => jsRecoverer.recover(h.digest({ msg: jobs[i & 255].msg }), jobs[i & 255].sig));
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < 1500) {
+    const j = jobs[n++ & 255];
+    await recoverTypedDataAddress({
+      domain: DEFAULT_AUTH_DOMAIN as never,
+      types: { Message: MESSAGE_TYPE },
+      primaryType: "Message",
+      message: { msg: j.msg },
+      signature: j.hex,
+    });
+  }
+  record("recover_viem_per_s", n / ((performance.now() - t0) / 1000));
+}
+
+async function benchOrders(port: number, traders: Trader[]): Promise<void> {
+  // pre-sign (not timed): resting orders on both sides that never cross
+  const bodies: string[] = [];
+  for (let i = 0; i < ORDERS; i++) {
+    const t = traders[i % traders.length];
+    const buy = i % 2 === 0;
+    bodies.push(orderBody(t, buy ? "BUY" : "SELL", buy ? 590_000 - (i % 5000) : 610_000 + (i % 5000), 1 + (i % 5)));
+  }
+  // warm-up
+  for (let i = 0; i < 200; i++) await post(port, "/fapi/v3/order", orderBody(traders[0], "BUY", 580_000, 1));
+  const lat: number[] = [];
+  let ok = 0;
+  let bad = 0;
+  let next = 0;
+  let firstErr = "";
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < bodies.length) {
+        const b = bodies[next++];
+        const s = performance.now();
+        const r = await post(port, "/fapi/v3/order", b);
+        lat.push(performance.now() - s);
+        if (r.status === 200) ok++;
+        else {
+          bad++;
+          firstErr ||= r.body;
+        }
+      }
+    }),
+  );
+  const secs = (performance.now() - t0) / 1000;
+  if (bad) console.error(`orders refused: ${bad} (first: ${firstErr})`);
+  record("orders_signed_http_per_s", ok / secs);
+  record("order_ack_p50_ms", pct(lat, 50));
+  record("order_ack_p99_ms", pct(lat, 99));
+  record("orders_refused", bad);
+}
+
+function openWs(url: string): Promise<WebSocket> {
+  return new Promise((res, rej) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    ws.once("open", () => res(ws));
+    ws.once("error", rej);
+  });
+}
+
+async function benchOrderToDelta(port: number, t: Trader): Promise<void> {
+  const ws = await openWs(`ws://127.0.0.1:${port}/ws/btcusdt@depth`);
+  const sent = new Map<string, number>();
+  const lat: number[] = [];
+  ws.on("message", (d: Buffer) => {
+    const now = performance.now();
+    const m = JSON.parse(d.toString()) as { b: [string, string][] };
+    for (const [p] of m.b) {
+      const s = sent.get(p);
+      if (s !== undefined) {
+        lat.push(now - s);
+        sent.delete(p);
+      }
+    }
+  });
+  const N = 5000;
+  const rate = 1000;
+  const bodies = Array.from({ length: N }, (_, i) => ({
+    body: orderBody(t, "BUY", 570_000 - i, 1),
+    price: `${57000 - i / 10}`,
+  }));
+  const fmt = (p: string) => (p.includes(".") ? p : `${p}.0`);
+  const t0 = performance.now();
+  const inflight: Promise<unknown>[] = [];
+  for (let i = 0; i < N; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    const key = fmt(bodies[i].price);
+    sent.set(key, performance.now());
+    inflight.push(post(port, "/fapi/v3/order", bodies[i].body));
+  }
+  await Promise.all(inflight);
+  await sleep(300);
+  ws.close();
+  record("order_to_ws_delta_p50_ms_at_1k_per_s", pct(lat, 50));
+  record("order_to_ws_delta_p99_ms_at_1k_per_s", pct(lat, 99));
+  record("order_to_ws_delta_received", lat.length);
+}
+
+async function benchFanout(port: number, t: Trader, subs: number): Promise<void> {
+  const conns: WebSocket[] = [];
+  for (let i = 0; i < subs; i += 200) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(200, subs - i) }, () => openWs(`ws://127.0.0.1:${port}/ws/btcusdt@depth`)),
+    );
+    conns.push(...batch);
+  }
+  const sent = new Map<string, number>();
+  const lat: number[] = [];
+  let delivered = 0;
+  for (const ws of conns) {
+    ws.on("message", (d: Buffer) => {
+      const now = performance.now();
+      delivered++;
+      // the bid price is at a fixed offset in this bench's messages; avoid a full parse per message
+      const s = d.toString();
+      const i = s.indexOf('"b":[["');
+      if (i < 0) return;
+      const p = s.slice(i + 7, s.indexOf('"', i + 7));
+      const t0 = sent.get(p);
+      if (t0 !== undefined) lat.push(now - t0);
+    });
+  }
+  const EVENTS = 100;
+  for (let i = 0; i < EVENTS; i++) {
+    const ticks = 560_000 - subs - i;
+    const price = `${Math.floor(ticks / 10)}.${ticks % 10}`;
+    const body = orderBody(t, "BUY", ticks, 1);
+    sent.set(price, performance.now());
+    await post(port, "/fapi/v3/order", body);
+    await sleep(20);
+  }
+  for (let k = 0; k < 100 && delivered < EVENTS * subs; k++) await sleep(50);
+  record(`fanout_${subs}_subs_delivery_p50_ms`, pct(lat, 50));
+  record(`fanout_${subs}_subs_delivery_p99_ms`, pct(lat, 99));
+  record(`fanout_${subs}_subs_delivered_pct`, (100 * delivered) / (EVENTS * subs));
+  await Promise.all(conns.map((ws) => new Promise<void>((r) => (ws.once("close", () => r()), ws.terminate()))));
+}
+
+async function main(): Promise<void> {
+  if (PARTS.has("recover")) await benchRecover();
+  const traders = Array.from({ length: 32 }, makeTrader);
+  const port = 18000 + Math.floor(Math.random() * 1000);
+  const gw = await startGateway(
+    port,
+    traders.map((t) => t.address),
+  );
+  try {
+    if (PARTS.has("orders")) await benchOrders(port, traders);
+    if (PARTS.has("delta")) await benchOrderToDelta(port, traders[1]);
+    if (PARTS.has("fanout")) await benchFanout(port, traders[2], 1000);
+    if (PARTS.has("fanout")) await benchFanout(port, traders[3], 5000);
+  } finally {
+    gw.kill("SIGTERM");
+  }
+  const w = Math.max(...rows.map((r) => r[0].length));
+  console.log(`\ngateway bench (loopback, gateway in a separate process, ${WORKERS} recover workers)\n`);
+  for (const [k, v] of rows) console.log(`${k.padEnd(w)}  ${v}`);
+  fs.mkdirSync(path.join(ROOT, "bench-results"), { recursive: true });
+  fs.writeFileSync(path.join(ROOT, "bench-results", "gateway.json"), JSON.stringify(results, null, 2) + "\n");
+  agent.destroy();
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
