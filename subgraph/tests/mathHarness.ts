@@ -23,7 +23,7 @@ export {
 } from "../src/math";
 
 /** A BigInt of `len` bytes for the host (the test) to fill. */
-export function allocBigInt(len: i32): BigInt {
+export function allocBytes(len: i32): BigInt {
   return new BigInt(len);
 }
 
