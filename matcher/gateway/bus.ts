@@ -5,7 +5,7 @@
 import type { Redis } from "ioredis";
 import type { GatewayConfig } from "./config";
 import type { Logger } from "./log";
-import type { EngineEvent, Venue } from "./venue/types";
+import type { VenueEvent, Venue } from "./venue/types";
 import { connectRedis, KEY_PREFIX } from "./redis";
 
 export const EVENTS_CHANNEL = `${KEY_PREFIX}events`;
@@ -27,7 +27,7 @@ export class EventBus {
   constructor(
     private readonly cfg: GatewayConfig,
     private readonly log: Logger,
-    private readonly deliver: (evs: readonly EngineEvent[]) => void,
+    private readonly deliver: (evs: readonly VenueEvent[]) => void,
   ) {}
 
   /** Serve remote gateways: publish events and answer commands (call on the engine host). */
@@ -43,7 +43,7 @@ export class EventBus {
     void this.loop();
   }
 
-  publish(evs: readonly EngineEvent[]): void {
+  publish(evs: readonly VenueEvent[]): void {
     this.deliver(evs);
     if (this.pub) void this.pub.publish(EVENTS_CHANNEL, JSON.stringify(evs));
   }

@@ -27,7 +27,7 @@ import { mountTrade } from "./rest/trade";
 import { E } from "./errors";
 import { Metrics } from "./metrics";
 import { connectRedis } from "./redis";
-import type { Venue, EngineEvent } from "./venue/types";
+import type { Venue, VenueEvent } from "./venue/types";
 import { EventBus } from "./bus";
 
 export interface GatewayOptions {
@@ -85,7 +85,7 @@ export class Gateway {
     for (const md of this.router.markets.values()) md.load(opts.venue.book(md.spec.id));
     this.bus = new EventBus(cfg, this.log, (evs) => this.router.onEvents(evs));
     if (cfg.redisUrl && !opts.venue.remote) this.bus.serve(opts.venue);
-    opts.venue.onEvents((evs: readonly EngineEvent[]) => this.bus.publish(evs));
+    opts.venue.onEvents((evs: readonly VenueEvent[]) => this.bus.publish(evs));
 
     this.ws = new WsServer(
       this.hub,

@@ -2,6 +2,8 @@
 //   ENGINE=embedded (default): the engine runs in this process; with REDIS_URL it also
 //     serves follower gateways (events on Redis pub/sub, commands from a Redis list).
 //   ENGINE=remote: a follower; needs REDIS_URL and an embedded gateway on the same Redis.
+//   JOURNAL=off: run the engine without its durable journal (default: journaled, Redis
+//     Streams when REDIS_URL is set, else an append-only file under JOURNAL_DIR).
 //   EXCHANGE_CHAIN_ID / EXCHANGE_ADDRESS: the EIP-712 domain of orders (sdk/eip712.ts).
 //   SEED_MARK=<price units>: set this mark price on every market at start (demo/bench).
 //   SEED_ACCOUNTS=<addr,addr,…> and SEED_BALANCE=<quote units>: credit these accounts at
@@ -9,6 +11,8 @@
 import { Gateway } from "./gateway";
 import { LocalVenue, defaultMarkets, specOf } from "./venue/local";
 import { RemoteVenue } from "./venue/remote";
+import { JournaledVenue } from "./venue/journaled";
+import { openJournal } from "../index";
 import { loadConfig } from "./config";
 import type { Venue } from "./venue/types";
 
@@ -24,16 +28,16 @@ export async function startGateway(
     await rv.init();
     venue = rv;
   } else {
-    const lv = new LocalVenue(markets);
-    if (env.SEED_MARK)
-      for (const m of markets) lv.process({ type: "mark", ts: Date.now(), market: m.id, price: Number(env.SEED_MARK) });
+    const lv =
+      env.JOURNAL === "off"
+        ? new LocalVenue(markets)
+        : await JournaledVenue.open(markets, await openJournal(env.JOURNAL_NAME ?? "engine", env));
+    const now = Date.now();
+    if (env.SEED_MARK) {
+      for (const m of markets) await lv.submit({ type: "mark", ts: now, market: m.id, price: Number(env.SEED_MARK) });
+    }
     for (const a of (env.SEED_ACCOUNTS ?? "").split(",").filter(Boolean)) {
-      lv.process({
-        type: "balance",
-        ts: Date.now(),
-        account: a.toLowerCase(),
-        delta: Number(env.SEED_BALANCE ?? 1e12),
-      });
+      await lv.submit({ type: "balance", ts: now, account: a.toLowerCase(), delta: Number(env.SEED_BALANCE ?? 1e12) });
     }
     venue = lv;
   }

@@ -128,6 +128,7 @@ async function startGateway(port: number, accounts: string[]): Promise<ChildProc
         PORT: String(port),
         REDIS_URL: "",
         GATEWAY_ID: "bench",
+        JOURNAL_DIR: fs.mkdtempSync(path.join(require("node:os").tmpdir(), "gw-bench-")),
         LOG_LEVEL: "warn",
         SEED_MARK: "60000000000",
         EXCHANGE_CHAIN_ID: String(EXCHANGE.chainId),

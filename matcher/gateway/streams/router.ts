@@ -1,7 +1,8 @@
 // Engine events -> gateway state -> streams. Each event updates the market and account
 // mirrors, then is published once per stream that has subscribers. Interval streams
 // (batched and partial depth, tickers, mark price) are paced by one timer.
-import type { EngineEvent, TradeEvent, DepthEvent } from "../../engine/types";
+import type { TradeEvent, DepthEvent } from "../../engine/types";
+import type { VenueEvent } from "../venue/types";
 import type { MarketSpec } from "../venue/types";
 import type { Hub } from "../ws/hub";
 import { MarketData } from "./market";
@@ -66,7 +67,7 @@ export class Router {
     if (this.hub.has(stream)) this.hub.publish(stream, JSON.stringify(payload()));
   }
 
-  onEvents(events: readonly EngineEvent[]): void {
+  onEvents(events: readonly VenueEvent[]): void {
     this.eventsIn += events.length;
     let trades: Map<number, TradeEvent> | undefined;
     const touched = new Map<string, { reason: string; ts: number; markets: Set<number> }>();
@@ -112,6 +113,18 @@ export class Router {
               if (t.id === ev.tradeId && t.orderId === ev.orderId) fill = t;
             }
             this.userPublish(ev.account, orderTradeUpdate(md.spec, v, fill));
+          }
+          break;
+        }
+        case "settled": {
+          for (const acct of new Set(ev.accounts)) {
+            this.userPublish(acct, {
+              e: "TRADE_SETTLEMENT",
+              E: ev.ts,
+              t: String(ev.tradeId),
+              X: "SETTLED",
+              m: ev.market,
+            });
           }
           break;
         }

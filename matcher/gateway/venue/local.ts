@@ -2,7 +2,7 @@
 // the events of each command are handed to the gateway before its ack resolves. The
 // JournaledEngine (durable) plugs in through the same `process`/`events` surface.
 import { Engine, type MarketConfig } from "../../index";
-import type { Ack, BookSnapshot, Command, EngineEvent, MarketSpec, Venue } from "./types";
+import type { Ack, BookSnapshot, Command, MarketSpec, SettledNotice, Venue, VenueEvent } from "./types";
 import { digitsOf } from "../streams/format";
 import { PRICE_DECIMALS, SIZE_DECIMALS } from "../../../sdk/units";
 
@@ -29,7 +29,7 @@ export function specOf(cfg: MarketConfig): MarketSpec {
 
 export class LocalVenue implements Venue {
   readonly engine: Engine;
-  private readonly listeners: ((e: readonly EngineEvent[]) => void)[] = [];
+  private readonly listeners: ((e: readonly VenueEvent[]) => void)[] = [];
   private readonly specs: MarketSpec[];
 
   constructor(markets: MarketConfig[], engine?: Engine) {
@@ -43,8 +43,10 @@ export class LocalVenue implements Venue {
 
   /** Synchronous core of submit (the engine never waits on I/O). */
   process(cmd: Command): Ack {
+    const settling = settlingTrade(this.engine, cmd);
     const ack = this.engine.process(cmd);
-    const events = this.engine.events;
+    const events: VenueEvent[] = this.engine.events;
+    if (settling && ack.ok && cmd.type === "settlement" && cmd.ok) events.push(settling);
     if (events.length > 0) {
       this.engine.events = [];
       for (const l of this.listeners) l(events);
@@ -56,7 +58,7 @@ export class LocalVenue implements Venue {
     return this.process(cmd);
   }
 
-  onEvents(fn: (events: readonly EngineEvent[]) => void): void {
+  onEvents(fn: (events: readonly VenueEvent[]) => void): void {
     this.listeners.push(fn);
   }
 
@@ -74,6 +76,21 @@ export class LocalVenue implements Venue {
   }
 
   async close(): Promise<void> {}
+}
+
+/** The notice to send if `cmd` settles a pending trade successfully. */
+export function settlingTrade(engine: Engine, cmd: Command): SettledNotice | undefined {
+  if (cmd.type !== "settlement" || !cmd.ok) return undefined;
+  const t = engine.pendingTrades.get(cmd.tradeId);
+  if (!t) return undefined;
+  return {
+    kind: "settled",
+    market: t.market,
+    seq: engine.marketState(t.market).seq,
+    ts: cmd.ts,
+    tradeId: t.tradeId,
+    accounts: [t.makerAccount, t.takerAccount],
+  };
 }
 
 /** A small default market set for the embedded stack, tests and the bench. */

@@ -5,7 +5,7 @@
 import type { Redis } from "ioredis";
 import { connectRedis } from "../redis";
 import { COMMAND_LIST, EVENTS_CHANNEL } from "../bus";
-import type { Ack, BookSnapshot, Command, EngineEvent, MarketSpec, Venue } from "./types";
+import type { Ack, BookSnapshot, Command, VenueEvent, MarketSpec, Venue } from "./types";
 
 export class RemoteVenue implements Venue {
   readonly remote = true;
@@ -14,9 +14,9 @@ export class RemoteVenue implements Venue {
   private readonly replyChannel: string;
   private nextId = 1;
   private readonly pending = new Map<number, (v: { ack?: Ack; books?: BookSnapshot[]; error?: string }) => void>();
-  private readonly listeners: ((e: readonly EngineEvent[]) => void)[] = [];
+  private readonly listeners: ((e: readonly VenueEvent[]) => void)[] = [];
   private books = new Map<number, BookSnapshot>();
-  private buffered: EngineEvent[][] | null = [];
+  private buffered: VenueEvent[][] | null = [];
 
   constructor(
     url: string,
@@ -38,7 +38,7 @@ export class RemoteVenue implements Venue {
     for (const evs of buf) this.emit(evs);
   }
 
-  private emit(evs: EngineEvent[]): void {
+  private emit(evs: VenueEvent[]): void {
     // Depth already in the snapshot is skipped by the mirror (u <= lastUpdateId); other
     // events of those commands are dropped here by the market sequence.
     const fresh = evs.filter(
@@ -49,7 +49,7 @@ export class RemoteVenue implements Venue {
 
   private onMessage(ch: string, msg: string): void {
     if (ch === EVENTS_CHANNEL) {
-      const evs = JSON.parse(msg) as EngineEvent[];
+      const evs = JSON.parse(msg) as VenueEvent[];
       if (this.buffered) this.buffered.push(evs);
       else this.emit(evs);
       return;
@@ -87,7 +87,7 @@ export class RemoteVenue implements Venue {
     return r.ack;
   }
 
-  onEvents(fn: (events: readonly EngineEvent[]) => void): void {
+  onEvents(fn: (events: readonly VenueEvent[]) => void): void {
     this.listeners.push(fn);
   }
 

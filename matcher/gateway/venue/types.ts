@@ -5,6 +5,21 @@ import type { Ack, Command, EngineEvent } from "../../engine/types";
 
 export type { Ack, Command, EngineEvent };
 
+/**
+ * Not an engine event: the venue's notice that a trade settled on chain (the engine drops
+ * the pending trade silently when settlement succeeds; failures are AccountEvents).
+ */
+export interface SettledNotice {
+  kind: "settled";
+  market: number;
+  seq: number;
+  ts: number;
+  tradeId: number;
+  accounts: [string, string];
+}
+
+export type VenueEvent = EngineEvent | SettledNotice;
+
 export interface MarketSpec {
   id: number;
   /** e.g. BTCUSDT */
@@ -48,7 +63,7 @@ export interface Venue {
   /** Submit one command; resolves with its acknowledgement (after it is journaled). */
   submit(cmd: Command): Promise<Ack>;
   /** Ordered batches of events, delivered before the ack of the command that caused them. */
-  onEvents(fn: (events: readonly EngineEvent[]) => void): void;
+  onEvents(fn: (events: readonly VenueEvent[]) => void): void;
   /** The engine's own book (truth, for snapshots on start and for tests). */
   book(market: number): BookSnapshot;
   close(): Promise<void>;
