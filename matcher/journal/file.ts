@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Command } from "../engine/types";
 import type { Journal } from "./journal";
+import { decodeCommand } from "./codec";
 
 export class FileJournal implements Journal {
   private buf: string[] = [];
@@ -89,7 +90,7 @@ export class FileJournal implements Journal {
       const inSeq = parseInt(text.slice(pos, tab), 10);
       if (inSeq > from) {
         if (inSeq !== last + 1) throw new Error(`journal gap: ${last} -> ${inSeq}`);
-        fn(inSeq, JSON.parse(text.slice(tab + 1, nl)) as Command);
+        fn(inSeq, decodeCommand(text.slice(tab + 1, nl)));
         last = inSeq;
       }
       pos = nl + 1;

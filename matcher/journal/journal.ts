@@ -6,7 +6,7 @@ import { FileJournal } from "./file";
 import { RedisJournal } from "./redis";
 
 export interface Journal {
-  /** Buffer one record; never blocks. `line` is JSON.stringify(cmd). */
+  /** Buffer one record; never blocks. `line` is encodeCommand(cmd) (codec.ts), without newlines. */
   append(inSeq: number, line: string): void;
   /**
    * Start a durable write of everything appended so far unless one is in flight (then the

@@ -7,6 +7,7 @@ import { Engine, type EngineOptions } from "../engine/engine";
 import type { Ack, Command, EngineEvent } from "../engine/types";
 import type { Journal } from "./journal";
 import { recover, takeSnapshot } from "./snapshot";
+import { encodeCommand } from "./codec";
 
 export interface JournaledEngineOptions extends EngineOptions {
   journal: Journal;
@@ -55,7 +56,7 @@ export class JournaledEngine {
   /** Journal and apply one command; returns its inSeq (its ack carries the same number). */
   submit(cmd: Command): number {
     const inSeq = ++this.inSeq;
-    this.journal.append(inSeq, JSON.stringify(cmd));
+    this.journal.append(inSeq, encodeCommand(cmd));
     this.acks.push(this.engine.process(cmd, inSeq));
     const every = this.opts.snapshotEvery ?? 0;
     if (every > 0 && ++this.sinceSnapshot >= every) this.snapshot();

@@ -5,6 +5,7 @@
 import Redis from "ioredis";
 import type { Command } from "../engine/types";
 import type { Journal } from "./journal";
+import { decodeCommand } from "./codec";
 
 export class RedisJournal implements Journal {
   private buf: string[] = [];
@@ -78,7 +79,7 @@ export class RedisJournal implements Journal {
           const inSeq = parseInt(text.slice(pos, tab), 10);
           if (inSeq > from) {
             if (inSeq !== last + 1) throw new Error(`journal gap: ${last} -> ${inSeq}`);
-            fn(inSeq, JSON.parse(text.slice(tab + 1, nl)) as Command);
+            fn(inSeq, decodeCommand(text.slice(tab + 1, nl)));
             last = inSeq;
           }
           pos = nl + 1;

@@ -1,0 +1,54 @@
+import { expect } from "chai";
+import fc from "fast-check";
+import { decodeCommand, encodeCommand } from "../../matcher/journal/codec";
+import { placeCommand, cancelCommand, type Command, type PlaceCmd, type CancelCmd } from "../../matcher";
+
+const strip = (o: object) => JSON.parse(JSON.stringify(o));
+
+describe("matcher journal codec", () => {
+  it("decode(encode(c)) gives back the command, well-typed or not", () => {
+    const anyVal = fc.oneof(
+      fc.integer(),
+      fc.double(),
+      fc.string(),
+      fc.boolean(),
+      fc.constant(undefined),
+      fc.constant(null),
+    );
+    const place = fc.record({
+      type: fc.constant("place" as const),
+      ts: fc.oneof(fc.integer({ min: 0 }), anyVal),
+      account: fc.oneof(fc.stringMatching(/^0x[0-9a-f]{1,40}$/), fc.string()),
+      market: fc.oneof(fc.integer(), anyVal),
+      side: fc.oneof(fc.constantFrom("BUY", "SELL"), fc.string()),
+      orderType: fc.constantFrom("LIMIT", "MARKET", "STOP_MARKET", "x,y"),
+      tif: fc.option(fc.constantFrom("GTC", "IOC", "FOK", "GTX", ""), { nil: undefined }),
+      price: fc.oneof(fc.integer(), anyVal),
+      qty: fc.oneof(fc.integer(), anyVal),
+      stopPrice: fc.option(fc.integer(), { nil: undefined }),
+      reduceOnly: fc.oneof(fc.boolean(), anyVal),
+      clientOrderId: fc.option(fc.string(), { nil: undefined }),
+      hash: fc.option(fc.string(), { nil: undefined }),
+    });
+    const cancel = fc.record({
+      type: fc.constant("cancel" as const),
+      ts: fc.integer({ min: 0 }),
+      account: fc.string(),
+      market: fc.oneof(fc.integer(), anyVal),
+      orderId: fc.oneof(fc.integer(), anyVal),
+      clientOrderId: fc.option(fc.string(), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(fc.oneof(place, cancel), (c) => {
+        const line = encodeCommand(c as unknown as Command);
+        expect(line).to.not.match(/\n/);
+        const back = decodeCommand(line);
+        const norm =
+          c.type === "place" ? placeCommand(c as unknown as PlaceCmd) : cancelCommand(c as unknown as CancelCmd);
+        if (line[0] === "J") expect(strip(back)).to.deep.equal(strip(c));
+        else expect(back).to.deep.equal(norm);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
