@@ -206,18 +206,23 @@ abstract contract Settlement is Nonces, Risk {
             tstore(h, stamp)
         }
         if (!_isValidOrderSignature(account, h, sig)) return SkipReason.BadSignature;
-        uint256 acct = _accountIndex(c, account);
+        return _loadOrderState(o, c, oc);
+    }
+
+    /// @dev Loads the order's account, nonce state, filled amount and position.
+    function _loadOrderState(Order memory o, Ctx memory c, OrderCtx memory oc) private returns (SkipReason) {
+        uint256 acct = _accountIndex(c, o.account);
         if (o.nonce < c.accounts[acct].word.minNonce()) return SkipReason.Cancelled;
         (uint256 wi, uint256 shift) = Packing.nonceSlot(o.nonce);
-        uint256 bits = (_nonceWords[account][wi] >> shift) & 3;
+        uint256 bits = (_nonceWords[o.account][wi] >> shift) & 3;
         if (bits & Packing.CLOSED != 0) return SkipReason.OrderClosed;
         if (bits & Packing.PARTIAL != 0) {
-            uint256 filled = _filled[h];
+            uint256 filled = _filled[oc.hash];
             oc.filledBefore = uint64(filled); // < o.size, written by this contract
             oc.filled = uint64(filled);
         }
         oc.bitsBefore = uint8(bits);
-        oc.pos = _positionIndex(c, acct, account, o.market);
+        oc.pos = _positionIndex(c, acct, o.account, o.market);
         return SkipReason.None;
     }
 
@@ -307,7 +312,14 @@ abstract contract Settlement is Nonces, Risk {
         _applyFill(f, c);
     }
 
-    function _checkFill(Fill memory f, Ctx memory c) private view returns (SkipReason, bytes32) {
+    function _checkFill(Fill memory f, Ctx memory c) private view returns (SkipReason reason, bytes32 culprit) {
+        (reason, culprit) = _checkPair(f, c);
+        if (reason == SkipReason.None) (reason, culprit) = _checkPriceAndSize(f, c);
+        if (reason == SkipReason.None) (reason, culprit) = _checkFeesAndReduceOnly(f, c);
+    }
+
+    /// @dev Both orders valid, same market, opposite sides, different accounts, market priced.
+    function _checkPair(Fill memory f, Ctx memory c) private view returns (SkipReason, bytes32) {
         uint256 n = c.orders.length;
         if (f.maker >= n || f.taker >= n) return (SkipReason.OrderIndexOutOfRange, 0);
         if (f.maker == f.taker) return (SkipReason.SameOrder, 0);
@@ -321,41 +333,42 @@ abstract contract Settlement is Nonces, Risk {
         if (m.isBuy == t.isBuy) return (SkipReason.SameSide, 0);
         if (m.account == t.account) return (SkipReason.SelfTrade, 0);
         if (!_priced(c, m.market)) return (SkipReason.OracleUnavailable, 0);
+        return (SkipReason.None, 0);
+    }
+
+    /// @dev Price on the tick and within both limits; size on the lot and within what remains of both.
+    function _checkPriceAndSize(Fill memory f, Ctx memory c) private pure returns (SkipReason, bytes32) {
+        Order memory m = c.os[f.maker];
+        Order memory t = c.os[f.taker];
         MarketCtx memory mk = c.markets[m.market];
         uint256 price = f.price;
         if (price == 0 || price % mk.tick != 0) return (SkipReason.PriceNotOnTick, 0);
-        if (m.isBuy ? price > m.price : price < m.price) return (SkipReason.PriceOutsideLimit, mo.hash);
-        if (t.isBuy ? price > t.price : price < t.price) return (SkipReason.PriceOutsideLimit, to.hash);
+        if (m.isBuy ? price > m.price : price < m.price) return (SkipReason.PriceOutsideLimit, c.orders[f.maker].hash);
+        if (t.isBuy ? price > t.price : price < t.price) return (SkipReason.PriceOutsideLimit, c.orders[f.taker].hash);
         uint256 size = f.size;
         if (size == 0 || size % mk.lot != 0) return (SkipReason.InvalidFillSize, 0);
         // filled <= size for every valid order (checked at load and on every fill)
         unchecked {
-            if (size > m.size - mo.filled) return (SkipReason.Overfill, mo.hash);
-            if (size > t.size - to.filled) return (SkipReason.Overfill, to.hash);
+            if (size > m.size - c.orders[f.maker].filled) return (SkipReason.Overfill, c.orders[f.maker].hash);
+            if (size > t.size - c.orders[f.taker].filled) return (SkipReason.Overfill, c.orders[f.taker].hash);
         }
-        return _checkFeesAndReduceOnly(f, mo, to, m, t, mk, c);
+        return (SkipReason.None, 0);
     }
 
-    function _checkFeesAndReduceOnly(
-        Fill memory f,
-        OrderCtx memory mo,
-        OrderCtx memory to,
-        Order memory m,
-        Order memory t,
-        MarketCtx memory mk,
-        Ctx memory c
-    ) private pure returns (SkipReason, bytes32) {
+    /// @dev Fees within the market rates and not net negative; reduce-only orders only reduce.
+    function _checkFeesAndReduceOnly(Fill memory f, Ctx memory c) private pure returns (SkipReason, bytes32) {
+        OrderCtx memory mo = c.orders[f.maker];
+        OrderCtx memory to = c.orders[f.taker];
+        MarketCtx memory mk = c.markets[c.os[f.maker].market];
         int256 size = int256(uint256(f.size));
         int256 price = int256(uint256(f.price));
         if (f.makerFee > Margin.feeCap(size, price, mk.makerFee)) return (SkipReason.FeeTooHigh, mo.hash);
         if (f.takerFee > Margin.feeCap(size, price, mk.takerFee)) return (SkipReason.FeeTooHigh, to.hash);
         if (int256(f.makerFee) + int256(f.takerFee) < 0) return (SkipReason.NegativeFees, 0);
-        if (m.reduceOnly && !_reduces(c.positions[mo.pos].size, m.isBuy, size)) {
-            return (SkipReason.ReduceOnly, mo.hash);
-        }
-        if (t.reduceOnly && !_reduces(c.positions[to.pos].size, t.isBuy, size)) {
-            return (SkipReason.ReduceOnly, to.hash);
-        }
+        Order memory m = c.os[f.maker];
+        if (m.reduceOnly && !_reduces(c.positions[mo.pos].size, m.isBuy, size)) return (SkipReason.ReduceOnly, mo.hash);
+        Order memory t = c.os[f.taker];
+        if (t.reduceOnly && !_reduces(c.positions[to.pos].size, t.isBuy, size)) return (SkipReason.ReduceOnly, to.hash);
         return (SkipReason.None, 0);
     }
 
@@ -368,47 +381,63 @@ abstract contract Settlement is Nonces, Risk {
         OrderCtx memory mo = c.orders[f.maker];
         OrderCtx memory to = c.orders[f.taker];
         Order memory t = c.os[f.taker];
-        bool takerBuys = t.isBuy;
         int256 size = int256(uint256(f.size));
         int256 pays = Margin.buyerPays(size, int256(uint256(f.price)));
         int256 gets = Margin.sellerReceives(size, int256(uint256(f.price)));
-        (OrderCtx memory buy, OrderCtx memory sell) = takerBuys ? (to, mo) : (mo, to);
-        (int256 buyFee, int256 sellFee) = takerBuys ? (f.takerFee, f.makerFee) : (f.makerFee, f.takerFee);
-
-        PositionCtx memory bp = c.positions[buy.pos];
-        PositionCtx memory sp = c.positions[sell.pos];
-        AccountCtx memory ba = c.accounts[bp.acct];
-        AccountCtx memory sa = c.accounts[sp.acct];
         // Sizes and prices are below 2^64, fees below 2^63, cash below 2^127 at load: no int256 overflow
         // within one batch of at most 2^16 orders (positions and cash are range-checked when written).
         unchecked {
-            bp.size += size;
-            sp.size -= size;
-            ba.cash -= pays + buyFee;
-            sa.cash += gets - sellFee;
-            c.fees += buyFee + sellFee + (pays - gets);
+            if (t.isBuy) _move(c, to.pos, mo.pos, size, pays + f.takerFee, gets - f.makerFee);
+            else _move(c, mo.pos, to.pos, size, pays + f.makerFee, gets - f.takerFee);
+            c.fees += int256(f.makerFee) + f.takerFee + (pays - gets);
             // size <= remaining of both orders (checked), so filled <= order size < 2^64
             mo.filled += f.size;
             to.filled += f.size;
             ++c.settled;
         }
-        bp.touched = true;
-        sp.touched = true;
-        ba.touched = true;
-        sa.touched = true;
+        _emitFill(c, f);
+    }
+
+    function _emitFill(Ctx memory c, Fill memory f) private {
+        Order memory t = c.os[f.taker];
         emit FillSettled(
             c.number,
             c.os[f.maker].account,
             t.account,
-            mo.hash,
-            to.hash,
+            c.orders[f.maker].hash,
+            c.orders[f.taker].hash,
             t.market,
-            takerBuys,
+            t.isBuy,
             f.size,
             f.price,
             f.makerFee,
             f.takerFee
         );
+    }
+
+    /// @dev Moves `size` from seller to buyer and their cash: the buyer is debited, the seller credited.
+    function _move(
+        Ctx memory c,
+        uint256 buyPos,
+        uint256 sellPos,
+        int256 size,
+        int256 buyerDebit,
+        int256 sellerCredit
+    ) private pure {
+        PositionCtx memory bp = c.positions[buyPos];
+        PositionCtx memory sp = c.positions[sellPos];
+        AccountCtx memory ba = c.accounts[bp.acct];
+        AccountCtx memory sa = c.accounts[sp.acct];
+        unchecked {
+            bp.size += size;
+            sp.size -= size;
+            ba.cash -= buyerDebit;
+            sa.cash += sellerCredit;
+        }
+        bp.touched = true;
+        sp.touched = true;
+        ba.touched = true;
+        sa.touched = true;
     }
 
     // ---------------------------------------------------------------- commit

@@ -38,10 +38,18 @@ describe("sdk/margin: shared vectors", () => {
 
   it("accounts: equity, requirements, risk growth and the settlement check", () => {
     for (const v of vectors.accounts) {
-      const before: AccountState = { cash: B(v.cashBefore), positions: new Map(v.positions.map((p) => [p.market, B(p.sizeBefore)])) };
-      const after: AccountState = { cash: B(v.cashAfter), positions: new Map(v.positions.map((p) => [p.market, B(p.sizeAfter)])) };
+      const before: AccountState = {
+        cash: B(v.cashBefore),
+        positions: new Map(v.positions.map((p) => [p.market, B(p.sizeBefore)])),
+      };
+      const after: AccountState = {
+        cash: B(v.cashAfter),
+        positions: new Map(v.positions.map((p) => [p.market, B(p.sizeAfter)])),
+      };
       const marks = new Map(v.positions.map((p) => [p.market, B(p.mark)]));
-      const risks = new Map<number, MarketRisk>(v.positions.map((p) => [p.market, { imfPpm: B(p.imfPpm), mmfPpm: B(p.mmfPpm) }]));
+      const risks = new Map<number, MarketRisk>(
+        v.positions.map((p) => [p.market, { imfPpm: B(p.imfPpm), mmfPpm: B(p.mmfPpm) }]),
+      );
       expect(equity(before, marks), v.name).to.equal(B(v.equityBefore));
       expect(maintenanceRequirement(before, marks, risks), v.name).to.equal(B(v.mmBefore));
       expect(equity(after, marks), v.name).to.equal(B(v.equityAfter));

@@ -35,7 +35,12 @@ const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
 const s = (x: bigint) => x.toString();
 
 function unitsVector(size: bigint, price: bigint) {
-  return { size: s(size), price: s(price), positionValue: s(positionValue(size, price)), notionalCeil: s(notionalCeil(size, price)) };
+  return {
+    size: s(size),
+    price: s(price),
+    positionValue: s(positionValue(size, price)),
+    notionalCeil: s(notionalCeil(size, price)),
+  };
 }
 
 function tradeVector(size: bigint, price: bigint, feePpm: bigint) {
@@ -105,7 +110,8 @@ const trades = [
   tradeVector(1n, 1n, -1n),
   tradeVector(1n, 1n, 0n),
 ];
-for (let i = 0; i < 40; i++) trades.push(tradeVector(1n + big(1e12), 1n + big(1e11), BigInt(Math.floor(rand() * 2000) - 1000)));
+for (let i = 0; i < 40; i++)
+  trades.push(tradeVector(1n + big(1e12), 1n + big(1e11), BigInt(Math.floor(rand() * 2000) - 1000)));
 
 const R = { imfPpm: 100_000n, mmfPpm: 50_000n };
 const accounts = [
