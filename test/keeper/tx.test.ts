@@ -6,7 +6,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import type { Db } from "../../keeper/db";
 import { TxManager, type TxManagerOptions } from "../../keeper/tx/manager";
 import { CuttableProxy, addressOf, testChain, type TestChain } from "./chain";
-import { DB_TARGETS, PG_URL, sleep, until } from "./helpers";
+import { DB_TARGETS, PG_URL, sleep } from "./helpers";
 
 const SINK = "0x000000000000000000000000000000000000dEaD";
 
