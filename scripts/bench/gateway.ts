@@ -340,17 +340,20 @@ async function main(): Promise<void> {
   if (PARTS.has("recover")) await benchRecover();
   const traders = Array.from({ length: 32 }, makeTrader);
   const port = 18000 + Math.floor(Math.random() * 1000);
-  const gw = await startGateway(
-    port,
-    traders.map((t) => t.address),
-  );
+  const needGateway = ["orders", "delta", "fanout"].some((x) => PARTS.has(x));
+  const gw = needGateway
+    ? await startGateway(
+        port,
+        traders.map((t) => t.address),
+      )
+    : undefined;
   try {
     if (PARTS.has("orders")) await benchOrders(port, traders);
     if (PARTS.has("delta")) await benchOrderToDelta(port, traders[1]);
     if (PARTS.has("fanout")) await benchFanout(port, traders[2], 1000);
     if (PARTS.has("fanout")) await benchFanout(port, traders[3], 5000);
   } finally {
-    gw.kill("SIGTERM");
+    gw?.kill("SIGTERM");
   }
   const w = Math.max(...rows.map((r) => r[0].length));
   console.log(`\ngateway bench (loopback, gateway in a separate process, ${WORKERS} recover workers)\n`);
