@@ -44,6 +44,8 @@ export interface GatewayConfig {
   /** DEPTH_PARTIAL_INTERVAL_MS / DEPTH_DIFF_INTERVAL_MS: @depthN and @depth@100ms pacing. */
   partialDepthIntervalMs: number;
   batchedDepthIntervalMs: number;
+  /** TICK_INTERVAL_MS: time commands to an engine in this process (countdowns, reopen); 0 = off. */
+  tickIntervalMs: number;
   /** LOG_LEVEL: debug | info | warn | error. */
   logLevel: "debug" | "info" | "warn" | "error";
 }
@@ -88,6 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, over: Partial<G
     listenKeyTtlMs: num(env, "LISTEN_KEY_TTL_MS", 60 * 60_000),
     partialDepthIntervalMs: num(env, "DEPTH_PARTIAL_INTERVAL_MS", 250),
     batchedDepthIntervalMs: num(env, "DEPTH_DIFF_INTERVAL_MS", 100),
+    tickIntervalMs: num(env, "TICK_INTERVAL_MS", 500),
     logLevel: level === "debug" || level === "warn" || level === "error" ? level : "info",
   };
   return { ...cfg, ...over };

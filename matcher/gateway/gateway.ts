@@ -56,6 +56,7 @@ export class Gateway {
   private readonly server: Server;
   private readonly redis: Redis[] = [];
   private readonly sweeper: NodeJS.Timeout;
+  private ticker?: NodeJS.Timeout;
   private startedAt = Date.now();
 
   constructor(readonly opts: GatewayOptions) {
@@ -158,6 +159,15 @@ export class Gateway {
     this.ws.attach(this.server);
     this.sweeper = setInterval(() => void this.sweepListenKeys(), 1000);
     this.sweeper.unref();
+    if (!opts.venue.remote && cfg.tickIntervalMs > 0) {
+      // The engine's clock is an input: advance it so countdowns fire without other traffic.
+      this.ticker = setInterval(() => {
+        opts.venue
+          .submit({ type: "tick", ts: Date.now() })
+          .catch((err) => this.log.warn("tick failed", { err: String(err) }));
+      }, cfg.tickIntervalMs);
+      this.ticker.unref();
+    }
   }
 
   private async resolveStream(name: string): Promise<string | null> {
@@ -217,6 +227,7 @@ export class Gateway {
 
   async stop(): Promise<void> {
     clearInterval(this.sweeper);
+    clearInterval(this.ticker);
     this.router.stop();
     await this.ws.shutdown();
     await new Promise<void>((res) => {
