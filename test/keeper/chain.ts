@@ -98,7 +98,7 @@ async function startChain(): Promise<TestChain> {
     setTimeout(() => reject(new Error(`hardhat node did not start: ${out.slice(-2000)}`)), 60_000);
   });
   const chain = { ...hardhatChain, rpcUrls: { default: { http: [url] } } };
-  const client = createPublicClient({ chain, transport: http(url), cacheTime: 0 }) as PublicClient;
+  const client = createPublicClient({ chain, transport: http(url), cacheTime: 0, pollingInterval: 50 }) as PublicClient;
   const deployer = createWalletClient({ chain, transport: http(url), account: privateKeyToAccount(DEV_KEYS[0]) });
   const rpc = <T>(method: string, params: unknown[] = []) =>
     client.request({ method: method as never, params: params as never }) as Promise<T>;

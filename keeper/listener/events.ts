@@ -1,0 +1,212 @@
+// Exchange events (sdk/abi, the one ABI) to Postgres rows, bus messages and matcher commands.
+import { hexToString, type Hex, type Log } from "viem";
+import { exchangeAbi } from "../../sdk/abi";
+import type { Queryable } from "../db";
+import type { OutboxMessage } from "../outbox";
+import { CHAIN_EVENTS, MATCHER_COMMANDS } from "../topics";
+
+/** SkipReason of contracts/interfaces/ExchangeTypes.sol, by ordinal. */
+export const SKIP_REASONS = [
+  "None",
+  "OrderIndexOutOfRange",
+  "SameOrder",
+  "InvalidAccount",
+  "BadSignature",
+  "Expired",
+  "Cancelled",
+  "OrderClosed",
+  "DuplicateOrder",
+  "UnknownMarket",
+  "InvalidOrderSize",
+  "CrossMarket",
+  "SameSide",
+  "SelfTrade",
+  "PriceNotOnTick",
+  "PriceOutsideLimit",
+  "InvalidFillSize",
+  "Overfill",
+  "ReduceOnly",
+  "FeeTooHigh",
+  "NegativeFees",
+  "OracleUnavailable",
+] as const;
+
+export type DecodedLog = Log<bigint, number, false, undefined, true, typeof exchangeAbi> & {
+  eventName: string;
+  args: Record<string, unknown>;
+};
+
+type Args = Record<string, unknown>;
+const lc = (v: unknown) => String(v).toLowerCase();
+const s = (v: unknown) => String(v);
+
+interface TableSpec {
+  table: string;
+  columns: string[];
+  values(a: Args): unknown[];
+}
+
+/** Where each event goes. Events not listed (roles, EIP712DomainChanged) are not stored. */
+export const TABLES: Record<string, TableSpec> = {
+  Deposit: {
+    table: "ev_deposits",
+    columns: ["account", "from_addr", "amount"],
+    values: (a) => [lc(a.account), lc(a.from), s(a.amount)],
+  },
+  Withdraw: {
+    table: "ev_withdrawals",
+    columns: ["account", "to_addr", "amount"],
+    values: (a) => [lc(a.account), lc(a.to), s(a.amount)],
+  },
+  FillSettled: {
+    table: "ev_fills",
+    columns: [
+      "batch",
+      "maker",
+      "taker",
+      "maker_order_hash",
+      "taker_order_hash",
+      "market",
+      "taker_is_buy",
+      "size",
+      "price",
+      "maker_fee",
+      "taker_fee",
+    ],
+    values: (a) => [
+      s(a.batch),
+      lc(a.maker),
+      lc(a.taker),
+      a.makerOrderHash,
+      a.takerOrderHash,
+      Number(a.market),
+      a.takerIsBuy,
+      s(a.size),
+      s(a.price),
+      s(a.makerFee),
+      s(a.takerFee),
+    ],
+  },
+  FillSkipped: {
+    table: "ev_fill_skips",
+    columns: ["batch", "fill_index", "reason", "reason_name", "order_hash"],
+    values: (a) => [
+      s(a.batch),
+      Number(a.fillIndex),
+      Number(a.reason),
+      SKIP_REASONS[Number(a.reason)] ?? `Reason${a.reason}`,
+      a.orderHash,
+    ],
+  },
+  PositionChanged: {
+    table: "ev_positions",
+    columns: ["account", "market", "old_size", "new_size", "cash"],
+    values: (a) => [lc(a.account), Number(a.market), s(a.oldSize), s(a.newSize), s(a.cash)],
+  },
+  OrderCancelled: {
+    table: "ev_cancels",
+    columns: ["account", "order_hash", "nonce"],
+    values: (a) => [lc(a.account), a.orderHash, s(a.nonce)],
+  },
+  MinNonceRaised: {
+    table: "ev_min_nonces",
+    columns: ["account", "min_nonce"],
+    values: (a) => [lc(a.account), s(a.minNonce)],
+  },
+  AgentSet: {
+    table: "ev_agents",
+    columns: ["account", "agent", "expiry"],
+    values: (a) => [lc(a.account), lc(a.agent), s(a.expiry)],
+  },
+  BatchSettled: {
+    table: "ev_batches",
+    columns: ["batch", "settled", "skipped", "fees", "submitter"],
+    values: (a) => [s(a.batch), Number(a.settled), Number(a.skipped), s(a.fees), lc(a.submitter)],
+  },
+  FeesWithdrawn: { table: "ev_fees_withdrawn", columns: ["to_addr", "amount"], values: (a) => [lc(a.to), s(a.amount)] },
+  MarketListed: {
+    table: "ev_markets",
+    columns: ["market", "symbol", "params"],
+    values: (a) => [
+      Number(a.market),
+      hexToString(a.symbol as Hex).replace(/\0+$/, ""),
+      JSON.stringify(a.params, (_k, x) => (typeof x === "bigint" ? x.toString() : x)),
+    ],
+  },
+};
+
+export const EVENT_TABLES = [...new Set(Object.values(TABLES).map((t) => t.table))];
+
+/** The identity of a log on the bus and in the tables. */
+export interface EventMessage {
+  type: "event";
+  name: string;
+  blockNumber: string;
+  blockHash: Hex;
+  logIndex: number;
+  txHash: Hex;
+  args: Args;
+}
+
+export function toMessage(l: DecodedLog): EventMessage {
+  return {
+    type: "event",
+    name: l.eventName,
+    blockNumber: l.blockNumber.toString(),
+    blockHash: l.blockHash,
+    logIndex: l.logIndex,
+    txHash: l.transactionHash,
+    args: JSON.parse(JSON.stringify(l.args, (_k, x) => (typeof x === "bigint" ? x.toString() : x))),
+  };
+}
+
+const num = (v: string) => {
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : v;
+};
+
+/** Engine commands (matcher/engine/types.ts) for an event; `sign` -1 undoes it (reorg correction). */
+export function matcherCommands(name: string, args: Args, sign: 1 | -1, ref: string): unknown[] {
+  const ts = Date.now();
+  const amount = (v: unknown) => num((BigInt(String(v)) * BigInt(sign)).toString());
+  switch (name) {
+    case "Deposit":
+      return [{ type: "balance", ts, account: lc(args.account), delta: amount(args.amount), ref }];
+    case "Withdraw":
+      return [{ type: "balance", ts, account: lc(args.account), delta: amount(-BigInt(String(args.amount))), ref }];
+    case "OrderCancelled":
+      return sign === 1 ? [{ type: "chainCancel", ts, account: lc(args.account), hash: args.orderHash, ref }] : [];
+    case "MinNonceRaised":
+      // every order below minNonce is dead: the engine cancels all of the account's orders
+      return sign === 1
+        ? [{ type: "chainCancel", ts, account: lc(args.account), minNonce: String(args.minNonce), ref }]
+        : [];
+    default:
+      return [];
+  }
+}
+
+/** Inserts the logs of one block (idempotent); returns the outbox messages for the rows inserted now. */
+export async function writeLogs(q: Queryable, logs: readonly DecodedLog[]): Promise<OutboxMessage[]> {
+  const out: OutboxMessage[] = [];
+  for (const l of logs) {
+    const spec = TABLES[l.eventName];
+    if (!spec) continue;
+    const cols = ["block_number", "log_index", "block_hash", "tx_hash", ...spec.columns];
+    const vals = [l.blockNumber.toString(), l.logIndex, l.blockHash, l.transactionHash, ...spec.values(l.args)];
+    const r = await q.query(
+      `INSERT INTO ${spec.table} (${cols.join(", ")}) VALUES (${cols.map((_c, i) => `$${i + 1}`).join(", ")})
+       ON CONFLICT (block_number, log_index) DO NOTHING RETURNING 1`,
+      vals,
+    );
+    if (r.rowCount === 0) continue; // already stored: the same block twice is a no-op
+    const msg = toMessage(l);
+    out.push(
+      { kind: "stream", topic: CHAIN_EVENTS, payload: msg },
+      { kind: "channel", topic: CHAIN_EVENTS, payload: msg },
+    );
+    for (const c of matcherCommands(l.eventName, msg.args, 1, `${l.blockHash}:${l.logIndex}`))
+      out.push({ kind: "stream", topic: MATCHER_COMMANDS, payload: c });
+  }
+  return out;
+}

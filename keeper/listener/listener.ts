@@ -1,0 +1,283 @@
+// The chain listener: follows blocks and Exchange logs by block hash into Postgres and the bus.
+//
+// - Checkpoint: the highest row of chain_blocks (number, hash), written in the same transaction as the
+//   block's events, so a crash never leaves events without their checkpoint or the reverse.
+// - Near the head it goes block by block: the block's parent hash must equal the stored hash of the
+//   block below; logs are fetched by block hash (never by number, which a reorg can change under us).
+// - A reorg (parent mismatch, or the checkpoint block no longer canonical) walks the stored blocks down
+//   to the common ancestor, deletes every row above it (tables are keyed by block), and publishes a
+//   correction listing what was removed, plus inverse balance commands for the matcher.
+// - Behind by more than `reorgWindow` blocks it backfills with getLogs over ranges that adapt to the
+//   provider: halve on error, double on success, within [1, maxRange].
+// - Idempotent: inserts ignore rows already there and publish only what was inserted now.
+import { parseEventLogs, type Address, type Hex, type PublicClient } from "viem";
+import { exchangeAbi } from "../../sdk/abi";
+import type { Bus } from "../bus";
+import type { Db, Queryable } from "../db";
+import { silentLogger, type Logger } from "../log";
+import { drainOutbox, enqueue, type OutboxMessage } from "../outbox";
+import { CHAIN_EVENTS, MATCHER_COMMANDS } from "../topics";
+import { EVENT_TABLES, TABLES, matcherCommands, writeLogs, type DecodedLog } from "./events";
+
+export interface ListenerOptions {
+  db: Db;
+  bus: Bus;
+  client: PublicClient;
+  exchange: Address;
+  /** First block to read (the deployment block). */
+  fromBlock: bigint;
+  /** Blocks below the head that are followed one by one (and checked by parent hash). Default 12. */
+  reorgWindow?: number;
+  /** Largest getLogs range. Default 2000. */
+  maxRange?: number;
+  /** First getLogs range tried. Default 500. */
+  initialRange?: number;
+  /** Deepest reorg handled before giving up loudly. Default 256. */
+  maxReorgDepth?: number;
+  pollMs?: number;
+  log?: Logger;
+  onReorg?: (depth: number, ancestor: bigint) => void;
+  /** Head and checkpoint after each step (metrics: lag). */
+  onProgress?: (head: bigint, checkpoint: bigint) => void;
+  /** Each block committed (metrics: chain-to-bus latency). */
+  onBlock?: (number: bigint, timestamp: bigint, events: number) => void;
+}
+
+export interface Checkpoint {
+  number: bigint;
+  hash?: Hex;
+}
+
+export interface StepResult {
+  head: bigint;
+  checkpoint: bigint;
+  /** Blocks advanced by this step. */
+  advanced: number;
+  reorg?: { depth: number; ancestor: bigint };
+}
+
+export class Listener {
+  private readonly o: Required<
+    Pick<ListenerOptions, "reorgWindow" | "maxRange" | "initialRange" | "maxReorgDepth" | "pollMs">
+  > &
+    ListenerOptions;
+  private readonly log: Logger;
+  /** Current adaptive getLogs range. */
+  range: number;
+  private running = false;
+  private loopDone?: Promise<void>;
+  private wake?: () => void;
+
+  constructor(opts: ListenerOptions) {
+    this.o = { reorgWindow: 12, maxRange: 2000, initialRange: 500, maxReorgDepth: 256, pollMs: 200, ...opts };
+    this.range = Math.min(this.o.initialRange, this.o.maxRange);
+    this.log = opts.log ?? silentLogger;
+  }
+
+  async checkpoint(): Promise<Checkpoint> {
+    const r = await this.o.db.query<{ number: string; hash: Hex }>(
+      "SELECT number, hash FROM chain_blocks ORDER BY number DESC LIMIT 1",
+    );
+    if (r.rows[0]) return { number: BigInt(r.rows[0].number), hash: r.rows[0].hash };
+    return { number: this.o.fromBlock - 1n };
+  }
+
+  /** One step: reorg check, then one block (near the head) or one getLogs range (behind). */
+  async step(): Promise<StepResult> {
+    const head = await this.o.client.getBlockNumber({ cacheTime: 0 });
+    const cp = await this.checkpoint();
+    this.o.onProgress?.(head, cp.number);
+    if (cp.hash) {
+      const canon = await this.o.client.getBlock({ blockNumber: cp.number }).catch(() => undefined);
+      if (!canon || canon.hash !== cp.hash) return this.rollback(cp, head);
+    }
+    if (head <= cp.number) return { head, checkpoint: cp.number, advanced: 0 };
+    if (head - cp.number > BigInt(this.o.reorgWindow)) return this.backfill(cp, head);
+    const block = await this.o.client.getBlock({ blockNumber: cp.number + 1n });
+    if (cp.hash && block.parentHash !== cp.hash) return this.rollback(cp, head);
+    const raw = await this.o.client.getLogs({ address: this.o.exchange, blockHash: block.hash! });
+    await this.commitBlock(block.number!, block.hash!, block.parentHash, raw);
+    this.o.onBlock?.(block.number!, block.timestamp, raw.length);
+    return { head, checkpoint: block.number!, advanced: 1 };
+  }
+
+  /** Steps until the checkpoint reaches the head seen at the start. */
+  async catchUp(): Promise<StepResult> {
+    for (;;) {
+      const r = await this.step();
+      if (r.advanced === 0 && !r.reorg) return r;
+    }
+  }
+
+  /** Writes one block's logs and its checkpoint row (public for the idempotency test). */
+  async commitBlock(number: bigint, hash: Hex, parentHash: Hex | null, raw: readonly unknown[]): Promise<number> {
+    const logs = this.decode(raw).filter((l) => l.blockHash === hash);
+    const inserted = await this.o.db.tx(async (q) => {
+      const msgs = await writeLogs(q, logs);
+      await q.query(
+        `INSERT INTO chain_blocks (number, hash, parent_hash) VALUES ($1, $2, $3)
+         ON CONFLICT (number) DO UPDATE SET hash = EXCLUDED.hash, parent_hash = EXCLUDED.parent_hash`,
+        [number.toString(), hash, parentHash],
+      );
+      await enqueue(q, msgs);
+      return msgs.length;
+    });
+    if (inserted) await this.publish();
+    return inserted;
+  }
+
+  private decode(raw: readonly unknown[]): DecodedLog[] {
+    return parseEventLogs({ abi: exchangeAbi, logs: raw as never, strict: true }) as unknown as DecodedLog[];
+  }
+
+  private async publish(): Promise<void> {
+    try {
+      await drainOutbox(this.o.db, this.o.bus);
+    } catch (err) {
+      this.log.warn("publishing to the bus failed; will retry", { err: String(err) });
+    }
+  }
+
+  private async backfill(cp: Checkpoint, head: bigint): Promise<StepResult> {
+    const from = cp.number + 1n;
+    const safeTop = head - BigInt(this.o.reorgWindow);
+    for (;;) {
+      let to = from + BigInt(this.range) - 1n;
+      if (to > safeTop) to = safeTop;
+      let raw: unknown[];
+      try {
+        raw = await this.o.client.getLogs({ address: this.o.exchange, fromBlock: from, toBlock: to });
+      } catch (err) {
+        if (this.range === 1) throw err;
+        this.range = Math.max(1, Math.floor(this.range / 2));
+        this.log.debug("getLogs failed; halving the range", { range: this.range, err: String(err).slice(0, 200) });
+        continue;
+      }
+      const end = await this.o.client.getBlock({ blockNumber: to });
+      const logs = this.decode(raw);
+      await this.o.db.tx(async (q) => {
+        const msgs = await writeLogs(q, logs);
+        // the blocks that carried logs (for the reorg walk) and the range end (the checkpoint)
+        const seen = new Map<bigint, Hex>();
+        for (const l of logs) seen.set(l.blockNumber, l.blockHash);
+        seen.set(to, end.hash!);
+        for (const [n, h] of seen) {
+          await q.query(
+            `INSERT INTO chain_blocks (number, hash, parent_hash) VALUES ($1, $2, $3)
+             ON CONFLICT (number) DO UPDATE SET hash = EXCLUDED.hash`,
+            [n.toString(), h, n === to ? end.parentHash : null],
+          );
+        }
+        await enqueue(q, msgs);
+      });
+      await this.publish();
+      this.o.onBlock?.(to, end.timestamp, logs.length);
+      this.range = Math.min(this.o.maxRange, this.range * 2);
+      return { head, checkpoint: to, advanced: Number(to - cp.number) };
+    }
+  }
+
+  private async rollback(cp: Checkpoint, head: bigint): Promise<StepResult> {
+    const stored = await this.o.db.query<{ number: string; hash: Hex }>(
+      "SELECT number, hash FROM chain_blocks WHERE number <= $1 ORDER BY number DESC LIMIT $2",
+      [cp.number.toString(), this.o.maxReorgDepth + 1],
+    );
+    let ancestor = this.o.fromBlock - 1n;
+    let found = false;
+    for (const row of stored.rows) {
+      const n = BigInt(row.number);
+      const canon = await this.o.client.getBlock({ blockNumber: n }).catch(() => undefined);
+      if (canon && canon.hash === row.hash) {
+        ancestor = n;
+        found = true;
+        break;
+      }
+    }
+    if (!found && stored.rows.length > this.o.maxReorgDepth)
+      throw new Error(`listener: reorg deeper than ${this.o.maxReorgDepth} blocks below ${cp.number}`);
+    const depth = Number(cp.number - ancestor);
+    await this.o.db.tx(async (q) => {
+      const msgs = await this.removeAbove(q, ancestor);
+      await q.query("DELETE FROM chain_blocks WHERE number > $1", [ancestor.toString()]);
+      await q.query("INSERT INTO listener_reorgs (old_tip, ancestor, depth) VALUES ($1, $2, $3)", [
+        cp.number.toString(),
+        ancestor.toString(),
+        depth,
+      ]);
+      await enqueue(q, msgs);
+    });
+    this.log.warn("reorg: rolled back to the common ancestor", { oldTip: cp.number, ancestor, depth });
+    this.o.onReorg?.(depth, ancestor);
+    await this.publish();
+    return { head, checkpoint: ancestor, advanced: 0, reorg: { depth, ancestor } };
+  }
+
+  /** Deletes every event row above `ancestor`; returns the correction messages. */
+  private async removeAbove(q: Queryable, ancestor: bigint): Promise<OutboxMessage[]> {
+    const removed: { name: string; blockNumber: string; blockHash: Hex; logIndex: number; txHash: Hex }[] = [];
+    const cmds: OutboxMessage[] = [];
+    for (const [name, spec] of Object.entries(TABLES)) {
+      const r = await q.query<
+        Record<string, string> & { block_number: string; block_hash: Hex; log_index: number; tx_hash: Hex }
+      >(`DELETE FROM ${spec.table} WHERE block_number > $1 RETURNING *`, [ancestor.toString()]);
+      for (const row of r.rows) {
+        removed.push({
+          name,
+          blockNumber: row.block_number,
+          blockHash: row.block_hash,
+          logIndex: Number(row.log_index),
+          txHash: row.tx_hash,
+        });
+        const args = { account: row.account, amount: row.amount };
+        for (const c of matcherCommands(name, args, -1, `${row.block_hash}:${row.log_index}:reorg`))
+          cmds.push({ kind: "stream", topic: MATCHER_COMMANDS, payload: c });
+      }
+    }
+    removed.sort((a, b) =>
+      BigInt(a.blockNumber) === BigInt(b.blockNumber)
+        ? a.logIndex - b.logIndex
+        : BigInt(a.blockNumber) < BigInt(b.blockNumber)
+          ? -1
+          : 1,
+    );
+    const correction = { type: "reorg", ancestor: ancestor.toString(), removed };
+    return [
+      { kind: "stream", topic: CHAIN_EVENTS, payload: correction },
+      { kind: "channel", topic: CHAIN_EVENTS, payload: correction },
+      ...cmds,
+    ];
+  }
+
+  /** Follows the chain until stop(). */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loopDone = (async () => {
+      await this.publish(); // whatever a previous run left in the outbox
+      while (this.running) {
+        let r: StepResult | undefined;
+        try {
+          r = await this.step();
+        } catch (err) {
+          this.log.warn("listener step failed", { err: String(err).slice(0, 300) });
+        }
+        if (r && (r.advanced > 0 || r.reorg)) continue;
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, this.o.pollMs);
+          this.wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loopDone;
+  }
+}
+
+export { EVENT_TABLES };

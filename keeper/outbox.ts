@@ -1,0 +1,58 @@
+// Transactional outbox: rows written in the same database transaction as the state they describe,
+// then published to the bus and deleted. At-least-once: a crash between publishing and deleting
+// repeats a message, so every message carries an identity (block hash + log index, trade id, ...).
+import type { Bus } from "./bus";
+import type { Db, Queryable } from "./db";
+
+export interface OutboxMessage {
+  kind: "stream" | "channel";
+  topic: string;
+  payload: unknown;
+}
+
+const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x));
+
+export async function enqueue(q: Queryable, msgs: readonly OutboxMessage[]): Promise<void> {
+  if (msgs.length === 0) return;
+  // one statement per chunk keeps round trips low
+  for (let i = 0; i < msgs.length; i += 500) {
+    const chunk = msgs.slice(i, i + 500);
+    const params: unknown[] = [];
+    const values = chunk.map((m, j) => {
+      params.push(m.kind, m.topic, json(m.payload));
+      return `($${3 * j + 1}, $${3 * j + 2}, $${3 * j + 3}::jsonb)`;
+    });
+    await q.query(`INSERT INTO outbox (kind, topic, payload) VALUES ${values.join(", ")}`, params);
+  }
+}
+
+/** Publishes everything in the outbox in id order; returns how many messages went out. */
+export async function drainOutbox(db: Db, bus: Bus, batch = 1000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const r = await db.query<{ id: string; kind: "stream" | "channel"; topic: string; payload: unknown }>(
+      "SELECT id, kind, topic, payload FROM outbox ORDER BY id LIMIT $1",
+      [batch],
+    );
+    if (r.rows.length === 0) return total;
+    // keep order: consecutive stream rows of one topic go in one appendMany
+    let i = 0;
+    while (i < r.rows.length) {
+      const row = r.rows[i];
+      if (row.kind === "channel") {
+        await bus.publish(row.topic, row.payload);
+        i++;
+        continue;
+      }
+      let j = i;
+      while (j < r.rows.length && r.rows[j].kind === "stream" && r.rows[j].topic === row.topic) j++;
+      await bus.appendMany(
+        row.topic,
+        r.rows.slice(i, j).map((x) => x.payload),
+      );
+      i = j;
+    }
+    await db.query("DELETE FROM outbox WHERE id <= $1", [r.rows[r.rows.length - 1].id]);
+    total += r.rows.length;
+  }
+}
