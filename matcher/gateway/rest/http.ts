@@ -80,8 +80,15 @@ export function route(
   return async (req: GwRequest, res: Response, _next: NextFunction) => {
     const t0 = process.hrtime.bigint();
     try {
-      const p = params(req);
-      const w = typeof weight === "number" ? weight : weight(p);
+      // Malformed requests are charged too (weight 1), then refused.
+      let p: Params | undefined;
+      let bad: unknown;
+      try {
+        p = params(req);
+      } catch (err) {
+        bad = err;
+      }
+      const w = p === undefined ? 1 : typeof weight === "number" ? weight : weight(p);
       const ip = req.socket.remoteAddress ?? "?";
       const v = await ctx.limiter.hitWeight(ip, w, ctx.now());
       if (v.kind === "banned") {
@@ -94,6 +101,7 @@ export function route(
           v.retryAfterSec,
         );
       }
+      if (bad !== undefined) throw bad;
       const out = await fn(req, res);
       if (!res.headersSent) res.json(out);
     } catch (err) {
