@@ -25,6 +25,10 @@ import {Packing} from "../libraries/Packing.sol";
 ///
 /// Netting: each touched account and position is loaded once into memory, all fills are applied there,
 /// then each is written once and each account is margin-checked once (sdk passesSettlementCheck).
+///
+/// Order state: a fully filled order closes by setting its CLOSED bit in the nonce bitmap, or, when its
+/// nonce equals the account's minimum nonce, by advancing the minimum nonce by one (cheaper: the account
+/// word is written anyway). A partially filled order keeps its filled size in `_filled` and its PARTIAL bit.
 abstract contract Settlement is Nonces, Risk {
     using Packing for uint256;
     using SafeCast for int256;
@@ -53,6 +57,7 @@ abstract contract Settlement is Nonces, Risk {
         address account;
         uint256 word; // packed account word at batch start
         int256 cash; // running cash
+        uint64 minNonce; // minimum nonce after the batch (advances over fully filled orders)
         uint64 openAfter;
         bool touched;
     }
@@ -266,6 +271,7 @@ abstract contract Settlement is Nonces, Risk {
         uint256 w = _accounts[account];
         a.word = w;
         a.cash = w.cash();
+        a.minNonce = w.minNonce();
         a.openAfter = w.openMarkets();
         v = idx + 1;
         assembly ("memory-safe") {
@@ -382,8 +388,7 @@ abstract contract Settlement is Nonces, Risk {
         OrderCtx memory to = c.orders[f.taker];
         Order memory t = c.os[f.taker];
         int256 size = int256(uint256(f.size));
-        int256 pays = Margin.buyerPays(size, int256(uint256(f.price)));
-        int256 gets = Margin.sellerReceives(size, int256(uint256(f.price)));
+        (int256 pays, int256 gets) = Margin.tradeCash(f.size, f.price);
         // Sizes and prices are below 2^64, fees below 2^63, cash below 2^127 at load: no int256 overflow
         // within one batch of at most 2^16 orders (positions and cash are range-checked when written).
         unchecked {
@@ -450,6 +455,16 @@ abstract contract Settlement is Nonces, Risk {
             OrderCtx memory oc = c.orders[i];
             if (oc.status != SkipReason.None || oc.filled == oc.filledBefore) continue;
             Order memory o = c.os[i];
+            if (oc.filled == o.size) {
+                // A fully filled order at the account's minimum nonce closes by advancing the minimum
+                // (the account word is written anyway), sparing a nonce-bitmap write.
+                AccountCtx memory a = c.accounts[c.positions[oc.pos].acct];
+                if (o.nonce == a.minNonce && o.nonce != type(uint64).max) {
+                    a.minNonce = o.nonce + 1;
+                    if (oc.bitsBefore & Packing.PARTIAL != 0) delete _filled[oc.hash];
+                    continue;
+                }
+            }
             (uint256 wi, uint256 shift) = Packing.nonceSlot(o.nonce);
             mapping(uint256 => uint256) storage words = _nonceWords[o.account];
             uint256 word = words[wi];
@@ -485,7 +500,7 @@ abstract contract Settlement is Nonces, Risk {
             AccountCtx memory a = c.accounts[i];
             if (!a.touched) continue;
             _checkAccount(c, a);
-            _accounts[a.account] = Packing.packAccount(a.cash.toInt128(), a.word.minNonce(), a.openAfter);
+            _accounts[a.account] = Packing.packAccount(a.cash.toInt128(), a.minNonce, a.openAfter);
         }
     }
 

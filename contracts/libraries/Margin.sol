@@ -34,6 +34,9 @@ library Margin {
     }
 
     /// @notice Adds one market's position before and after to the totals.
+    /// @dev Callers pass |size| < 2^96 and 0 < mark < 2^64 (sizes are int64 in storage, at most 2^16 fills of
+    ///      uint64 size per batch; marks are bounded by the market's uint64 maxPrice) and fractions in
+    ///      [0, 1e6], so every product below fits 256 bits and the unchecked arithmetic is exact.
     function add(
         Totals memory t,
         int256 sizeBefore,
@@ -43,14 +46,37 @@ library Margin {
         int256 mmfPpm
     ) internal pure {
         if (sizeBefore != 0) {
-            t.equityBefore += Units.positionValue(sizeBefore, mark);
-            t.mmBefore += positionRequirement(sizeBefore, mark, mmfPpm);
+            (int256 value, int256 notional) = _valueAndNotional(sizeBefore, mark);
+            t.equityBefore += value;
+            t.mmBefore += _fractionCeil(notional, mmfPpm);
         }
         if (sizeAfter != 0) {
-            t.equityAfter += Units.positionValue(sizeAfter, mark);
-            t.imAfter += positionRequirement(sizeAfter, mark, imfPpm);
-            t.mmAfter += positionRequirement(sizeAfter, mark, mmfPpm);
+            (int256 value, int256 notional) = _valueAndNotional(sizeAfter, mark);
+            t.equityAfter += value;
+            t.imAfter += _fractionCeil(notional, imfPpm);
+            t.mmAfter += _fractionCeil(notional, mmfPpm);
             if (grew(sizeBefore, sizeAfter)) t.riskGrew = true;
+        }
+    }
+
+    /// @dev (floor(size*mark/SIZE_ONE), ceil(|size|*mark/SIZE_ONE)): Units.positionValue and notionalCeil.
+    function _valueAndNotional(int256 size, int256 mark) private pure returns (int256 value, int256 notional) {
+        unchecked {
+            uint256 prod = uint256(size < 0 ? -size : size) * uint256(mark);
+            uint256 q = prod / uint256(Units.SIZE_ONE);
+            uint256 up = prod % uint256(Units.SIZE_ONE) == 0 ? q : q + 1;
+            notional = int256(up);
+            value = size >= 0 ? int256(q) : -int256(up); // floor of a negative value = -ceil of its magnitude
+        }
+    }
+
+    /// @dev ceil(notional * fractionPpm / RATE_ONE) for notional, fraction >= 0 (positionRequirement).
+    function _fractionCeil(int256 notional, int256 fractionPpm) private pure returns (int256) {
+        unchecked {
+            return
+                int256(
+                    (uint256(notional) * uint256(fractionPpm) + uint256(Units.RATE_ONE) - 1) / uint256(Units.RATE_ONE)
+                );
         }
     }
 
@@ -70,6 +96,16 @@ library Margin {
     /// @notice Quote units the seller receives for `size` at `price`: rounded down.
     function sellerReceives(int256 size, int256 price) internal pure returns (int256) {
         return Units.divFloor(size * price, Units.SIZE_ONE);
+    }
+
+    /// @notice (buyerPays, sellerReceives) for uint64 size and price, without signed-division overhead.
+    function tradeCash(uint64 size, uint64 price) internal pure returns (int256 pays, int256 gets) {
+        unchecked {
+            uint256 prod = uint256(size) * uint256(price); // < 2^128
+            uint256 q = prod / uint256(Units.SIZE_ONE);
+            gets = int256(q);
+            pays = prod % uint256(Units.SIZE_ONE) == 0 ? gets : gets + 1;
+        }
     }
 
     /// @notice Highest fee a fill may charge at `ratePpm`: ceil(size*price*rate / (SIZE_ONE*RATE_ONE)).

@@ -6,6 +6,8 @@ import {Units} from "../libraries/Units.sol";
 
 /// @notice Exposes the Margin and Units libraries to the shared-vector tests (test/sdk/margin.vectors.json).
 contract MarginHarness {
+    error TradeCashMismatch();
+
     struct Position {
         int256 sizeBefore;
         int256 sizeAfter;
@@ -33,7 +35,11 @@ contract MarginHarness {
         int256 price,
         int256 feePpm
     ) external pure returns (int256 buyerPays, int256 sellerReceives, int256 feeCap) {
-        return (Margin.buyerPays(size, price), Margin.sellerReceives(size, price), Margin.feeCap(size, price, feePpm));
+        (buyerPays, sellerReceives) = Margin.tradeCash(uint64(uint256(size)), uint64(uint256(price)));
+        if (buyerPays != Margin.buyerPays(size, price) || sellerReceives != Margin.sellerReceives(size, price)) {
+            revert TradeCashMismatch();
+        }
+        feeCap = Margin.feeCap(size, price, feePpm);
     }
 
     function units(

@@ -82,6 +82,7 @@ describe("Exchange: invariants under random operation (fast-check)", () => {
         for (const s of steps) {
           if (s.kind === "deposit") {
             const w = wallets[s.who];
+            await fx.token.write.mint([traders[s.who], usd(String(s.amount))]);
             await fx.token.write.approve([fx.exchange.address, usd(String(s.amount))], { account: w.account });
             await fx.exchange.write.deposit([usd(String(s.amount))], { account: w.account });
           } else if (s.kind === "withdraw") {

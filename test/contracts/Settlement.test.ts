@@ -213,6 +213,42 @@ describe("Exchange: settlement", () => {
       expect(eventsNamed(r4.events, "FillSkipped")[0].args.reason).to.equal(SkipReason.OrderClosed);
     });
 
+    it("a fully filled order at the minimum nonce closes by advancing it; others by the bitmap", async () => {
+      const bob = addr(fx.bob);
+      const m0 = await makeOrder(fx, fx.bob, { isBuy: false, price: price("60000"), size: size("0.1"), nonce: 0n });
+      const m2 = await makeOrder(fx, fx.bob, { isBuy: false, price: price("60000"), size: size("0.1"), nonce: 2n });
+      const t = await makeOrder(fx, fx.alice, { isBuy: true, price: price("60000"), size: size("0.2") });
+      await settle(fx, [m0, m2, t], [fill(0, 2, size("0.1"), price("60000")), fill(1, 2, size("0.1"), price("60000"))]);
+      expect((await fx.exchange.read.accountOf([bob]))[1]).to.equal(1n); // nonce 0 closed by advancing
+      expect(await fx.exchange.read.orderState([bob, 0n, m0.hash])).to.deep.equal([true, 0n]);
+      expect(await fx.exchange.read.orderState([bob, 2n, m2.hash])).to.deep.equal([true, 0n]); // bitmap
+      // A partially filled order at the minimum nonce keeps it until it is fully filled.
+      const m1 = await makeOrder(fx, fx.bob, { isBuy: false, price: price("60000"), size: size("0.2"), nonce: 1n });
+      const t2 = await makeOrder(fx, fx.carol, { isBuy: true, price: price("60000"), size: size("0.2") });
+      await settle(fx, [m1, t2], [fill(0, 1, size("0.1"), price("60000"))]);
+      expect((await fx.exchange.read.accountOf([bob]))[1]).to.equal(1n);
+      expect(await fx.exchange.read.orderState([bob, 1n, m1.hash])).to.deep.equal([false, size("0.1")]);
+      await settle(fx, [m1, t2], [fill(0, 1, size("0.1"), price("60000"))]);
+      expect((await fx.exchange.read.accountOf([bob]))[1]).to.equal(2n);
+      expect(await fx.exchange.read.orderState([bob, 1n, m1.hash])).to.deep.equal([true, 0n]);
+      // Replaying any of them is refused.
+      const t3 = await makeOrder(fx, fx.dave, { isBuy: true, price: price("60000"), size: size("0.3") });
+      const { events } = await settle(
+        fx,
+        [m0, m1, m2, t3],
+        [
+          fill(0, 3, size("0.1"), price("60000")),
+          fill(1, 3, size("0.1"), price("60000")),
+          fill(2, 3, size("0.1"), price("60000")),
+        ],
+      );
+      expect(eventsNamed(events, "FillSkipped").map((e) => e.args.reason)).to.deep.equal([
+        SkipReason.Cancelled,
+        SkipReason.Cancelled,
+        SkipReason.OrderClosed,
+      ]);
+    });
+
     it("settles an empty batch (advances the number)", async () => {
       const { events } = await settle(fx, [], []);
       expect(eventsNamed(events, "BatchSettled")[0].args.settled).to.equal(0n);
