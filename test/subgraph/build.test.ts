@@ -2,16 +2,13 @@
 // deployment file, every event in that ABI has a handler, and `graph codegen` + `graph build` succeed
 // (so a contract change that breaks the mappings fails npm test).
 import { expect } from "chai";
-import { execFile } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { parse } from "yaml";
 import {
   EXCHANGE_ARTIFACT,
   HANDLERS,
-  ROOT,
   SUBGRAPH_DIR,
   abiEvents,
   eventSignature,
@@ -19,32 +16,9 @@ import {
   schemaEntities,
   writeManifest,
 } from "../../subgraph/scripts/manifest";
+import { FIXTURE, MANIFEST, graph, prepareSubgraph } from "./prepare";
 
-const run = promisify(execFile);
-const FIXTURE = path.join(__dirname, "fixtures/deployment.json");
-const MANIFEST = path.join(SUBGRAPH_DIR, "subgraph.test.yaml");
 const BUILD_DIR = "build/ci"; // under build/, which lint and git ignore
-
-function graphBin(): string {
-  const pkg = require.resolve("@graphprotocol/graph-cli/package.json", { paths: [ROOT] });
-  return path.join(path.dirname(pkg), "bin/run.js");
-}
-
-async function graph(...args: string[]): Promise<string> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [graphBin(), ...args], {
-      cwd: SUBGRAPH_DIR,
-      maxBuffer: 64 * 1024 * 1024,
-      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
-    });
-    return stdout + stderr;
-  } catch (e) {
-    const err = e as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`graph ${args.join(" ")} failed:\n${err.stdout ?? ""}${err.stderr ?? ""}\n${err.message}`, {
-      cause: e,
-    });
-  }
-}
 
 interface Manifest {
   specVersion: string;
@@ -64,16 +38,7 @@ describe("subgraph: manifest, codegen and build against the compiled contracts",
   let manifest: Manifest;
 
   before(async () => {
-    // The ABI always comes from freshly compiled artifacts (a no-op when nothing changed).
-    await run(
-      process.execPath,
-      [require.resolve("hardhat/internal/cli/cli", { paths: [ROOT] }), "compile", "--quiet"],
-      {
-        cwd: ROOT,
-      },
-    );
-    // allowMissing: the handler check below is this test's own, with a message that says what to add.
-    writeManifest({ deployment: FIXTURE, out: MANIFEST, allowMissing: true });
+    await prepareSubgraph();
     manifest = parse(fs.readFileSync(MANIFEST, "utf8")) as Manifest;
   });
 
@@ -123,8 +88,7 @@ describe("subgraph: manifest, codegen and build against the compiled contracts",
     writeManifest({ deployment: FIXTURE, out: MANIFEST, allowMissing: true });
   });
 
-  it("graph codegen and graph build succeed, and the wasm exports every handler", async () => {
-    await graph("codegen", path.basename(MANIFEST), "--output-dir", "generated");
+  it("graph codegen (in before) and graph build succeed, and the wasm exports every handler", async () => {
     await graph("build", path.basename(MANIFEST), "--output-dir", BUILD_DIR);
     const wasm = fs.readFileSync(path.join(SUBGRAPH_DIR, BUILD_DIR, "Exchange/Exchange.wasm"));
     const exported = new Set(WebAssembly.Module.exports(new WebAssembly.Module(wasm)).map((e) => e.name));

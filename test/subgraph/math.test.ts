@@ -32,7 +32,7 @@ describe("subgraph/src/math.ts (wasm) agrees with sdk/", function () {
   let m: WasmMath;
 
   before(async () => {
-    m = await loadMathWasm(compileMathWasm());
+    m = await loadMathWasm(await compileMathWasm());
   });
 
   it("moves BigInts through the host in graph-node's byte format", () => {

@@ -1,10 +1,13 @@
 // What the subgraph tests need to run AssemblyScript from subgraph/ in node: the subgraph's own
 // compiler (graph-cli's assemblyscript), and the parts of graph-node's host API the code imports,
 // implemented on JavaScript values. Memory layouts are those of AssemblyScript 0.19 (stub runtime).
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
+
+const execFileAsync = promisify(execFile);
 
 export const ROOT = path.resolve(__dirname, "../..");
 
@@ -21,12 +24,27 @@ function ascBin(): string {
   }
 }
 
-/** Compiles an AssemblyScript entry (path relative to the repo root) to a wasm file; returns its path. */
-export function compileAs(entry: string): string {
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "subgraph-wasm-")), "out.wasm");
-  const args = [ascBin(), entry, "--runtime", "stub", "--exportRuntime", "--lib", "node_modules", "--optimize"];
-  execFileSync(process.execPath, [...args, "--outFile", out], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  return out;
+const compiled = new Map<string, Promise<string>>();
+
+/**
+ * Compiles an AssemblyScript entry (path relative to the repo root) to a wasm file; resolves to its
+ * path. Asynchronous and memoized, so tests can start compiles early and overlap them with other work.
+ * (No --optimize: these builds are for tests; graph build compiles the subgraph itself as it ships.)
+ */
+export function compileAs(entry: string): Promise<string> {
+  let p = compiled.get(entry);
+  if (!p) {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "subgraph-wasm-")), "out.wasm");
+    const args = [ascBin(), entry, "--runtime", "stub", "--exportRuntime", "--lib", "node_modules", "--outFile", out];
+    p = execFileAsync(process.execPath, args, { cwd: ROOT }).then(
+      () => out,
+      (e: { stdout?: string; stderr?: string }) => {
+        throw new Error(`asc ${entry} failed:\n${e.stdout ?? ""}${e.stderr ?? ""}`, { cause: e });
+      },
+    );
+    compiled.set(entry, p);
+  }
+  return p;
 }
 
 /** Minimal little-endian two's complement bytes, as graph-node's BigInt (num-bigint) writes them. */

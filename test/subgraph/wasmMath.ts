@@ -31,8 +31,10 @@ export interface WasmMath {
   bucketStart(timestamp: bigint, period: bigint): bigint;
 }
 
-export function compileMathWasm(): string {
-  return compileAs("subgraph/tests/mathHarness.ts");
+export const MATH_HARNESS = "subgraph/tests/mathHarness.ts";
+
+export function compileMathWasm(): Promise<string> {
+  return compileAs(MATH_HARNESS);
 }
 
 export async function loadMathWasm(wasmFile: string): Promise<WasmMath> {
