@@ -49,6 +49,18 @@ export function valueBool(v: bool): ethereum.Value {
   return ethereum.Value.fromBoolean(v);
 }
 
+export function valueBytes(b: Uint8Array): ethereum.Value {
+  return ethereum.Value.fromBytes(changetype<Bytes>(b));
+}
+
+export function valueString(s: string): ethereum.Value {
+  return ethereum.Value.fromString(s);
+}
+
+export function valueArray(values: Array<ethereum.Value>): ethereum.Value {
+  return ethereum.Value.fromArray(values);
+}
+
 export function valueTuple(values: Array<ethereum.Value>): ethereum.Value {
   return ethereum.Value.fromTuple(changetype<ethereum.Tuple>(values));
 }

@@ -126,6 +126,14 @@ describe("subgraph mappings on a real Exchange's events", function () {
       if (/^bytes\d+$/.test(p.type)) return exp.valueFixedBytes(mem.writeBytes(hexToBytes(v as Hex))) as Ptr;
       if (p.type.startsWith("uint")) return exp.valueUint(mem.writeBigInt(BigInt(v as bigint))) as Ptr;
       if (p.type.startsWith("int")) return exp.valueInt(mem.writeBigInt(BigInt(v as bigint))) as Ptr;
+      if (p.type.endsWith("]")) {
+        const inner = { ...p, type: p.type.slice(0, p.type.lastIndexOf("[")) };
+        const values = exp.newValues() as Ptr;
+        for (const x of v as unknown[]) exp.pushValue(values, toValue(inner, x));
+        return exp.valueArray(values) as Ptr;
+      }
+      if (p.type === "bytes") return exp.valueBytes(mem.writeBytes(hexToBytes(v as Hex))) as Ptr;
+      if (p.type === "string") return exp.valueString(mem.writeString(v as string)) as Ptr;
       if (p.type === "tuple") {
         const values = exp.newValues() as Ptr;
         for (const c of p.components ?? []) exp.pushValue(values, toValue(c, (v as Record<string, unknown>)[c.name]));
