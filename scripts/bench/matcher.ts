@@ -68,6 +68,7 @@ function benchEngine(label: string, key: string, wl: Workload): number {
   const lat = new Float64Array(Math.ceil(n / SAMPLE));
   let k = 0;
   if (typeof global.gc === "function") global.gc();
+  const cpu0 = process.cpuUsage();
   const start = hr();
   for (let i = 0; i < n; i++) {
     if (i % SAMPLE === 0) {
@@ -78,9 +79,11 @@ function benchEngine(label: string, key: string, wl: Workload): number {
     if ((i & 255) === 255) e.events.length = 0;
   }
   const secs = Number(hr() - start) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
   const opsPerS = Math.round(n / secs);
   lat.sort();
   results[`${key}_ops_per_s`] = opsPerS;
+  results[`${key}_ops_per_cpu_s`] = Math.round(n / ((cpu.user + cpu.system) / 1e6));
   results[`${key}_p50_ns`] = pct(lat, 0.5);
   results[`${key}_p99_ns`] = pct(lat, 0.99);
   results[`${key}_p999_ns`] = pct(lat, 0.999);
@@ -189,6 +192,7 @@ function benchNob(label: string, key: string, wl: Workload, nOps: number): numbe
         });
     }
   };
+  const cpu0 = process.cpuUsage();
   const start = hr();
   for (let i = 0; i < nOps; i++) {
     if (i % SAMPLE === 0) {
@@ -198,9 +202,11 @@ function benchNob(label: string, key: string, wl: Workload, nOps: number): numbe
     } else run(i);
   }
   const secs = Number(hr() - start) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
   const opsPerS = Math.round(nOps / secs);
   lat.sort();
   results[`${key}_ops_per_s`] = opsPerS;
+  results[`${key}_ops_per_cpu_s`] = Math.round(nOps / ((cpu.user + cpu.system) / 1e6));
   results[`${key}_p50_ns`] = pct(lat, 0.5);
   results[`${key}_p99_ns`] = pct(lat, 0.99);
   results[`${key}_p999_ns`] = pct(lat, 0.999);
@@ -230,6 +236,8 @@ async function main(): Promise<void> {
   results.ops_per_scenario = OPS;
   results.seed = SEED;
   results.timer_overhead_ns = timerOverhead();
+  results.cpus = os.cpus().length;
+  results.loadavg_1m_start = Math.round(os.loadavg()[0] * 100) / 100;
   console.log(
     `workload: seed ${SEED}, ${fmt(OPS)} ops per scenario; timer overhead ${results.timer_overhead_ns} ns (included in latencies)`,
   );
@@ -272,11 +280,26 @@ async function main(): Promise<void> {
   results.speedup_vs_nob_10k = Math.round((e10k / n10k) * 10) / 10;
   results.speedup_vs_nob_1m = Math.round((e1m / n1m) * 10) / 10;
   results.bench_seconds = Math.round((Date.now() - t0) / 1000);
+  results.loadavg_1m_end = Math.round(os.loadavg()[0] * 100) / 100;
+  results.speedup_vs_nob_10k_cpu =
+    Math.round((results.engine_10k_ops_per_cpu_s / results.nob_10k_ops_per_cpu_s) * 10) / 10;
+  results.speedup_vs_nob_1m_cpu =
+    Math.round((results.engine_1m_ops_per_cpu_s / results.nob_1m_ops_per_cpu_s) * 10) / 10;
+  results.engine_1m_vs_10k_cpu_pct = Math.round(
+    (results.engine_1m_ops_per_cpu_s / results.engine_10k_ops_per_cpu_s) * 100,
+  );
 
   const head = ["scenario", "ops/s", "p50", "p99", "p99.9"];
   const all = [head, ...rows];
   const w = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
   for (const r of all) console.log(r.map((c, i) => (c ?? "").padEnd(w[i])).join("  "));
+  console.log(
+    `per CPU-second (less sensitive to other processes on the machine): engine ${fmt(results.engine_10k_ops_per_cpu_s)} (10k), ${fmt(
+      results.engine_1m_ops_per_cpu_s,
+    )} (1M); nodejs-order-book ${fmt(results.nob_10k_ops_per_cpu_s)} (10k), ${fmt(results.nob_1m_ops_per_cpu_s)} (1M); load average ${
+      results.loadavg_1m_start
+    } -> ${results.loadavg_1m_end} on ${results.cpus} CPUs`,
+  );
   console.log(
     `speed-up vs nodejs-order-book: ${results.speedup_vs_nob_10k}x (10k), ${results.speedup_vs_nob_1m}x (1M); 1M/10k throughput ${results.engine_1m_vs_10k_pct}%`,
   );
