@@ -1,4 +1,14 @@
 // Public API of the matching engine (used by the gateway, matcher/gateway/).
+//
+// Wiring:
+//   const journal = await openJournal("markets-a");            // Redis Streams if REDIS_URL, else a file
+//   const je = await JournaledEngine.open({ markets, journal, snapshotEvery: 100_000,
+//     onOutput: (acks, events) => { ...answer requests by ack.inSeq, publish events... } });
+//   const inSeq = je.submit(placeCommand({ type: "place", ts: Date.now(), ... }));
+// submit() applies the command at once (reads such as je.engine.depth() see it) but acks and
+// events are released only when the command is durable in the journal. Without a journal:
+//   const e = new Engine({ markets }); const ack = e.process(cmd); const events = e.events; e.events = [];
+// Units: sdk/units.ts (price units, size units, quote units, ppm) as JS safe integers.
 export { Engine, type EngineOptions, type OrderView } from "./engine/engine";
 export { type MarketConfig, toNum } from "./engine/market";
 export * from "./engine/types";
