@@ -73,7 +73,7 @@ async function main() {
   });
   const submit = async (orders: { order: Order; signature: Hex }[], fills: Fill[]) => {
     const batch = {
-      number: await exchange.read.nextBatchNumber(),
+      number: (await exchange.read.nextBatchNumber()) as bigint,
       deadline: (await now()) + 3600n,
       orders: orders.map((o) => o.order),
       signatures: orders.map((o) => o.signature),
@@ -182,7 +182,7 @@ async function main() {
 
   const w = [Math.max(...rows.map((r) => r[0].length)), Math.max(...rows.map((r) => r[1].length))];
   console.log(
-    `\nExchange gas (Hardhat network, hardfork ${hre.network.config.hardfork ?? "default"}, solc 0.8.28 viaIR, optimizer 200 runs)\n`,
+    `\nExchange gas (Hardhat network, hardfork ${(hre.network.config as { hardfork?: string }).hardfork ?? "default"}, solc 0.8.28 viaIR, optimizer 200 runs)\n`,
   );
   for (const r of rows) console.log(`${r[0].padEnd(w[0])}  ${r[1].padStart(w[1])}  ${r[2]}`);
   console.log(
