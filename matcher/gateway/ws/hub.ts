@@ -2,7 +2,30 @@
 // /ws connections, {"stream","data"} form for combined ones) and the same buffer is handed to
 // every subscriber. A subscriber whose unsent bytes exceed the bound is cut off as a slow
 // consumer instead of growing memory.
-import type { WebSocket } from "ws";
+import { WebSocket } from "ws";
+
+/** ws internals used to send one pre-built frame to many sockets (server frames are unmasked). */
+interface SenderInternals {
+  _state: number;
+  sendFrame(list: Buffer[]): void;
+}
+
+interface Framed {
+  buf: Buffer;
+  frames: Buffer[];
+}
+
+function frame(buf: Buffer): Framed {
+  const Sender = (WebSocket as unknown as { Sender: { frame(d: Buffer, o: object): Buffer[] } }).Sender;
+  const frames = Sender.frame(buf, {
+    fin: true,
+    rsv1: false,
+    opcode: 1,
+    mask: false,
+    readOnly: true,
+  });
+  return { buf, frames };
+}
 
 export interface Conn {
   ws: WebSocket;
@@ -75,18 +98,21 @@ export class Hub {
   publish(stream: string, json: string): void {
     const s = this.subs.get(stream);
     if (!s) return;
-    let raw: Buffer | undefined;
-    let combined: Buffer | undefined;
+    // Serialise and frame once per form; every subscriber gets the same bytes.
+    let raw: Framed | undefined;
+    let combined: Framed | undefined;
     for (const c of s) {
-      if (c.closed) continue;
+      if (c.closed || c.ws.readyState !== WebSocket.OPEN) continue;
       if (c.ws.bufferedAmount > this.maxBuffered) {
         this.cut(c);
         continue;
       }
-      const buf = c.combined
-        ? (combined ??= Buffer.from(`{"stream":${JSON.stringify(stream)},"data":${json}}`))
-        : (raw ??= Buffer.from(json));
-      c.ws.send(buf, { binary: false });
+      const f = c.combined
+        ? (combined ??= frame(Buffer.from(`{"stream":${JSON.stringify(stream)},"data":${json}}`)))
+        : (raw ??= frame(Buffer.from(json)));
+      const sender = (c.ws as unknown as { _sender?: SenderInternals })._sender;
+      if (sender && sender._state === 0 && typeof sender.sendFrame === "function") sender.sendFrame(f.frames);
+      else c.ws.send(f.buf, { binary: false });
       this.stats.delivered++;
     }
   }
