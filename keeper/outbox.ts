@@ -26,33 +26,40 @@ export async function enqueue(q: Queryable, msgs: readonly OutboxMessage[]): Pro
   }
 }
 
-/** Publishes everything in the outbox in id order; returns how many messages went out. */
+/**
+ * Publishes everything in the outbox in id order; returns how many messages went out. Rows are locked
+ * while they are published (FOR UPDATE SKIP LOCKED), so concurrent drainers never publish a row twice.
+ */
 export async function drainOutbox(db: Db, bus: Bus, batch = 1000): Promise<number> {
   let total = 0;
   for (;;) {
-    const r = await db.query<{ id: string; kind: "stream" | "channel"; topic: string; payload: unknown }>(
-      "SELECT id, kind, topic, payload FROM outbox ORDER BY id LIMIT $1",
-      [batch],
-    );
-    if (r.rows.length === 0) return total;
-    // keep order: consecutive stream rows of one topic go in one appendMany
-    let i = 0;
-    while (i < r.rows.length) {
-      const row = r.rows[i];
-      if (row.kind === "channel") {
-        await bus.publish(row.topic, row.payload);
-        i++;
-        continue;
-      }
-      let j = i;
-      while (j < r.rows.length && r.rows[j].kind === "stream" && r.rows[j].topic === row.topic) j++;
-      await bus.appendMany(
-        row.topic,
-        r.rows.slice(i, j).map((x) => x.payload),
+    const n = await db.tx(async (q) => {
+      const r = await q.query<{ id: string; kind: "stream" | "channel"; topic: string; payload: unknown }>(
+        "SELECT id, kind, topic, payload FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+        [batch],
       );
-      i = j;
-    }
-    await db.query("DELETE FROM outbox WHERE id <= $1", [r.rows[r.rows.length - 1].id]);
-    total += r.rows.length;
+      if (r.rows.length === 0) return 0;
+      // keep order: consecutive stream rows of one topic go in one appendMany
+      let i = 0;
+      while (i < r.rows.length) {
+        const row = r.rows[i];
+        if (row.kind === "channel") {
+          await bus.publish(row.topic, row.payload);
+          i++;
+          continue;
+        }
+        let j = i;
+        while (j < r.rows.length && r.rows[j].kind === "stream" && r.rows[j].topic === row.topic) j++;
+        await bus.appendMany(
+          row.topic,
+          r.rows.slice(i, j).map((x) => x.payload),
+        );
+        i = j;
+      }
+      await q.query("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r.rows.map((x) => x.id)]);
+      return r.rows.length;
+    });
+    if (n === 0) return total;
+    total += n;
   }
 }

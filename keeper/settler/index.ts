@@ -1,0 +1,2 @@
+export { Settler, decodeRevert, type SettlerOptions } from "./settler";
+export * from "./types";

@@ -1,0 +1,101 @@
+// Signed trades for the settler tests: fresh funded accounts, dense nonces, fees at the market cap.
+import { maxUint256, type Address, type Hex } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { exchangeAbi, mockUSDAbi } from "../../sdk/abi";
+import { exchangeDomain, signOrder, type Order } from "../../sdk/eip712";
+import { feeCap } from "../../sdk/margin";
+import { orderToJson, type FillMessage } from "../../keeper/settler";
+import type { TestChain } from "./chain";
+
+export interface Trader {
+  key: Hex;
+  address: Address;
+  nextNonce: bigint;
+}
+
+export class TradeMaker {
+  private tradeId = Date.now() * 1000;
+  constructor(
+    private readonly chain: TestChain,
+    readonly exchange: Address,
+    private readonly collateral: Address,
+  ) {}
+
+  async init(): Promise<void> {
+    const w = this.chain.deployer;
+    const wait = async (h: Hex) => this.chain.client.waitForTransactionReceipt({ hash: h });
+    await wait(
+      await w.writeContract({
+        address: this.collateral,
+        abi: mockUSDAbi,
+        functionName: "mint",
+        args: [w.account.address, 10n ** 18n],
+      }),
+    );
+    await wait(
+      await w.writeContract({
+        address: this.collateral,
+        abi: mockUSDAbi,
+        functionName: "approve",
+        args: [this.exchange, maxUint256],
+      }),
+    );
+  }
+
+  /** A fresh account with `usd` (6 decimals) deposited. */
+  async trader(usd = 100_000n * 10n ** 6n): Promise<Trader> {
+    const key = generatePrivateKey();
+    const address = privateKeyToAccount(key).address;
+    const h = await this.chain.deployer.writeContract({
+      address: this.exchange,
+      abi: exchangeAbi,
+      functionName: "depositFor",
+      args: [address, usd],
+    });
+    await this.chain.client.waitForTransactionReceipt({ hash: h });
+    return { key, address, nextNonce: 0n };
+  }
+
+  /** BTC-USD (market 0): maker rebate 100 ppm, taker 500 ppm; size in 1e-8, price 6 decimals. */
+  async trade(
+    maker: Trader,
+    taker: Trader,
+    opts: { makerIsBuy?: boolean; size?: bigint; price?: bigint; takerExpiry?: bigint } = {},
+  ): Promise<FillMessage> {
+    const size = opts.size ?? 1_000_000n; // 0.01 BTC
+    const price = opts.price ?? 60_000_000_000n; // 60,000
+    const makerIsBuy = opts.makerIsBuy ?? true;
+    const far = BigInt(Math.floor(Date.now() / 1000) + 86_400);
+    const domain = exchangeDomain(31337, this.exchange);
+    const mk: Order = {
+      account: maker.address,
+      market: 0,
+      isBuy: makerIsBuy,
+      reduceOnly: false,
+      price,
+      size,
+      nonce: maker.nextNonce++,
+      expiry: far,
+    };
+    const tk: Order = {
+      account: taker.address,
+      market: 0,
+      isBuy: !makerIsBuy,
+      reduceOnly: false,
+      price,
+      size,
+      nonce: taker.nextNonce++,
+      expiry: opts.takerExpiry ?? far,
+    };
+    return {
+      tradeId: this.tradeId++,
+      maker: { order: orderToJson(mk), signature: await signOrder(privateKeyToAccount(maker.key), domain, mk) },
+      taker: { order: orderToJson(tk), signature: await signOrder(privateKeyToAccount(taker.key), domain, tk) },
+      size: size.toString(),
+      price: price.toString(),
+      makerFee: feeCap(size, price, -100n).toString(),
+      takerFee: feeCap(size, price, 500n).toString(),
+      ts: Date.now(),
+    };
+  }
+}
