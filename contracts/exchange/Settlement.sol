@@ -111,9 +111,11 @@ abstract contract Settlement is Nonces, Risk {
         Ctx memory c;
         c.number = batch.number;
         c.os = batch.orders;
-        c.orders = new OrderCtx[](n);
-        c.accounts = new AccountCtx[](n);
-        c.positions = new PositionCtx[](n);
+        // Arrays of struct pointers without eagerly allocated elements: each element is created on first
+        // use (_hashOrders, _accountIndex, _positionIndex) and only indices already created are ever read.
+        c.orders = _orderArray(n);
+        c.accounts = _accountArray(n);
+        c.positions = _positionArray(n);
         c.markets = new MarketCtx[](_markets.length);
 
         _verifyOperator(batch, _hashOrders(batch.orders, c), operatorSignature);
@@ -139,6 +141,37 @@ abstract contract Settlement is Nonces, Risk {
         return _hashTypedDataV4(keccak256(abi.encode(BATCH_TYPEHASH, number, deadline, ordersHash, fillsHash)));
     }
 
+    /// @dev A memory array of `n` uninitialised struct pointers (free memory is bumped; no element is
+    ///      allocated). Callers write an element before reading it.
+    function _pointers(uint256 n) private pure returns (uint256 ptr) {
+        assembly ("memory-safe") {
+            ptr := mload(0x40)
+            mstore(ptr, n)
+            mstore(0x40, add(add(ptr, 0x20), shl(5, n)))
+        }
+    }
+
+    function _orderArray(uint256 n) private pure returns (OrderCtx[] memory a) {
+        uint256 p = _pointers(n);
+        assembly ("memory-safe") {
+            a := p
+        }
+    }
+
+    function _accountArray(uint256 n) private pure returns (AccountCtx[] memory a) {
+        uint256 p = _pointers(n);
+        assembly ("memory-safe") {
+            a := p
+        }
+    }
+
+    function _positionArray(uint256 n) private pure returns (PositionCtx[] memory a) {
+        uint256 p = _pointers(n);
+        assembly ("memory-safe") {
+            a := p
+        }
+    }
+
     function _inc(uint256 i) private pure returns (uint256) {
         unchecked {
             return i + 1;
@@ -159,7 +192,9 @@ abstract contract Settlement is Nonces, Risk {
         for (uint256 i = 0; i < n; ++i) {
             bytes32 h = _orderStructHash(orders[i]);
             structHashes[i] = h;
-            c.orders[i].hash = MessageHashUtils.toTypedDataHash(separator, h);
+            OrderCtx memory oc;
+            oc.hash = MessageHashUtils.toTypedDataHash(separator, h);
+            c.orders[i] = oc;
         }
         assembly ("memory-safe") {
             ordersHash := keccak256(add(structHashes, 0x20), mul(n, 0x20))
@@ -266,7 +301,8 @@ abstract contract Settlement is Nonces, Risk {
         }
         if (v != 0) return v - 1;
         idx = c.nAccounts++;
-        AccountCtx memory a = c.accounts[idx];
+        AccountCtx memory a;
+        c.accounts[idx] = a;
         a.account = account;
         uint256 w = _accounts[account];
         a.word = w;
@@ -291,7 +327,8 @@ abstract contract Settlement is Nonces, Risk {
         }
         if (v != 0) return v - 1;
         idx = c.nPositions++;
-        PositionCtx memory p = c.positions[idx];
+        PositionCtx memory p;
+        c.positions[idx] = p;
         p.acct = acct;
         p.market = market;
         uint256 w = _positions[account][market];

@@ -166,14 +166,6 @@ export const exchangeAbi = [
     name: "OracleStale",
     type: "error",
   },
-  {
-    inputs: [
-      { internalType: "address", name: "account", type: "address" },
-      { internalType: "uint32", name: "market", type: "uint32" },
-    ],
-    name: "PositionOverflow",
-    type: "error",
-  },
   { inputs: [], name: "ReentrancyGuardReentrantCall", type: "error" },
   {
     inputs: [
@@ -1131,6 +1123,7 @@ export const mockAggregatorAbi = [
     stateMutability: "nonpayable",
     type: "constructor",
   },
+  { inputs: [], name: "Broken", type: "error" },
   {
     inputs: [],
     name: "answer",
