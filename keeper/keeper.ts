@@ -1,0 +1,147 @@
+// Wires the keeper from a KeeperConfig: store (migrated), bus, chain client, listener, settler with its
+// transaction manager, metrics. Used by keeper/main.ts and by the settlement benchmark.
+import { createPublicClient, http, type PublicClient } from "viem";
+import { openBus, type Bus } from "./bus";
+import type { KeeperConfig } from "./config";
+import { migrate, openDb, type Db } from "./db";
+import { loadAccount } from "./keys";
+import { Listener } from "./listener";
+import { createLogger, type Logger } from "./log";
+import { KeeperMetrics } from "./metrics";
+import { Settler } from "./settler";
+import { TxManager } from "./tx";
+
+export interface Keeper {
+  db: Db;
+  bus: Bus;
+  client: PublicClient;
+  chainId: number;
+  listener?: Listener;
+  settler?: Settler;
+  tx?: TxManager;
+  metrics: KeeperMetrics;
+  log: Logger;
+  stop(): Promise<void>;
+}
+
+export async function startKeeper(
+  cfg: KeeperConfig,
+  opts: { log?: Logger; metrics?: KeeperMetrics } = {},
+): Promise<Keeper> {
+  const log = opts.log ?? createLogger("keeper", cfg.logLevel);
+  const metrics = opts.metrics ?? new KeeperMetrics();
+  const db = await openDb({ url: cfg.databaseUrl, schema: cfg.dbSchema, dataDir: cfg.pgliteDir });
+  const applied = await migrate(db);
+  log.info("store ready", { kind: db.kind, schema: cfg.dbSchema, migrationsApplied: applied });
+  const bus = openBus({ url: cfg.redisUrl, prefix: cfg.redisPrefix, name: "keeper", file: cfg.busFile });
+  log.info("bus ready", { kind: bus.kind });
+  const client = createPublicClient({
+    transport: http(cfg.rpcUrl, { retryCount: 2 }),
+    cacheTime: 0,
+    pollingInterval: 250,
+  }) as PublicClient;
+  const chainId = await client.getChainId();
+  log.info("chain", { rpc: cfg.rpcUrl.replace(/\/\/[^@/]*@/, "//***@"), chainId, exchange: cfg.exchange });
+
+  let listener: Listener | undefined;
+  if (cfg.listenerEnabled) {
+    listener = new Listener({
+      db,
+      bus,
+      client,
+      exchange: cfg.exchange,
+      fromBlock: cfg.fromBlock,
+      reorgWindow: cfg.listenerReorgWindow,
+      maxRange: cfg.listenerMaxRange,
+      pollMs: cfg.listenerPollMs,
+      log: log.child("listener"),
+      onReorg: (depth) => {
+        metrics.reorgs.inc();
+        metrics.reorgDepth.observe(depth);
+      },
+      onProgress: (head, cp) => {
+        metrics.listenerHead.set(Number(head));
+        metrics.listenerLag.set(Number(head - cp));
+      },
+      onBlock: (_n, ts, events) => {
+        if (events > 0) metrics.chainToBus.observe(Math.max(0, Date.now() / 1000 - Number(ts)));
+      },
+    });
+    listener.start();
+  }
+
+  let tx: TxManager | undefined;
+  let settler: Settler | undefined;
+  let queueTimer: NodeJS.Timeout | undefined;
+  if (cfg.settlerEnabled) {
+    const operator = loadAccount("operator", cfg.operatorKey);
+    const gas = loadAccount("gas", cfg.gasKey);
+    if (operator.address === gas.address) log.warn("operator and gas keys are the same account; use separate keys");
+    log.info("keys loaded", { operator: operator.address, gas: gas.address });
+    tx = new TxManager({
+      db,
+      client,
+      account: gas,
+      chainId,
+      confirmations: cfg.txConfirmations,
+      replaceAfterBlocks: cfg.txReplaceAfterBlocks,
+      feeBumpPct: cfg.txFeeBumpPct,
+      maxFeeCap: cfg.txMaxFeePerGas,
+      pollMs: cfg.txPollMs,
+      log: log.child("tx"),
+      onAttempt: (_a, replacement) => metrics.txAttempts.inc({ kind: replacement ? "replacement" : "first" }),
+    });
+    await tx.init();
+    tx.start();
+    settler = new Settler({
+      db,
+      bus,
+      client,
+      exchange: cfg.exchange,
+      chainId,
+      operator,
+      tx,
+      maxFills: cfg.batchMaxFills,
+      maxWaitMs: cfg.batchMaxWaitMs,
+      deadlineSec: cfg.batchDeadlineSec,
+      log: log.child("settler"),
+      onBatch: (b) => {
+        metrics.batches.inc();
+        metrics.batchGas.observe(Number(b.gasUsed));
+        if (b.fills) metrics.batchGasPerFill.set(Number(b.gasUsed) / b.fills);
+      },
+      onFillFinal: (lag, ok) => {
+        metrics.fills.inc({ result: ok ? "settled" : "failed" });
+        if (ok && lag !== undefined) metrics.settlementLag.observe(lag / 1000);
+      },
+    });
+    settler.start();
+    const s = settler;
+    queueTimer = setInterval(() => {
+      s.queueDepth().then(
+        (n) => metrics.queueDepth.set(n),
+        () => {},
+      );
+    }, 1000);
+  }
+
+  return {
+    db,
+    bus,
+    client,
+    chainId,
+    listener,
+    settler,
+    tx,
+    metrics,
+    log,
+    async stop() {
+      if (queueTimer) clearInterval(queueTimer);
+      await settler?.stop();
+      await tx?.stop();
+      await listener?.stop();
+      await bus.close();
+      await db.close();
+    },
+  };
+}
