@@ -47,16 +47,35 @@ type Market = mkt.Market;
 const { AccountEvent, DepthEvent, MarkEvent, MarketStatusEvent, OrderUpdateEvent, Reason, TradeEvent } = ty;
 type TradeEvent = ty.TradeEvent;
 
-const ORDER_TYPES: Record<string, 1> = {
-  LIMIT: 1,
-  MARKET: 1,
-  STOP: 1,
-  STOP_MARKET: 1,
-  TAKE_PROFIT: 1,
-  TAKE_PROFIT_MARKET: 1,
-  TRAILING_STOP_MARKET: 1,
-};
-const TIFS: Record<string, 1> = { GTC: 1, IOC: 1, FOK: 1, GTX: 1 };
+// Validation by comparison with the (internalized) literals: cheaper than keyed lookups.
+function isOrderType(t: unknown): boolean {
+  switch (t) {
+    case "LIMIT":
+    case "MARKET":
+    case "STOP":
+    case "STOP_MARKET":
+    case "TAKE_PROFIT":
+    case "TAKE_PROFIT_MARKET":
+    case "TRAILING_STOP_MARKET":
+      return true;
+    default:
+      return false;
+  }
+}
+function isTif(t: unknown): boolean {
+  return t === "GTC" || t === "IOC" || t === "FOK" || t === "GTX";
+}
+/** STP code of a mode, -1 if unknown (same answers as the STP_CODES table). */
+function stpCode(s: string): number {
+  if (s === "NONE") return STP_NONE;
+  if (s === "EXPIRE_MAKER") return STP_EXPIRE_MAKER;
+  if (s === "EXPIRE_TAKER") return STP_EXPIRE_TAKER;
+  if (s === "EXPIRE_BOTH") return STP_EXPIRE_BOTH;
+  const v = (STP_CODES as Record<string, number | undefined>)[s];
+  return v === undefined ? -1 : v;
+}
+/** Shared empty side of a depth event (frozen: events never change once published). */
+const NO_LEVELS: [number, number][] = Object.freeze([]) as unknown as [number, number][];
 
 function isPosInt(v: unknown): v is number {
   return typeof v === "number" && Number.isSafeInteger(v) && v > 0;
@@ -199,8 +218,8 @@ export class Engine {
         const seq = ++m.seq;
         this.events.push(new DepthEvent(m.id, seq, this.now, m.lastDepthU + 1, seq, m.lastDepthU, m.dBids, m.dAsks));
         m.lastDepthU = seq;
-        m.dBids = [];
-        m.dAsks = [];
+        m.dBids = NO_LEVELS;
+        m.dAsks = NO_LEVELS;
       }
       m.priceMoved = false;
     }
@@ -219,7 +238,10 @@ export class Engine {
       this.touch(m);
     }
     const e: [number, number] = [ticks * m.cfg.tickSize, lots * m.cfg.lotSize];
-    if (isBuy) m.dBids.push(e);
+    if (isBuy) {
+      if (m.dBids === NO_LEVELS) m.dBids = [e];
+      else m.dBids.push(e);
+    } else if (m.dAsks === NO_LEVELS) m.dAsks = [e];
     else m.dAsks.push(e);
   }
 
@@ -277,9 +299,9 @@ export class Engine {
     else if (c.side === "SELL") isBuy = false;
     else return Reason.INVALID_SIDE;
     const ot = c.orderType;
-    if (ORDER_TYPES[ot] !== 1) return Reason.INVALID_TYPE;
+    if (!isOrderType(ot)) return Reason.INVALID_TYPE;
     let tif: TimeInForce = c.tif ?? "GTC";
-    if (TIFS[tif] !== 1) return Reason.INVALID_TIF;
+    if (!isTif(tif)) return Reason.INVALID_TIF;
     const isMarketType =
       ot === "MARKET" || ot === "STOP_MARKET" || ot === "TAKE_PROFIT_MARKET" || ot === "TRAILING_STOP_MARKET";
     const isCond = ot !== "LIMIT" && ot !== "MARKET";
@@ -304,12 +326,13 @@ export class Engine {
       if (!isPosInt(c.price)) return Reason.INVALID_PRICE;
       if (c.price % cfg.tickSize !== 0) return Reason.PRICE_NOT_ON_TICK;
       ticks = c.price / cfg.tickSize;
-      const band = cfg.priceBandPpm;
-      if (
-        c.price > mulDivFloor(mark, RATE_ONE_N + band, RATE_ONE_N) ||
-        c.price < mulDivCeil(mark, RATE_ONE_N - band, RATE_ONE_N)
-      )
-        return Reason.PRICE_OUT_OF_BAND;
+      if (m.bandVersion !== m.risk.markVersion) {
+        const band = cfg.priceBandPpm;
+        m.bandHi = mulDivFloor(mark, RATE_ONE_N + band, RATE_ONE_N);
+        m.bandLo = mulDivCeil(mark, RATE_ONE_N - band, RATE_ONE_N);
+        m.bandVersion = m.risk.markVersion;
+      }
+      if (c.price > m.bandHi || c.price < m.bandLo) return Reason.PRICE_OUT_OF_BAND;
     } else if (!isCond) {
       ticks = this.marketCap(m, isBuy);
     }
@@ -352,8 +375,8 @@ export class Engine {
       const notional = isMarketType ? m.risk.notional(lots * cfg.lotSize) : m.risk.qpFloor(lots * ticks);
       if (notional < cfg.minNotional) return Reason.NOTIONAL_TOO_SMALL;
     }
-    const stp = STP_CODES[c.stp ?? "NONE"];
-    if (stp === undefined) return Reason.INVALID_COMMAND;
+    const stp = stpCode(c.stp ?? "NONE");
+    if (stp < 0) return Reason.INVALID_COMMAND;
     if (!isCond) {
       const r = this.preTrade(m, acct, am, isBuy, lots, ticks, tif, ro, stp);
       if (r !== Reason.OK) return r;

@@ -114,9 +114,13 @@ export class Market {
   readonly downLast = new TriggerList(false);
   readonly trailing: Order[] = [];
   readonly window = new PriceWindow();
-  /** depth changes of the current command: [price, qty] */
+  /** depth changes of the current command: [price, qty] (a shared frozen empty array when none) */
   dBids: [number, number][] = [];
   dAsks: [number, number][] = [];
+  /** price band limits (price units) for the mark of markVersion bandVersion */
+  bandVersion = -1;
+  bandHi = 0;
+  bandLo = 0;
   depthTouched = false;
   /** set when last or mark moved in this command: triggers are checked */
   priceMoved = false;

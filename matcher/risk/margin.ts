@@ -97,7 +97,28 @@ export class MarketRiskState {
   /** One scenario's free-collateral contribution. */
   scenario(size: number, cashEffect: number): number {
     if (size === 0) return cashEffect;
-    return this.value(size) + cashEffect - this.requirement(size, this.imfPpm);
+    // value(size) + cashEffect - requirement(size, imf), with floor and ceil of |size|*mark/SIZE_ONE
+    // from one decomposition (value of a short is -ceil, notional is ceil)
+    const abs = size < 0 ? -size : size;
+    const lots = Math.floor(abs / this.lotSize);
+    const rem = abs - lots * this.lotSize;
+    const hi = lots * this.markQ;
+    const lo = lots * this.markR + (rem === 0 ? 0 : rem * this.mark);
+    let fl: number;
+    let ce: number;
+    if (hi <= Number.MAX_SAFE_INTEGER && lo <= Number.MAX_SAFE_INTEGER) {
+      const q = Math.floor(lo / SIZE_ONE_N);
+      fl = hi + q;
+      ce = q * SIZE_ONE_N === lo ? fl : fl + 1;
+      if (ce > Number.MAX_SAFE_INTEGER) {
+        fl = mulDivFloor(abs, this.mark, SIZE_ONE_N);
+        ce = mulDivCeil(abs, this.mark, SIZE_ONE_N);
+      }
+    } else {
+      fl = mulDivFloor(abs, this.mark, SIZE_ONE_N);
+      ce = mulDivCeil(abs, this.mark, SIZE_ONE_N);
+    }
+    return (size > 0 ? fl : -ce) + cashEffect - mulDivCeil(ce, this.imfPpm, RATE_ONE_N);
   }
 }
 

@@ -8,7 +8,7 @@ import {
   type AccountState,
 } from "../../sdk/margin";
 import { divCeil, divFloor, notionalCeil, positionValue } from "../../sdk/units";
-import { mulDivCeil, mulDivFloor } from "../../matcher/risk/fastmath";
+import { divCeilN, divFloorN, mulDivCeil, mulDivFloor } from "../../matcher/risk/fastmath";
 import { MarketRiskState, healthOf, maintenanceTerm } from "../../matcher/risk/margin";
 
 const safe = (n: bigint) => n <= BigInt(Number.MAX_SAFE_INTEGER) && n >= -BigInt(Number.MAX_SAFE_INTEGER);
@@ -30,6 +30,31 @@ describe("matcher risk: number arithmetic equals sdk/margin (bigint)", () => {
       ),
       { numRuns: 5000 },
     );
+  });
+
+  it("divFloorN / divCeilN are exact against bigint over the whole safe range (divFloorN never -0)", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.integer({ min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }),
+          fc.integer({ min: -1e6, max: 1e6 }),
+          fc.constantFrom(Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER - 1, 0),
+        ),
+        fc.oneof(
+          fc.constantFrom(1, 2, 3, 7, 1_000_000, 100_000_000, 3_000_000_007, Number.MAX_SAFE_INTEGER),
+          fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+        ),
+        (p, d) => {
+          const f = divFloorN(p, d);
+          const c = divCeilN(p, d);
+          expect(f).to.equal(Number(divFloor(BigInt(p), BigInt(d))));
+          expect(c).to.equal(Number(divCeil(BigInt(p), BigInt(d))));
+          expect(Object.is(f, -0)).to.equal(false);
+        },
+      ),
+      { numRuns: 20000 },
+    );
+    expect(Object.is(divFloorN(-0, 5), 0)).to.equal(true);
   });
 
   const market = fc.record({
@@ -119,6 +144,25 @@ describe("matcher risk: number arithmetic equals sdk/margin (bigint)", () => {
         },
       ),
       { numRuns: 3000 },
+    );
+  });
+
+  it("scenario (one decomposition) equals value + cash - requirement", () => {
+    fc.assert(
+      fc.property(
+        market,
+        fc.integer({ min: -1e13, max: 1e13 }),
+        fc.integer({ min: -1e12, max: 1e12 }),
+        (m, size, cash) => {
+          const r = new MarketRiskState(0, m.lotSize, m.tickSize, m.imf, m.mmf);
+          r.setMark(m.mark);
+          const notional = notionalCeil(BigInt(size), BigInt(m.mark));
+          if (!safe(notional * BigInt(m.imf))) return;
+          const want = size === 0 ? cash : r.value(size) + cash - r.requirement(size, m.imf);
+          expect(r.scenario(size, cash)).to.equal(want);
+        },
+      ),
+      { numRuns: 5000 },
     );
   });
 });
