@@ -2,7 +2,19 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules", "artifacts", "cache", "coverage", "bench-results", "subgraph/generated", "subgraph/build", "web/dist", ".data"] },
+  {
+    ignores: [
+      "node_modules",
+      "artifacts",
+      "cache",
+      "coverage",
+      "bench-results",
+      "subgraph/generated",
+      "subgraph/build",
+      "web/dist",
+      ".data",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

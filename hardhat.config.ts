@@ -11,7 +11,12 @@ const SOLC_VERSION = "0.8.28";
 subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string }, _hre, runSuper) => {
   if (args.solcVersion !== SOLC_VERSION) return runSuper();
   const solcJsPath = require.resolve("solc/soljson.js");
-  return { compilerPath: solcJsPath, isSolcJs: true, version: args.solcVersion, longVersion: require("solc").version() };
+  return {
+    compilerPath: solcJsPath,
+    isSolcJs: true,
+    version: args.solcVersion,
+    longVersion: require("solc").version(),
+  };
 });
 
 const accounts = process.env.DEPLOYER_PRIVATE_KEY ? [process.env.DEPLOYER_PRIVATE_KEY] : [];
