@@ -15,10 +15,22 @@ export interface Recoverer {
   recover(digest: Uint8Array, sig: Uint8Array): Uint8Array | null;
 }
 
-function toBig(bytes: Uint8Array, from: number, to: number): bigint {
-  let v = 0n;
-  for (let i = from; i < to; i++) v = (v << 8n) | BigInt(bytes[i]);
-  return v;
+const N_BYTES = Buffer.from(N.toString(16).padStart(64, "0"), "hex");
+const HALF_N_BYTES = Buffer.from(HALF_N.toString(16).padStart(64, "0"), "hex");
+
+/** Compare the 32-byte big-endian word at sig[from..from+32) with `ref`: -1, 0 or 1. */
+function cmpWord(sig: Uint8Array, from: number, ref: Uint8Array): number {
+  for (let i = 0; i < 32; i++) {
+    const a = sig[from + i];
+    const b = ref[i];
+    if (a !== b) return a < b ? -1 : 1;
+  }
+  return 0;
+}
+
+function isZeroWord(sig: Uint8Array, from: number): boolean {
+  for (let i = 0; i < 32; i++) if (sig[from + i] !== 0) return false;
+  return true;
 }
 
 /** Recovery id 0/1 for a well-formed low-s signature, or -1. */
@@ -27,9 +39,9 @@ export function checkSignature(sig: Uint8Array): number {
   const v = sig[64];
   const recid = v === 27 || v === 28 ? v - 27 : v === 0 || v === 1 ? v : -1;
   if (recid < 0) return -1;
-  const r = toBig(sig, 0, 32);
-  const s = toBig(sig, 32, 64);
-  if (r === 0n || r >= N || s === 0n || s > HALF_N) return -1;
+  // r in [1, n), s in [1, n/2]: byte comparisons, no BigInt on the hot path
+  if (isZeroWord(sig, 0) || cmpWord(sig, 0, N_BYTES) >= 0) return -1;
+  if (isZeroWord(sig, 32) || cmpWord(sig, 32, HALF_N_BYTES) > 0) return -1;
   return recid;
 }
 
