@@ -81,6 +81,8 @@ function isPosInt(v: unknown): v is number {
   return typeof v === "number" && Number.isSafeInteger(v) && v > 0;
 }
 
+const MARKET_SLOTS = 4096;
+
 interface Countdown {
   account: string;
   market: number;
@@ -95,6 +97,7 @@ export interface EngineOptions {
 export class Engine {
   readonly markets: Market[] = [];
   readonly marketById = new Map<number, Market>();
+  private readonly marketSlots: (Market | undefined)[] = [];
   readonly accounts = new Map<string, Account>();
   readonly orders = new OrderIndex();
   readonly byHash = new Map<string, Order>();
@@ -122,7 +125,14 @@ export class Engine {
       const m = new Market(i, cfg);
       this.markets.push(m);
       this.marketById.set(cfg.id, m);
+      if (cfg.id >= 0 && cfg.id < MARKET_SLOTS) this.marketSlots[cfg.id] = m;
     });
+  }
+
+  /** marketById.get(id), through an array for small ids (same answers: every config id below MARKET_SLOTS has its slot). */
+  private findMarket(id: number): Market | undefined {
+    if (typeof id === "number" && id >= 0 && id < MARKET_SLOTS && (id | 0) === id) return this.marketSlots[id];
+    return this.marketById.get(id);
   }
 
   // -------------------------------------------------------------------------------------
@@ -290,7 +300,7 @@ export class Engine {
   // Orders
 
   private place(c: PlaceCmd): ReasonCode {
-    const m = this.marketById.get(c.market);
+    const m = this.findMarket(c.market);
     if (m === undefined) return Reason.UNKNOWN_MARKET;
     if (m.status !== "TRADING") return Reason.MARKET_HALTED;
     const cfg = m.cfg;
@@ -315,7 +325,8 @@ export class Engine {
     let lots = 0;
     if (!closePos) {
       if (!isPosInt(c.qty)) return Reason.INVALID_QTY;
-      if (c.qty % cfg.lotSize !== 0) return Reason.QTY_NOT_ON_LOT;
+      // exact for positive safe integers (see divFloorN): no fmod
+      if (!Number.isInteger(c.qty / cfg.lotSize)) return Reason.QTY_NOT_ON_LOT;
       if (c.qty > cfg.maxOrderQty) return Reason.QTY_TOO_LARGE;
       lots = c.qty / cfg.lotSize;
     }
@@ -324,7 +335,7 @@ export class Engine {
     let ticks = 0;
     if (!isMarketType) {
       if (!isPosInt(c.price)) return Reason.INVALID_PRICE;
-      if (c.price % cfg.tickSize !== 0) return Reason.PRICE_NOT_ON_TICK;
+      if (!Number.isInteger(c.price / cfg.tickSize)) return Reason.PRICE_NOT_ON_TICK;
       ticks = c.price / cfg.tickSize;
       if (m.bandVersion !== m.risk.markVersion) {
         const band = cfg.priceBandPpm;
@@ -348,12 +359,12 @@ export class Engine {
         return Reason.INVALID_CALLBACK_RATE;
       if (c.activationPrice !== undefined) {
         if (!isPosInt(c.activationPrice)) return Reason.INVALID_STOP_PRICE;
-        if (c.activationPrice % cfg.tickSize !== 0) return Reason.PRICE_NOT_ON_TICK;
+        if (!Number.isInteger(c.activationPrice / cfg.tickSize)) return Reason.PRICE_NOT_ON_TICK;
         activation = c.activationPrice;
       }
     } else if (isCond) {
       if (!isPosInt(c.stopPrice)) return Reason.INVALID_STOP_PRICE;
-      if (c.stopPrice % cfg.tickSize !== 0) return Reason.PRICE_NOT_ON_TICK;
+      if (!Number.isInteger(c.stopPrice / cfg.tickSize)) return Reason.PRICE_NOT_ON_TICK;
       stopPrice = c.stopPrice;
       const up = isBuy === (ot === "STOP" || ot === "STOP_MARKET");
       if (up ? ref >= stopPrice : ref <= stopPrice) return Reason.WOULD_IMMEDIATELY_TRIGGER;
@@ -810,7 +821,7 @@ export class Engine {
   }
 
   private cancel(c: CancelCmd): ReasonCode {
-    const m = this.marketById.get(c.market);
+    const m = this.findMarket(c.market);
     if (m === undefined) return Reason.UNKNOWN_MARKET;
     let o: Order | undefined;
     if (c.orderId !== undefined) o = this.orders.get(c.orderId);
