@@ -1,6 +1,7 @@
 // HTTP plumbing shared by the route modules: raw body capture with a size bound, request
 // weight accounting with X-MBX-USED-WEIGHT-1M, and a handler wrapper that turns ApiErrors
 // (and anything else) into `{code, msg}` with the right status.
+import type { ServerResponse } from "node:http";
 import type { Request, Response, NextFunction, RequestHandler } from "express";
 import { ApiError, E } from "../errors";
 import { parseRequest, Params } from "./params";
@@ -47,10 +48,28 @@ export function rawBody(limit: number): RequestHandler {
   };
 }
 
+/**
+ * A JSON response. Through express (`res.json`) when `res` is an express response; on the
+ * lean hot path (a bare node response, POST only) the same bytes express would send:
+ * status, `Content-Type: application/json; charset=utf-8`, `Content-Length`, body.
+ */
+export function sendJson(res: Response | ServerResponse, status: number, body: unknown): void {
+  const ex = res as Response;
+  if (typeof ex.json === "function") {
+    ex.status(status).json(body);
+    return;
+  }
+  const text = JSON.stringify(body) ?? "";
+  res.statusCode = status;
+  res.setHeader("Content-Type", "application/json; charset=utf-8");
+  res.setHeader("Content-Length", Buffer.byteLength(text));
+  res.end(text);
+}
+
 export function sendError(res: Response, err: ApiError): void {
   if (res.headersSent) return;
   for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
-  res.status(err.status).json(err.toJSON());
+  sendJson(res, err.status, err.toJSON());
 }
 
 export function params(req: GwRequest): Params {
@@ -103,7 +122,7 @@ export function route(
       }
       if (bad !== undefined) throw bad;
       const out = await fn(req, res);
-      if (!res.headersSent) res.json(out);
+      if (!res.headersSent) sendJson(res, res.statusCode, out);
     } catch (err) {
       if (err instanceof ApiError) sendError(res, err);
       else {

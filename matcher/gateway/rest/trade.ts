@@ -1,7 +1,7 @@
 // Signed endpoints: orders (place, batch, cancel, cancel all, query, open, all, countdown)
 // and account (balance, account, positionRisk, userTrades, income, leverage, listenKey).
 // Each request is authenticated (auth/authenticator.ts) before it can change anything.
-import type { Router as ExpressRouter, Response } from "express";
+import type { Router as ExpressRouter, RequestHandler, Response } from "express";
 import type { Router as EventRouter } from "../streams/router";
 import type { MarketData } from "../streams/market";
 import { route, type GwRequest, type HttpContext } from "./http";
@@ -44,7 +44,13 @@ function rejectError(reason: ReasonCode): ApiError {
   return E.rejected(code, `Order rejected: ${reason}.`);
 }
 
-export function mountTrade(r: ExpressRouter, ctx: HttpContext, d: TradeDeps): void {
+/** The handlers the gateway also serves outside express (its lean hot path). */
+export interface TradeHandlers {
+  /** POST order */
+  order: RequestHandler;
+}
+
+export function mountTrade(r: ExpressRouter, ctx: HttpContext, d: TradeDeps): TradeHandlers {
   const authed = async (req: GwRequest): Promise<AuthContext> => {
     const pr = req.parsed!;
     return d.auth.authenticate(pr.params, pr.signedPayload, pr.signature);
@@ -163,7 +169,8 @@ export function mountTrade(r: ExpressRouter, ctx: HttpContext, d: TradeDeps): vo
     await orderLimit(a.user, 1, res);
     return place(cmd);
   };
-  r.post("/order", route(ctx, "order", 1, orderRoute));
+  const order = route(ctx, "order", 1, orderRoute);
+  r.post("/order", order);
   r.post(
     "/order/test",
     route(ctx, "orderTest", 1, async (req) => {
@@ -529,4 +536,5 @@ export function mountTrade(r: ExpressRouter, ctx: HttpContext, d: TradeDeps): vo
       return {};
     }),
   );
+  return { order };
 }
