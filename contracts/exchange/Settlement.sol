@@ -8,6 +8,7 @@ import {Nonces} from "./Nonces.sol";
 import {Risk} from "./Risk.sol";
 import {Batch, Fill, Order, SkipReason} from "../interfaces/ExchangeTypes.sol";
 import {Margin} from "../libraries/Margin.sol";
+import {Units} from "../libraries/Units.sol";
 import {Packing} from "../libraries/Packing.sol";
 
 /// @title Settlement
@@ -44,6 +45,8 @@ abstract contract Settlement is Nonces, Risk {
     uint256 internal constant MAX_BATCH_ORDERS = 1 << 16;
     uint256 private constant FILL_BYTES = 6 * 32;
 
+    /// @dev One order of the batch: its digest, load status and fill state, and the order fields the
+    ///      fills need (copied from calldata once, so fills never decode orders again).
     struct OrderCtx {
         bytes32 hash; // EIP-712 digest: the order's identity
         SkipReason status; // None when the order may fill
@@ -51,6 +54,13 @@ abstract contract Settlement is Nonces, Risk {
         uint64 filledBefore;
         uint64 filled;
         uint256 pos; // index into Ctx.positions
+        address account;
+        uint32 market;
+        bool isBuy;
+        bool reduceOnly;
+        uint64 price;
+        uint64 size;
+        uint64 nonce;
     }
 
     struct AccountCtx {
@@ -86,7 +96,6 @@ abstract contract Settlement is Nonces, Risk {
 
     struct Ctx {
         uint64 number;
-        Order[] os; // the batch's orders, decoded once
         OrderCtx[] orders;
         AccountCtx[] accounts;
         uint256 nAccounts;
@@ -110,7 +119,6 @@ abstract contract Settlement is Nonces, Risk {
 
         Ctx memory c;
         c.number = batch.number;
-        c.os = batch.orders;
         // Arrays of struct pointers without eagerly allocated elements: each element is created on first
         // use (_hashOrders, _accountIndex, _positionIndex) and only indices already created are ever read.
         c.orders = _orderArray(n);
@@ -119,7 +127,7 @@ abstract contract Settlement is Nonces, Risk {
         c.markets = new MarketCtx[](_markets.length);
 
         _verifyOperator(batch, _hashOrders(batch.orders, c), operatorSignature);
-        for (uint256 i = 0; i < n; i = _inc(i)) _loadOrder(batch.signatures[i], c, i);
+        for (uint256 i = 0; i < n; i = _inc(i)) _loadOrder(batch.orders[i], batch.signatures[i], c, i);
         uint256 nFills = batch.fills.length;
         for (uint256 j = 0; j < nFills; j = _inc(j)) _settleFill(batch.fills[j], c, j);
         _commitOrders(c);
@@ -189,11 +197,20 @@ abstract contract Settlement is Nonces, Risk {
         uint256 n = orders.length;
         bytes32[] memory structHashes = new bytes32[](n);
         bytes32 separator = _domainSeparatorV4();
-        for (uint256 i = 0; i < n; ++i) {
-            bytes32 h = _orderStructHash(orders[i]);
+        for (uint256 i = 0; i < n; i = _inc(i)) {
+            Order calldata o = orders[i];
+            bytes32 h = _orderStructHash(o);
             structHashes[i] = h;
             OrderCtx memory oc;
             oc.hash = MessageHashUtils.toTypedDataHash(separator, h);
+            // Field reads validate the calldata encoding (dirty bits revert, as ABI decoding would).
+            oc.account = o.account;
+            oc.market = o.market;
+            oc.isBuy = o.isBuy;
+            oc.reduceOnly = o.reduceOnly;
+            oc.price = o.price;
+            oc.size = o.size;
+            oc.nonce = o.nonce;
             c.orders[i] = oc;
         }
         assembly ("memory-safe") {
@@ -217,24 +234,26 @@ abstract contract Settlement is Nonces, Risk {
 
     // ---------------------------------------------------------------- loading
 
-    function _loadOrder(bytes calldata sig, Ctx memory c, uint256 i) private {
+    function _loadOrder(Order calldata o, bytes calldata sig, Ctx memory c, uint256 i) private {
         OrderCtx memory oc = c.orders[i];
-        oc.status = _checkOrder(c.os[i], sig, c, oc);
+        oc.status = _checkOrder(o.expiry, sig, c, oc);
     }
 
     function _checkOrder(
-        Order memory o,
+        uint64 expiry,
         bytes calldata sig,
         Ctx memory c,
         OrderCtx memory oc
     ) private returns (SkipReason) {
-        address account = o.account;
+        address account = oc.account;
         if (account == address(0)) return SkipReason.InvalidAccount;
-        if (block.timestamp > o.expiry) return SkipReason.Expired;
-        if (o.market >= c.markets.length) return SkipReason.UnknownMarket;
-        MarketCtx memory mk = c.markets[o.market];
-        if (!mk.loaded) _loadMarket(mk, o.market);
-        if (o.size == 0 || o.size % mk.lot != 0 || o.size < mk.minSize) return SkipReason.InvalidOrderSize;
+        if (block.timestamp > expiry) return SkipReason.Expired;
+        uint256 market = oc.market;
+        if (market >= c.markets.length) return SkipReason.UnknownMarket;
+        MarketCtx memory mk = c.markets[market];
+        if (!mk.loaded) _loadMarket(mk, market);
+        uint256 size = oc.size;
+        if (size == 0 || size % mk.lot != 0 || size < mk.minSize) return SkipReason.InvalidOrderSize;
         bytes32 h = oc.hash;
         uint256 stamp = uint256(c.number) + 1;
         uint256 seen;
@@ -246,15 +265,17 @@ abstract contract Settlement is Nonces, Risk {
             tstore(h, stamp)
         }
         if (!_isValidOrderSignature(account, h, sig)) return SkipReason.BadSignature;
-        return _loadOrderState(o, c, oc);
+        return _loadOrderState(c, oc);
     }
 
     /// @dev Loads the order's account, nonce state, filled amount and position.
-    function _loadOrderState(Order memory o, Ctx memory c, OrderCtx memory oc) private returns (SkipReason) {
-        uint256 acct = _accountIndex(c, o.account);
-        if (o.nonce < c.accounts[acct].word.minNonce()) return SkipReason.Cancelled;
-        (uint256 wi, uint256 shift) = Packing.nonceSlot(o.nonce);
-        uint256 bits = (_nonceWords[o.account][wi] >> shift) & 3;
+    function _loadOrderState(Ctx memory c, OrderCtx memory oc) private returns (SkipReason) {
+        address account = oc.account;
+        uint256 acct = _accountIndex(c, account);
+        uint64 nonce = oc.nonce;
+        if (nonce < c.accounts[acct].minNonce) return SkipReason.Cancelled;
+        (uint256 wi, uint256 shift) = Packing.nonceSlot(nonce);
+        uint256 bits = (_nonceWords[account][wi] >> shift) & 3;
         if (bits & Packing.CLOSED != 0) return SkipReason.OrderClosed;
         if (bits & Packing.PARTIAL != 0) {
             uint256 filled = _filled[oc.hash];
@@ -262,7 +283,7 @@ abstract contract Settlement is Nonces, Risk {
             oc.filled = uint64(filled);
         }
         oc.bitsBefore = uint8(bits);
-        oc.pos = _positionIndex(c, acct, o.account, o.market);
+        oc.pos = _positionIndex(c, acct, account, oc.market);
         return SkipReason.None;
     }
 
@@ -342,118 +363,147 @@ abstract contract Settlement is Nonces, Risk {
 
     // ---------------------------------------------------------------- fills
 
+    /// @dev One fill: every check, then (if none failed) the cash and size moves and FillSettled.
     function _settleFill(Fill calldata fc, Ctx memory c, uint256 j) private {
-        Fill memory f = fc;
-        (SkipReason reason, bytes32 culprit) = _checkFill(f, c);
-        if (reason != SkipReason.None) {
-            unchecked {
-                ++c.skipped;
+        // Field reads validate the calldata encoding (dirty bits revert, as ABI decoding would).
+        uint256 maker = fc.maker;
+        uint256 taker = fc.taker;
+        (SkipReason reason, bytes32 culprit) = _checkPair(c, maker, taker);
+        if (reason == SkipReason.None) {
+            OrderCtx memory mo = c.orders[maker];
+            OrderCtx memory to = c.orders[taker];
+            uint64 size = fc.size;
+            uint64 price = fc.price;
+            (reason, culprit) = _checkPriceAndSize(c, mo, to, size, price);
+            if (reason == SkipReason.None) {
+                int64 makerFee = fc.makerFee;
+                int64 takerFee = fc.takerFee;
+                (reason, culprit) = _checkFeesAndReduceOnly(c, mo, to, size, price, makerFee, takerFee);
+                if (reason == SkipReason.None) {
+                    _applyFill(c, mo, to, size, price, makerFee, takerFee);
+                    return;
+                }
             }
-            emit FillSkipped(c.number, j, reason, culprit);
-            return;
         }
-        _applyFill(f, c);
-    }
-
-    function _checkFill(Fill memory f, Ctx memory c) private view returns (SkipReason reason, bytes32 culprit) {
-        (reason, culprit) = _checkPair(f, c);
-        if (reason == SkipReason.None) (reason, culprit) = _checkPriceAndSize(f, c);
-        if (reason == SkipReason.None) (reason, culprit) = _checkFeesAndReduceOnly(f, c);
+        unchecked {
+            ++c.skipped;
+        }
+        emit FillSkipped(c.number, j, reason, culprit);
     }
 
     /// @dev Both orders valid, same market, opposite sides, different accounts, market priced.
-    function _checkPair(Fill memory f, Ctx memory c) private view returns (SkipReason, bytes32) {
+    function _checkPair(Ctx memory c, uint256 maker, uint256 taker) private view returns (SkipReason, bytes32) {
         uint256 n = c.orders.length;
-        if (f.maker >= n || f.taker >= n) return (SkipReason.OrderIndexOutOfRange, 0);
-        if (f.maker == f.taker) return (SkipReason.SameOrder, 0);
-        OrderCtx memory mo = c.orders[f.maker];
-        OrderCtx memory to = c.orders[f.taker];
+        if (maker >= n || taker >= n) return (SkipReason.OrderIndexOutOfRange, 0);
+        if (maker == taker) return (SkipReason.SameOrder, 0);
+        OrderCtx memory mo = c.orders[maker];
+        OrderCtx memory to = c.orders[taker];
         if (mo.status != SkipReason.None) return (mo.status, mo.hash);
         if (to.status != SkipReason.None) return (to.status, to.hash);
-        Order memory m = c.os[f.maker];
-        Order memory t = c.os[f.taker];
-        if (m.market != t.market) return (SkipReason.CrossMarket, 0);
-        if (m.isBuy == t.isBuy) return (SkipReason.SameSide, 0);
-        if (m.account == t.account) return (SkipReason.SelfTrade, 0);
-        if (!_priced(c, m.market)) return (SkipReason.OracleUnavailable, 0);
+        if (mo.market != to.market) return (SkipReason.CrossMarket, 0);
+        if (mo.isBuy == to.isBuy) return (SkipReason.SameSide, 0);
+        if (mo.account == to.account) return (SkipReason.SelfTrade, 0);
+        if (!_priced(c, mo.market)) return (SkipReason.OracleUnavailable, 0);
         return (SkipReason.None, 0);
     }
 
     /// @dev Price on the tick and within both limits; size on the lot and within what remains of both.
-    function _checkPriceAndSize(Fill memory f, Ctx memory c) private pure returns (SkipReason, bytes32) {
-        Order memory m = c.os[f.maker];
-        Order memory t = c.os[f.taker];
-        MarketCtx memory mk = c.markets[m.market];
-        uint256 price = f.price;
+    function _checkPriceAndSize(
+        Ctx memory c,
+        OrderCtx memory mo,
+        OrderCtx memory to,
+        uint256 size,
+        uint256 price
+    ) private pure returns (SkipReason, bytes32) {
+        MarketCtx memory mk = c.markets[mo.market];
         if (price == 0 || price % mk.tick != 0) return (SkipReason.PriceNotOnTick, 0);
-        if (m.isBuy ? price > m.price : price < m.price) return (SkipReason.PriceOutsideLimit, c.orders[f.maker].hash);
-        if (t.isBuy ? price > t.price : price < t.price) return (SkipReason.PriceOutsideLimit, c.orders[f.taker].hash);
-        uint256 size = f.size;
+        if (mo.isBuy ? price > mo.price : price < mo.price) return (SkipReason.PriceOutsideLimit, mo.hash);
+        if (to.isBuy ? price > to.price : price < to.price) return (SkipReason.PriceOutsideLimit, to.hash);
         if (size == 0 || size % mk.lot != 0) return (SkipReason.InvalidFillSize, 0);
         // filled <= size for every valid order (checked at load and on every fill)
         unchecked {
-            if (size > m.size - c.orders[f.maker].filled) return (SkipReason.Overfill, c.orders[f.maker].hash);
-            if (size > t.size - c.orders[f.taker].filled) return (SkipReason.Overfill, c.orders[f.taker].hash);
+            if (size > mo.size - mo.filled) return (SkipReason.Overfill, mo.hash);
+            if (size > to.size - to.filled) return (SkipReason.Overfill, to.hash);
         }
         return (SkipReason.None, 0);
     }
 
     /// @dev Fees within the market rates and not net negative; reduce-only orders only reduce.
-    function _checkFeesAndReduceOnly(Fill memory f, Ctx memory c) private pure returns (SkipReason, bytes32) {
-        OrderCtx memory mo = c.orders[f.maker];
-        OrderCtx memory to = c.orders[f.taker];
-        MarketCtx memory mk = c.markets[c.os[f.maker].market];
-        int256 size = int256(uint256(f.size));
-        int256 price = int256(uint256(f.price));
-        if (f.makerFee > Margin.feeCap(size, price, mk.makerFee)) return (SkipReason.FeeTooHigh, mo.hash);
-        if (f.takerFee > Margin.feeCap(size, price, mk.takerFee)) return (SkipReason.FeeTooHigh, to.hash);
-        if (int256(f.makerFee) + int256(f.takerFee) < 0) return (SkipReason.NegativeFees, 0);
-        Order memory m = c.os[f.maker];
-        if (m.reduceOnly && !_reduces(c.positions[mo.pos].size, m.isBuy, size)) return (SkipReason.ReduceOnly, mo.hash);
-        Order memory t = c.os[f.taker];
-        if (t.reduceOnly && !_reduces(c.positions[to.pos].size, t.isBuy, size)) return (SkipReason.ReduceOnly, to.hash);
+    function _checkFeesAndReduceOnly(
+        Ctx memory c,
+        OrderCtx memory mo,
+        OrderCtx memory to,
+        uint256 size,
+        uint256 price,
+        int256 makerFee,
+        int256 takerFee
+    ) private pure returns (SkipReason, bytes32) {
+        MarketCtx memory mk = c.markets[mo.market];
+        // size, price < 2^64 and |rate| <= 1e5 < 2^17: the product is below 2^145 (Margin.feeCap, exactly).
+        uint256 notional = size * price;
+        if (makerFee > _feeCap(notional, mk.makerFee)) return (SkipReason.FeeTooHigh, mo.hash);
+        if (takerFee > _feeCap(notional, mk.takerFee)) return (SkipReason.FeeTooHigh, to.hash);
+        unchecked {
+            if (makerFee + takerFee < 0) return (SkipReason.NegativeFees, 0); // int64 + int64: no overflow
+        }
+        if (mo.reduceOnly && !_reduces(c.positions[mo.pos].size, mo.isBuy, size)) {
+            return (SkipReason.ReduceOnly, mo.hash);
+        }
+        if (to.reduceOnly && !_reduces(c.positions[to.pos].size, to.isBuy, size)) {
+            return (SkipReason.ReduceOnly, to.hash);
+        }
         return (SkipReason.None, 0);
     }
 
-    /// @dev A fill of `size` on side `isBuy` only shrinks position `pos` (never grows or flips it).
-    function _reduces(int256 pos, bool isBuy, int256 size) private pure returns (bool) {
-        return isBuy ? (pos < 0 && size <= -pos) : (pos > 0 && size <= pos);
+    /// @dev Margin.feeCap(size, price, rate) for notional = size * price < 2^128 and |rate| <= 1e5:
+    ///      ceil(notional * rate / (SIZE_ONE * RATE_ONE)), i.e. rounded toward zero for a rebate.
+    function _feeCap(uint256 notional, int256 ratePpm) private pure returns (int256) {
+        unchecked {
+            uint256 d = uint256(Units.SIZE_ONE * Units.RATE_ONE);
+            if (ratePpm >= 0) return int256((notional * uint256(ratePpm) + d - 1) / d);
+            return -int256((notional * uint256(-ratePpm)) / d);
+        }
     }
 
-    function _applyFill(Fill memory f, Ctx memory c) private {
-        OrderCtx memory mo = c.orders[f.maker];
-        OrderCtx memory to = c.orders[f.taker];
-        Order memory t = c.os[f.taker];
-        int256 size = int256(uint256(f.size));
-        (int256 pays, int256 gets) = Margin.tradeCash(f.size, f.price);
+    /// @dev A fill of `size` on side `isBuy` only shrinks position `pos` (never grows or flips it).
+    function _reduces(int256 pos, bool isBuy, uint256 size) private pure returns (bool) {
+        // size < 2^64 and |pos| < 2^96 (int64 at load plus at most 2^16 fills of uint64 size)
+        return isBuy ? (pos < 0 && int256(size) <= -pos) : (pos > 0 && int256(size) <= pos);
+    }
+
+    function _applyFill(
+        Ctx memory c,
+        OrderCtx memory mo,
+        OrderCtx memory to,
+        uint64 size,
+        uint64 price,
+        int64 makerFee,
+        int64 takerFee
+    ) private {
+        (int256 pays, int256 gets) = Margin.tradeCash(size, price);
         // Sizes and prices are below 2^64, fees below 2^63, cash below 2^127 at load: no int256 overflow
         // within one batch of at most 2^16 orders (positions and cash are range-checked when written).
         unchecked {
-            if (t.isBuy) _move(c, to.pos, mo.pos, size, pays + f.takerFee, gets - f.makerFee);
-            else _move(c, mo.pos, to.pos, size, pays + f.makerFee, gets - f.takerFee);
-            c.fees += int256(f.makerFee) + f.takerFee + (pays - gets);
+            if (to.isBuy) _move(c, to.pos, mo.pos, int256(uint256(size)), pays + takerFee, gets - makerFee);
+            else _move(c, mo.pos, to.pos, int256(uint256(size)), pays + makerFee, gets - takerFee);
+            c.fees += int256(makerFee) + takerFee + (pays - gets);
             // size <= remaining of both orders (checked), so filled <= order size < 2^64
-            mo.filled += f.size;
-            to.filled += f.size;
+            mo.filled += size;
+            to.filled += size;
             ++c.settled;
         }
-        _emitFill(c, f);
-    }
-
-    function _emitFill(Ctx memory c, Fill memory f) private {
-        Order memory t = c.os[f.taker];
         emit FillSettled(
             c.number,
-            c.os[f.maker].account,
-            t.account,
-            c.orders[f.maker].hash,
-            c.orders[f.taker].hash,
-            t.market,
-            t.isBuy,
-            f.size,
-            f.price,
-            f.makerFee,
-            f.takerFee
+            mo.account,
+            to.account,
+            mo.hash,
+            to.hash,
+            to.market,
+            to.isBuy,
+            size,
+            price,
+            makerFee,
+            takerFee
         );
     }
 
@@ -491,7 +541,7 @@ abstract contract Settlement is Nonces, Risk {
         for (uint256 i = 0; i < n; ++i) {
             OrderCtx memory oc = c.orders[i];
             if (oc.status != SkipReason.None || oc.filled == oc.filledBefore) continue;
-            Order memory o = c.os[i];
+            OrderCtx memory o = oc;
             if (oc.filled == o.size) {
                 // A fully filled order at the account's minimum nonce closes by advancing the minimum
                 // (the account word is written anyway), sparing a nonce-bitmap write.
