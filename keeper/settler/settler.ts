@@ -56,6 +56,8 @@ export interface SettlerOptions {
   maxWaitMs?: number;
   /** Batch deadline: chain time + this. Default 600 s. */
   deadlineSec?: number;
+  /** Largest settle() calldata; nodes refuse bigger transactions (geth: 128 KiB). Default 120,000. */
+  maxCalldataBytes?: number;
   /** Gas limit = estimate * this / 100. Default 125. */
   gasMarginPct?: number;
   pollMs?: number;
@@ -123,7 +125,10 @@ export function decodeRevert(err: unknown): { name: string; args: readonly unkno
 
 export class Settler {
   private readonly o: Required<
-    Pick<SettlerOptions, "maxFills" | "maxWaitMs" | "deadlineSec" | "gasMarginPct" | "pollMs" | "stream">
+    Pick<
+      SettlerOptions,
+      "maxFills" | "maxWaitMs" | "deadlineSec" | "gasMarginPct" | "pollMs" | "stream" | "maxCalldataBytes"
+    >
   > &
     SettlerOptions;
   private readonly domain: ExchangeDomain;
@@ -141,6 +146,7 @@ export class Settler {
       gasMarginPct: 125,
       pollMs: 100,
       stream: FILLS,
+      maxCalldataBytes: 120_000,
       ...opts,
     };
     if (this.o.maxFills < 1 || this.o.maxFills > 65_535) throw new Error("Settler: maxFills out of range");
@@ -252,6 +258,12 @@ export class Settler {
       const batch = this.assemble(number, deadline, cands);
       const sig = await signBatch(this.o.operator, this.domain, batch);
       const calldata = encodeFunctionData({ abi: exchangeAbi, functionName: "settle", args: [batch, sig] });
+      const bytes = (calldata.length - 2) / 2;
+      if (bytes > this.o.maxCalldataBytes && cands.length > 1) {
+        // too big for one transaction: keep a prefix (the rest stays queued for the next batch)
+        cands = cands.slice(0, Math.max(1, Math.floor((cands.length * this.o.maxCalldataBytes * 0.97) / bytes)));
+        continue;
+      }
       let gas: bigint;
       try {
         gas = await this.o.client.estimateGas({ account: this.o.tx.address, to: this.o.exchange, data: calldata });

@@ -47,7 +47,7 @@ describe("keeper/settler", function () {
         await cleanup();
       });
 
-      async function parts(gasKey?: `0x${string}`) {
+      async function parts(gasKey?: `0x${string}`, maxCalldataBytes?: number) {
         const tx = new TxManager({
           db,
           client,
@@ -64,6 +64,7 @@ describe("keeper/settler", function () {
           operator: privateKeyToAccount(DEV_KEYS[0]),
           tx,
           maxFills: 50,
+          maxCalldataBytes,
         });
         return { tx, settler };
       }
@@ -108,6 +109,23 @@ describe("keeper/settler", function () {
           fills.map((f) => ["settlement", f.tradeId, true]),
         );
         expect(await settler.queueDepth()).to.equal(0);
+      });
+
+      it("keeps each batch under the calldata limit, splitting the queue over several batches in order", async () => {
+        const [a, b] = [await tm0.trader(), await tm0.trader()];
+        const fills = [await tm0.trade(a, b), await tm0.trade(a, b), await tm0.trade(a, b), await tm0.trade(a, b)];
+        await bus.appendMany(FILLS, fills);
+        const before = await nextBatch();
+        const { tx, settler } = await parts(undefined, 2_500); // about two fresh fills per batch
+        await run(tx, settler, async () => (await results()).length === 4);
+        const batches = Number((await nextBatch()) - before);
+        expect(batches).to.be.within(2, 4);
+        const rs = await results();
+        expect(rs.map((r) => [r.tradeId, r.status])).to.deep.equal(fills.map((f) => [f.tradeId, "settled"]));
+        const rows = await db.query<{ n: number }>(
+          "SELECT jsonb_array_length(trade_ids) AS n FROM settle_batches ORDER BY number",
+        );
+        expect(rows.rows.map((r) => Number(r.n)).reduce((x, y) => x + y, 0)).to.equal(4);
       });
 
       it("a fill the contract skips is reported failed with its reason; the rest of the batch settles", async () => {

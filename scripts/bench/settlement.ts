@@ -1,0 +1,292 @@
+// `npm run bench:settlement`: the settler and the listener against a local Hardhat node.
+//
+// Measures, with fresh signed orders for every fill (as the contract's gas benchmark "fresh" case):
+// - sustained settlement: fills/s from the first fill appended to the last one confirmed (burst load),
+// - fill to confirmed: p50 and p99 per fill (append to the durable log -> result on the bus),
+// - chain event to bus push: from the moment a block is first visible over RPC to its events on the
+//   bus channel the gateway's WebSocket layer subscribes to (p50/p99),
+// - gas per fill.
+// Store and bus: DATABASE_URL / REDIS_URL when set, else PGlite in memory and the in-process bus.
+// Writes bench-results/settlement.json. BENCH_FILLS (default 2400) and BENCH_MAX_FILLS (batch, 400).
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { createPublicClient, createWalletClient, http, maxUint256, type Hex, type PublicClient } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { exchangeAbi, mockUSDAbi } from "../../sdk/abi";
+import { exchangeDomain, signOrder, type Order } from "../../sdk/eip712";
+import { feeCap } from "../../sdk/margin";
+import { deployExchange } from "../lib/deployExchange";
+import { openBus } from "../../keeper/bus";
+import { migrate, openDb, dropSchema } from "../../keeper/db";
+import { Listener } from "../../keeper/listener";
+import { createLogger, silentLogger } from "../../keeper/log";
+import { Settler, orderToJson, type FillMessage, type SettlementResult } from "../../keeper/settler";
+import { CHAIN_EVENTS, FILLS, SETTLEMENT_RESULTS } from "../../keeper/topics";
+import { TxManager } from "../../keeper/tx";
+
+const ROOT = path.resolve(__dirname, "../..");
+const N = Number(process.env.BENCH_FILLS ?? 2400);
+const MAX_FILLS = Number(process.env.BENCH_MAX_FILLS ?? 400);
+const OPERATOR = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80" as Hex;
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] : NaN;
+};
+const r2 = (x: number) => Math.round(x * 100) / 100;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function main() {
+  const port = await freePort();
+  const node = spawn(
+    path.join(ROOT, "node_modules/.bin/hardhat"),
+    ["node", "--hostname", "127.0.0.1", "--port", String(port)],
+    {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  process.on("exit", () => node.kill("SIGKILL"));
+  await new Promise<void>((resolve) => {
+    let out = "";
+    node.stdout!.on("data", (d) => {
+      out += d;
+      if (out.includes("Started HTTP")) resolve();
+    });
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const chain = {
+    id: 31337,
+    name: "hardhat",
+    nativeCurrency: { name: "ETH", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [url] } },
+  };
+  const client = createPublicClient({ chain, transport: http(url), cacheTime: 0, pollingInterval: 20 }) as PublicClient;
+  const deployer = createWalletClient({ chain, transport: http(url), account: privateKeyToAccount(OPERATOR) });
+  const d = await deployExchange({ publicClient: client, walletClient: deployer });
+  const wait = (h: Hex) => client.waitForTransactionReceipt({ hash: h });
+  await wait(
+    await deployer.writeContract({
+      address: d.collateral,
+      abi: mockUSDAbi,
+      functionName: "mint",
+      args: [deployer.account.address, 10n ** 18n],
+    }),
+  );
+  await wait(
+    await deployer.writeContract({
+      address: d.collateral,
+      abi: mockUSDAbi,
+      functionName: "approve",
+      args: [d.exchange, maxUint256],
+    }),
+  );
+
+  // traders and fresh signed orders: fill i between trader i%T (maker) and (i+1)%T (taker)
+  const T = 40;
+  const traders = Array.from({ length: T }, () => privateKeyToAccount(generatePrivateKey()));
+  for (const t of traders)
+    await wait(
+      await deployer.writeContract({
+        address: d.exchange,
+        abi: exchangeAbi,
+        functionName: "depositFor",
+        args: [t.address, 1_000_000n * 10n ** 6n],
+      }),
+    );
+  const domain = exchangeDomain(31337, d.exchange);
+  const nonces = new Map<string, bigint>();
+  const take = (a: string) => {
+    const n = nonces.get(a) ?? 0n;
+    nonces.set(a, n + 1n);
+    return n;
+  };
+  const size = 10_000n;
+  const px = 60_000_000_000n;
+  const expiry = BigInt(Math.floor(Date.now() / 1000) + 86_400);
+  process.stderr.write(`signing ${2 * N} orders...\n`);
+  const fills: FillMessage[] = [];
+  for (let i = 0; i < N; i++) {
+    const m = traders[i % T];
+    const t = traders[((i % T) + 1 + (Math.floor(i / T) % (T - 1))) % T]; // never the maker
+    const makerIsBuy = i % 2 === 0;
+    const mo: Order = {
+      account: m.address,
+      market: 0,
+      isBuy: makerIsBuy,
+      reduceOnly: false,
+      price: px,
+      size,
+      nonce: take(m.address),
+      expiry,
+    };
+    const to: Order = {
+      account: t.address,
+      market: 0,
+      isBuy: !makerIsBuy,
+      reduceOnly: false,
+      price: px,
+      size,
+      nonce: take(t.address),
+      expiry,
+    };
+    fills.push({
+      tradeId: i + 1,
+      maker: { order: orderToJson(mo), signature: await signOrder(m, domain, mo) },
+      taker: { order: orderToJson(to), signature: await signOrder(t, domain, to) },
+      size: size.toString(),
+      price: px.toString(),
+      makerFee: feeCap(size, px, -100n).toString(),
+      takerFee: feeCap(size, px, 500n).toString(),
+    });
+  }
+
+  const schema = `bench_settle_${process.pid}`;
+  const db = await openDb({ url: process.env.DATABASE_URL, schema: process.env.DATABASE_URL ? schema : undefined });
+  await migrate(db);
+  const bus = openBus({ url: process.env.REDIS_URL, prefix: `bench:${process.pid}:` });
+  const gasKey = generatePrivateKey();
+  await client.request({
+    method: "hardhat_setBalance" as never,
+    params: [privateKeyToAccount(gasKey).address, "0x56BC75E2D63100000"] as never,
+  });
+  const tx = new TxManager({
+    db,
+    client,
+    account: privateKeyToAccount(gasKey),
+    chainId: 31337,
+    pollMs: 10,
+    log: silentLogger,
+  });
+  await tx.init();
+  tx.start();
+  const gasPerBatch: { fills: number; gas: bigint }[] = [];
+  const settler = new Settler({
+    db,
+    bus,
+    client,
+    exchange: d.exchange,
+    chainId: 31337,
+    operator: privateKeyToAccount(OPERATOR),
+    tx,
+    maxFills: MAX_FILLS,
+    maxWaitMs: 100,
+    pollMs: 5,
+    log: process.env.BENCH_LOG ? createLogger("bench.settler", "info") : silentLogger,
+    onBatch: (b) => gasPerBatch.push({ fills: b.fills, gas: b.gasUsed }),
+  });
+  const fromBlock = (await client.getBlockNumber()) + 1n;
+  const listener = new Listener({
+    db,
+    bus,
+    client,
+    exchange: d.exchange,
+    fromBlock,
+    reorgWindow: 0,
+    pollMs: 5,
+    log: silentLogger,
+  });
+
+  // block first seen over RPC (5 ms poll) vs its events on the bus channel
+  const firstSeen = new Map<string, number>();
+  let watching = true;
+  const watcher = (async () => {
+    let last = fromBlock - 1n;
+    while (watching) {
+      const h = await client.getBlockNumber({ cacheTime: 0 });
+      const now = performance.now();
+      for (let b = last + 1n; b <= h; b++) firstSeen.set(b.toString(), now);
+      last = h;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
+  const pushLat: number[] = [];
+  const seenBlocks = new Set<string>();
+  await bus.subscribe(CHAIN_EVENTS, (m) => {
+    const e = m as { type: string; blockNumber: string };
+    if (e.type !== "event" || seenBlocks.has(e.blockNumber)) return;
+    seenBlocks.add(e.blockNumber);
+    const t0 = firstSeen.get(e.blockNumber);
+    if (t0 !== undefined) pushLat.push(performance.now() - t0);
+  });
+  const appendedAt = new Map<number, number>();
+  const latencies: number[] = [];
+  let done = 0;
+  let lastAt = 0;
+  let ok = 0;
+  await bus.subscribe(SETTLEMENT_RESULTS, (m) => {
+    const r = m as SettlementResult;
+    const t0 = appendedAt.get(r.tradeId);
+    if (t0 === undefined) return;
+    appendedAt.delete(r.tradeId);
+    latencies.push(performance.now() - t0);
+    if (r.status === "settled") ok++;
+    done++;
+    lastAt = performance.now();
+  });
+  listener.start();
+  settler.start();
+
+  process.stderr.write(`settling ${N} fills, batches of up to ${MAX_FILLS}...\n`);
+  const start = performance.now();
+  for (let i = 0; i < N; i += 200) {
+    const chunk = fills.slice(i, i + 200);
+    const now = performance.now();
+    for (const f of chunk) appendedAt.set(f.tradeId, now);
+    await bus.appendMany(FILLS, chunk);
+  }
+  while (done < N) {
+    await new Promise((r) => setTimeout(r, 20));
+    if (performance.now() - start > 600_000) throw new Error(`timeout: ${done}/${N} final`);
+  }
+  const seconds = (lastAt - start) / 1000;
+  await new Promise((r) => setTimeout(r, 300));
+  watching = false;
+  await watcher;
+  await settler.stop();
+  await tx.stop();
+  await listener.stop();
+
+  const totalGas = gasPerBatch.reduce((s, b) => s + b.gas, 0n);
+  const totalFills = gasPerBatch.reduce((s, b) => s + b.fills, 0);
+  const result = {
+    fills: N,
+    settled: ok,
+    batch_max_fills: MAX_FILLS,
+    batches: gasPerBatch.length,
+    store: db.kind,
+    bus: bus.kind,
+    fills_per_s: r2(N / seconds),
+    fill_to_confirmed_p50_ms: r2(pct(latencies, 50)),
+    fill_to_confirmed_p99_ms: r2(pct(latencies, 99)),
+    chain_event_to_bus_push_p50_ms: r2(pct(pushLat, 50)),
+    chain_event_to_bus_push_p99_ms: r2(pct(pushLat, 99)),
+    chain_event_samples: pushLat.length,
+    gas_per_fill: totalFills ? Number(totalGas / BigInt(totalFills)) : 0,
+    gas_per_batch_max: gasPerBatch.reduce((m, b) => (b.gas > m ? b.gas : m), 0n).toString(),
+    note: "Hardhat automine (one batch per block); burst load; fresh orders per fill. Chain-to-push is measured to the bus channel the gateway subscribes to.",
+  };
+  fs.mkdirSync(path.join(ROOT, "bench-results"), { recursive: true });
+  fs.writeFileSync(path.join(ROOT, "bench-results/settlement.json"), JSON.stringify(result, null, 2) + "\n");
+  console.log(JSON.stringify(result, null, 2));
+  await bus.close();
+  await db.close();
+  if (process.env.DATABASE_URL) await dropSchema(process.env.DATABASE_URL, schema);
+  node.kill("SIGKILL");
+  process.exit(0);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
