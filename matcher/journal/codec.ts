@@ -1,22 +1,18 @@
 // Journal record encoding. Place and cancel commands (the bulk) use a compact comma-separated
 // form, several times cheaper than JSON both ways; every other command, and any command whose
-// strings hold a separator, is "J" + JSON.
-import {
-  cancelCommand,
-  placeCommand,
-  type CancelCmd,
-  type Command,
-  type OrderType,
-  type PlaceCmd,
-} from "../engine/types";
-
-const SEP = /[,\n\t]/;
+// strings hold a separator, is "J" + JSON. Numbers are written as String(n), except -0 as "-0"
+// (so decoding gives back exactly what was sent).
+import type { CancelCmd, Command, OrderType, PlaceCmd } from "../engine/types";
 
 function s(v: string | undefined): string {
   return v === undefined ? "" : v;
 }
+/** String(v), but "-0" for -0. */
+function num(v: number): string {
+  return v === 0 && 1 / v < 0 ? "-0" : String(v);
+}
 function n(v: number | undefined): string {
-  return v === undefined ? "" : String(v);
+  return v === undefined ? "" : num(v);
 }
 function b(v: boolean | undefined): string {
   return v === undefined ? "" : v ? "1" : "0";
@@ -24,9 +20,32 @@ function b(v: boolean | undefined): string {
 
 const isNum = (v: unknown): boolean => typeof v === "number";
 const optNum = (v: unknown): boolean => v === undefined || typeof v === "number";
-const optStr = (v: unknown): boolean => v === undefined || (typeof v === "string" && v !== "" && !SEP.test(v));
 const optBool = (v: unknown): boolean => v === undefined || typeof v === "boolean";
-const word = (v: unknown): boolean => typeof v === "string" && !SEP.test(v);
+
+/** The last strings found free of separators (accounts repeat): skips re-scanning them. */
+const clean: string[] = new Array(256).fill("");
+function hashSlot(v: string): number {
+  return (v.length * 31 + v.charCodeAt(v.length - 1) * 7 + v.charCodeAt(v.length >> 1)) & 255;
+}
+function noSep(v: string): boolean {
+  const n = v.length;
+  if (n === 0) return true;
+  const h = hashSlot(v);
+  if (clean[h] === v) return true;
+  for (let i = 0; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 44 /* , */ || c === 10 /* \n */ || c === 9 /* \t */) return false;
+  }
+  if (n <= 128) clean[h] = v;
+  return true;
+}
+const word = (v: unknown): boolean => typeof v === "string" && noSep(v);
+const optStr = (v: unknown): boolean => v === undefined || (typeof v === "string" && v !== "" && noSep(v));
+// the enumerations: known values first (no scan), anything else checked like any string
+const side = (v: unknown): boolean => v === "BUY" || v === "SELL" || word(v);
+const otype = (v: unknown): boolean => v === "LIMIT" || v === "MARKET" || v === "STOP_MARKET" || word(v);
+const tifOk = (v: unknown): boolean => v === undefined || v === "GTC" || v === "IOC" || optStr(v);
+const stpOk = (v: unknown): boolean => v === undefined || v === "EXPIRE_MAKER" || v === "NONE" || optStr(v);
 
 /** Only well-typed commands take the compact form, so decoding gives back exactly what was sent. */
 function compactPlace(c: PlaceCmd): boolean {
@@ -34,9 +53,9 @@ function compactPlace(c: PlaceCmd): boolean {
     isNum(c.ts) &&
     word(c.account) &&
     isNum(c.market) &&
-    word(c.side) &&
-    word(c.orderType) &&
-    optStr(c.tif) &&
+    side(c.side) &&
+    otype(c.orderType) &&
+    tifOk(c.tif) &&
     optNum(c.price) &&
     isNum(c.qty) &&
     optNum(c.stopPrice) &&
@@ -45,7 +64,7 @@ function compactPlace(c: PlaceCmd): boolean {
     optBool(c.closePosition) &&
     optNum(c.activationPrice) &&
     optNum(c.callbackRatePpm) &&
-    optStr(c.stp) &&
+    stpOk(c.stp) &&
     optStr(c.clientOrderId) &&
     optStr(c.hash)
   );
@@ -56,11 +75,11 @@ export function encodeCommand(c: Command): string {
     if (!compactPlace(c)) return "J" + JSON.stringify(c);
     return (
       "P," +
-      c.ts +
+      num(c.ts) +
       "," +
       c.account +
       "," +
-      c.market +
+      num(c.market) +
       "," +
       c.side +
       "," +
@@ -70,7 +89,7 @@ export function encodeCommand(c: Command): string {
       "," +
       n(c.price) +
       "," +
-      c.qty +
+      num(c.qty) +
       "," +
       n(c.stopPrice) +
       "," +
@@ -94,48 +113,165 @@ export function encodeCommand(c: Command): string {
   if (c.type === "cancel") {
     if (!isNum(c.ts) || !word(c.account) || !isNum(c.market) || !optNum(c.orderId) || !optStr(c.clientOrderId))
       return "J" + JSON.stringify(c);
-    return "C," + c.ts + "," + c.account + "," + c.market + "," + n(c.orderId) + "," + s(c.clientOrderId);
+    return "C," + num(c.ts) + "," + c.account + "," + num(c.market) + "," + n(c.orderId) + "," + s(c.clientOrderId);
   }
   return "J" + JSON.stringify(c);
 }
 
-const num = (v: string): number | undefined => (v === "" ? undefined : Number(v));
-const str = (v: string): string | undefined => (v === "" ? undefined : v);
-const bool = (v: string): boolean | undefined => (v === "" ? undefined : v === "1");
-
 export function decodeCommand(line: string): Command {
-  const k = line.charCodeAt(0);
-  if (k === 74 /* J */) return JSON.parse(line.slice(1)) as Command;
-  const f = line.split(",");
-  if (k === 80 /* P */)
-    return placeCommand({
+  return decodeAt(line, 0, line.length);
+}
+
+// Field scanner over text[pos, end): fields are read in order without split() or substrings
+// for numbers (digits are parsed in place; anything else goes through Number()).
+let text = "";
+let pos = 0;
+let lim = 0;
+
+/** End of the current field (index of the next comma, or lim). */
+function fieldEnd(): number {
+  const e = text.indexOf(",", pos);
+  return e < 0 || e > lim ? lim : e;
+}
+
+function str(): string | undefined {
+  const e = fieldEnd();
+  const v = e === pos ? undefined : text.slice(pos, e);
+  pos = e + 1;
+  return v;
+}
+
+/**
+ * Recently decoded accounts by a hash of their text: the same account decodes to the same string
+ * object (no substring per record, and the engine's Map lookups hit a string whose hash is cached).
+ */
+const accts: string[] = new Array(4096).fill("\u0000");
+
+function account(): string {
+  const e = fieldEnd();
+  const len = e - pos;
+  // hash of the length and the last (at most 8) characters: enough to tell accounts apart
+  // (a collision only costs a fresh substring; startsWith decides)
+  let h = len;
+  for (let i = e - 8 > pos ? e - 8 : pos; i < e; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
+  h ^= h >>> 12;
+  const slot = h & 4095;
+  const cand = accts[slot];
+  let v: string;
+  if (cand.length === len && text.startsWith(cand, pos)) v = cand;
+  else {
+    v = text.slice(pos, e);
+    accts[slot] = v;
+  }
+  pos = e + 1;
+  return v;
+}
+
+function reqStr(): string {
+  const e = fieldEnd();
+  const v = text.slice(pos, e);
+  pos = e + 1;
+  return v;
+}
+
+/** Number(field), undefined for an empty field; plain decimal integers are parsed in place. */
+function optNumber(): number | undefined {
+  const e = fieldEnd();
+  if (e === pos) {
+    pos = e + 1;
+    return undefined;
+  }
+  return numberTo(e);
+}
+
+/** Number(field) (an empty field gives 0, as Number("") does). */
+function reqNumber(): number {
+  return numberTo(fieldEnd());
+}
+
+function numberTo(e: number): number {
+  let i = pos;
+  const neg = text.charCodeAt(i) === 45; /* - */
+  if (neg) i++;
+  let v = 0;
+  if (e - i > 0 && e - i <= 15) {
+    for (; i < e; i++) {
+      const d = text.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+    }
+  }
+  let r: number;
+  if (i === e && e - pos > (neg ? 1 : 0)) r = neg ? -v : v;
+  else r = Number(text.slice(pos, e)); // exponents, fractions, NaN, Infinity, long or empty
+  pos = e + 1;
+  return r;
+}
+
+function optBoolean(): boolean | undefined {
+  const e = fieldEnd();
+  const v = e === pos ? undefined : e - pos === 1 && text.charCodeAt(pos) === 49; /* 1 */
+  pos = e + 1;
+  return v;
+}
+
+/** Decode the record in line[start, end) (one journal line without its inSeq and newline). */
+export function decodeAt(line: string, start: number, end: number): Command {
+  const k = line.charCodeAt(start);
+  if (k === 74 /* J */) return JSON.parse(line.slice(start + 1, end)) as Command;
+  text = line;
+  pos = start + 2;
+  lim = end;
+  if (k === 80 /* P */ && line.charCodeAt(start + 1) === 44) {
+    // the fields of placeCommand(), in its order
+    const c: PlaceCmd = {
       type: "place",
-      ts: Number(f[1]),
-      account: f[2],
-      market: Number(f[3]),
-      side: f[4] as PlaceCmd["side"],
-      orderType: f[5] as OrderType,
-      tif: str(f[6]) as PlaceCmd["tif"],
-      price: num(f[7]),
-      qty: Number(f[8]),
-      stopPrice: num(f[9]),
-      workingType: str(f[10]) as PlaceCmd["workingType"],
-      reduceOnly: bool(f[11]),
-      closePosition: bool(f[12]),
-      activationPrice: num(f[13]),
-      callbackRatePpm: num(f[14]),
-      stp: str(f[15]) as PlaceCmd["stp"],
-      clientOrderId: str(f[16]),
-      hash: str(f[17]),
-    });
-  if (k === 67 /* C */)
-    return cancelCommand({
+      ts: reqNumber(),
+      account: account(),
+      market: reqNumber(),
+      side: reqStr() as PlaceCmd["side"],
+      orderType: reqStr() as OrderType,
+      tif: str() as PlaceCmd["tif"],
+      price: optNumber(),
+      qty: reqNumber(),
+      stopPrice: optNumber(),
+      workingType: str() as PlaceCmd["workingType"],
+      reduceOnly: optBoolean(),
+      closePosition: optBoolean(),
+      activationPrice: optNumber(),
+      callbackRatePpm: optNumber(),
+      stp: str() as PlaceCmd["stp"],
+      clientOrderId: str(),
+      hash: str(),
+    };
+    text = "";
+    return c;
+  }
+  if (k === 67 /* C */ && line.charCodeAt(start + 1) === 44) {
+    // the fields of cancelCommand(), in its order
+    const c: CancelCmd = {
       type: "cancel",
-      ts: Number(f[1]),
-      account: f[2],
-      market: Number(f[3]),
-      orderId: num(f[4]),
-      clientOrderId: str(f[5]),
-    } as CancelCmd);
-  throw new Error(`journal: unknown record kind in ${line.slice(0, 40)}`);
+      ts: reqNumber(),
+      account: account(),
+      market: reqNumber(),
+      orderId: optNumber(),
+      clientOrderId: str(),
+    };
+    text = "";
+    return c;
+  }
+  text = "";
+  throw new Error(`journal: unknown record kind in ${line.slice(start, Math.min(end, start + 40))}`);
+}
+
+/** inSeq of a journal line: the decimal digits in text[start, end). */
+export function parseSeq(text: string, start: number, end: number): number {
+  if (end - start > 15 || end <= start) return parseInt(text.slice(start, end), 10);
+  let v = 0;
+  for (let i = start; i < end; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return parseInt(text.slice(start, end), 10);
+    v = v * 10 + d;
+  }
+  return v;
 }

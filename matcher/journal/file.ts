@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Command } from "../engine/types";
 import type { Journal } from "./journal";
-import { decodeCommand } from "./codec";
+import { decodeAt, parseSeq } from "./codec";
 
 export class FileJournal implements Journal {
   private buf: string[] = [];
@@ -35,15 +35,41 @@ export class FileJournal implements Journal {
     const snapFile = path.join(dir, `${name}.snapshot.json`);
     // drop a torn tail so appends start on a clean line
     let last = 0;
-    if (fs.existsSync(file)) {
-      const text = await fs.promises.readFile(file, "utf8");
-      const end = text.lastIndexOf("\n") + 1;
-      if (end < text.length) await fs.promises.truncate(file, Buffer.byteLength(text.slice(0, end)));
-      const prevNl = text.lastIndexOf("\n", end - 2);
-      if (end > 0) last = parseInt(text.slice(prevNl + 1, end), 10) || 0;
-    }
+    if (fs.existsSync(file)) last = await FileJournal.trimTail(file);
     const fd = fs.openSync(file, "a");
     return new FileJournal(fd, file, snapFile, last);
+  }
+
+  /**
+   * Truncate a torn last line and return the inSeq of the last complete one (0 if none), reading
+   * only the end of the file (a window grown until it holds the last two newlines, or is the file).
+   */
+  private static async trimTail(file: string): Promise<number> {
+    const fh = await fs.promises.open(file, "r+");
+    try {
+      const size = (await fh.stat()).size;
+      let win = Math.min(size, 65_536);
+      for (;;) {
+        const start = size - win;
+        const buf = Buffer.allocUnsafe(win);
+        for (let off = 0; off < win;) {
+          const { bytesRead } = await fh.read(buf, off, win - off, start + off);
+          if (bytesRead === 0) throw new Error(`journal: ${file} shrank while opening`);
+          off += bytesRead;
+        }
+        const nl = buf.lastIndexOf(10);
+        const prev = nl > 0 ? buf.lastIndexOf(10, nl - 1) : -1;
+        if ((nl < 0 || prev < 0) && start > 0) {
+          win = Math.min(size, win * 2);
+          continue;
+        }
+        const end = nl < 0 ? 0 : start + nl + 1;
+        if (end < size) await fh.truncate(end);
+        return nl < 0 ? 0 : parseInt(buf.toString("latin1", prev + 1, nl + 1), 10) || 0;
+      }
+    } finally {
+      await fh.close();
+    }
   }
 
   append(inSeq: number, line: string): void {
@@ -87,10 +113,10 @@ export class FileJournal implements Journal {
       const nl = text.indexOf("\n", pos);
       if (nl < 0) break; // torn tail: never acknowledged
       const tab = text.indexOf("\t", pos);
-      const inSeq = parseInt(text.slice(pos, tab), 10);
+      const inSeq = parseSeq(text, pos, tab);
       if (inSeq > from) {
         if (inSeq !== last + 1) throw new Error(`journal gap: ${last} -> ${inSeq}`);
-        fn(inSeq, decodeCommand(text.slice(tab + 1, nl)));
+        fn(inSeq, decodeAt(text, tab + 1, nl));
         last = inSeq;
       }
       pos = nl + 1;

@@ -5,7 +5,7 @@
 import Redis from "ioredis";
 import type { Command } from "../engine/types";
 import type { Journal } from "./journal";
-import { decodeCommand } from "./codec";
+import { decodeAt, parseSeq } from "./codec";
 
 export class RedisJournal implements Journal {
   private buf: string[] = [];
@@ -76,10 +76,10 @@ export class RedisJournal implements Journal {
           const nl = text.indexOf("\n", pos);
           if (nl < 0) break;
           const tab = text.indexOf("\t", pos);
-          const inSeq = parseInt(text.slice(pos, tab), 10);
+          const inSeq = parseSeq(text, pos, tab);
           if (inSeq > from) {
             if (inSeq !== last + 1) throw new Error(`journal gap: ${last} -> ${inSeq}`);
-            fn(inSeq, decodeCommand(text.slice(tab + 1, nl)));
+            fn(inSeq, decodeAt(text, tab + 1, nl));
             last = inSeq;
           }
           pos = nl + 1;

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { decodeCommand, encodeCommand } from "../../matcher/journal/codec";
+import { decodeAt, decodeCommand, encodeCommand, parseSeq } from "../../matcher/journal/codec";
 import { placeCommand, cancelCommand, type Command, type PlaceCmd, type CancelCmd } from "../../matcher";
 
 const strip = (o: object) => JSON.parse(JSON.stringify(o));
@@ -47,6 +47,43 @@ describe("matcher journal codec", () => {
           c.type === "place" ? placeCommand(c as unknown as PlaceCmd) : cancelCommand(c as unknown as CancelCmd);
         if (line[0] === "J") expect(strip(back)).to.deep.equal(strip(c));
         else expect(back).to.deep.equal(norm);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("keeps -0, fractions, exponents, NaN and huge numbers; decodeAt inside a log equals decodeCommand", () => {
+    const nums = fc.oneof(
+      fc.integer(),
+      fc.double(),
+      fc.constantFrom(-0, 0, 1e21, -1e-7, 2 ** 53, -(2 ** 53) - 2, 123456789012345, 1234567890123456),
+    );
+    fc.assert(
+      fc.property(nums, nums, nums, fc.nat(1e9), (a, b, c, seq) => {
+        const place = placeCommand({
+          type: "place",
+          ts: a,
+          account: "0xabc",
+          market: b,
+          side: "BUY",
+          orderType: "LIMIT",
+          price: c,
+          qty: b,
+          stopPrice: a,
+        });
+        const cancel = cancelCommand({ type: "cancel", ts: c, account: "0xabc", market: a, orderId: b });
+        for (const cmd of [place, cancel]) {
+          const line = encodeCommand(cmd);
+          expect(line[0]).to.not.equal("J");
+          expect(decodeCommand(line)).to.deep.equal(cmd);
+          const log = `${seq}\t${line}\n${seq + 1}\t${line}\n`;
+          const tab = log.indexOf("\t");
+          const nl = log.indexOf("\n");
+          expect(parseSeq(log, 0, tab)).to.equal(seq);
+          expect(decodeAt(log, tab + 1, nl)).to.deep.equal(cmd);
+          const tab2 = log.indexOf("\t", nl + 1);
+          expect(decodeAt(log, tab2 + 1, log.length - 1)).to.deep.equal(cmd);
+        }
       }),
       { numRuns: 3000 },
     );
