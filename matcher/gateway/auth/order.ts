@@ -10,6 +10,11 @@ import { E } from "../errors";
 
 export class OrderVerifier {
   readonly hasher: TypedDataHasher;
+  /**
+   * Observers of every verified order (hash, order, signature), awaited before the order can
+   * reach the engine: matcher/bridge keeps the signatures the settler needs.
+   */
+  static readonly onVerified = new Set<(hash: string, order: Order, signature: string) => void | Promise<void>>();
 
   constructor(
     chainId: number,
@@ -35,6 +40,8 @@ export class OrderVerifier {
     if (signer === null || (signer !== account && !(await this.agents.isAgent(account, signer)))) {
       throw E.signature("Order signature is not valid for this account.");
     }
-    return bytesToHex(digest);
+    const hash = bytesToHex(digest);
+    for (const f of OrderVerifier.onVerified) await f(hash, order, signature);
+    return hash;
   }
 }
