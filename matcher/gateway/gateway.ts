@@ -144,6 +144,7 @@ export class Gateway {
       this.metrics.wsDelivered.set(this.hub.stats.delivered);
       this.metrics.wsSlowCut.set(this.hub.stats.slowCut);
       this.metrics.recoveries.set(this.pool.recovered);
+      this.metrics.recoveryBatches.set(this.pool.batchesSent);
       this.metrics.engineEvents.set(this.router.eventsIn);
       this.metrics.depthGaps.set(this.router.gaps);
       res.setHeader("Content-Type", this.metrics.registry.contentType);

@@ -10,6 +10,7 @@ export class Metrics {
   readonly wsDelivered: Gauge;
   readonly wsSlowCut: Gauge;
   readonly recoveries: Gauge;
+  readonly recoveryBatches: Gauge;
   readonly engineEvents: Gauge;
   readonly depthGaps: Gauge;
 
@@ -50,6 +51,11 @@ export class Metrics {
     this.recoveries = new Gauge({
       name: "gateway_signature_recoveries",
       help: "Signatures recovered (total)",
+      registers,
+    });
+    this.recoveryBatches = new Gauge({
+      name: "gateway_signature_batches",
+      help: "Batches of signatures sent to recovery workers (total)",
       registers,
     });
     this.engineEvents = new Gauge({ name: "gateway_engine_events", help: "Engine events received (total)", registers });

@@ -1,6 +1,10 @@
 // A pool of worker threads that recovers signer addresses, so signature checks never run
-// on the thread that runs the engine and the HTTP/WS loop. Jobs submitted in the same tick
-// are packed into one message per worker (97 bytes in, 21 bytes out per job).
+// on the thread that runs the engine and the HTTP/WS loop. Jobs are packed into one message
+// per worker (97 bytes in, 21 bytes out per job), and each worker has at most one batch in
+// flight: jobs that arrive while every worker is busy wait for the next free one and go
+// together. Waking a sleeping thread costs far more than a recovery's share of a message
+// (tens of µs on a loaded VM), so under load batches grow instead of messages multiplying;
+// when idle, a lone job is sent at once (latency first).
 import { Worker } from "node:worker_threads";
 import * as path from "node:path";
 import { JOB_BYTES, RESULT_BYTES, recoverBatch } from "./worker";
@@ -44,6 +48,8 @@ export class RecoverPool {
   private readonly batches = new Map<number, { jobs: Pending[]; slot: Slot }>();
   private readonly maxBatch: number;
   recovered = 0;
+  /** Messages sent to workers (recovered / batches = mean batch size). */
+  batchesSent = 0;
 
   constructor(private readonly opts: RecoverPoolOptions) {
     this.maxBatch = opts.maxBatch ?? 256;
@@ -73,22 +79,35 @@ export class RecoverPool {
 
   private flush(): void {
     this.scheduled = false;
-    const jobs = this.queue;
-    this.queue = [];
     if (this.slots.length === 0) {
+      const jobs = this.queue;
+      this.queue = [];
       this.complete(jobs, recoverBatch(this.pack(jobs), this.opts.backend));
       return;
     }
-    // Spread across workers, least loaded first, but never in tiny pieces: a message costs
-    // more than a few recoveries.
-    const per = Math.min(this.maxBatch, Math.max(MIN_CHUNK, Math.ceil(jobs.length / this.slots.length)));
-    for (let i = 0; i < jobs.length; i += per) {
-      const chunk = jobs.slice(i, i + per);
-      const slot = this.slots.reduce((a, b) => (b.inflight < a.inflight ? b : a));
+    this.dispatch();
+  }
+
+  /**
+   * Hand queued jobs to idle workers, split evenly, never in tiny pieces. A small batch does
+   * not wake a second worker while one is busy: it waits for the busy one (awake, so the
+   * hand-over is cheap) unless it has grown to MIN_CHUNK.
+   */
+  private dispatch(): void {
+    let idle = 0;
+    for (const s of this.slots) if (s.inflight === 0) idle++;
+    if (idle < this.slots.length && this.queue.length < MIN_CHUNK) return;
+    while (this.queue.length > 0 && idle > 0) {
+      const per = Math.min(this.maxBatch, Math.max(MIN_CHUNK, Math.ceil(this.queue.length / idle)));
+      const chunk = this.queue.length <= per ? this.queue : this.queue.slice(0, per);
+      this.queue = this.queue.length <= per ? [] : this.queue.slice(per);
+      const slot = this.slots.find((s) => s.inflight === 0)!;
+      idle--;
       const id = this.nextId++;
       slot.inflight += chunk.length;
       this.batches.set(id, { jobs: chunk, slot });
       const input = this.pack(chunk);
+      this.batchesSent++;
       slot.worker.postMessage({ id, input }, [input.buffer]);
     }
   }
@@ -115,6 +134,8 @@ export class RecoverPool {
     if (!b) return;
     this.batches.delete(m.id);
     b.slot.inflight -= b.jobs.length;
+    // keep the worker going before resolving this batch's callers
+    if (this.queue.length > 0) this.dispatch();
     this.complete(b.jobs, m.out);
   }
 
@@ -126,6 +147,7 @@ export class RecoverPool {
       this.batches.delete(id);
       for (const j of b.jobs) j.resolve(null);
     }
+    slot.inflight = 0;
     const idx = this.slots.indexOf(slot);
     if (idx >= 0) {
       const fresh: Slot = { worker: spawn(this.opts.backend), inflight: 0 };
@@ -133,6 +155,7 @@ export class RecoverPool {
       fresh.worker.on("error", (e) => this.onWorkerError(fresh, e));
       this.slots[idx] = fresh;
     }
+    if (this.queue.length > 0) this.dispatch();
     process.emitWarning(`recover worker failed: ${err.message}`);
   }
 

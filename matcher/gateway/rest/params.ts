@@ -15,6 +15,7 @@ export interface ParsedRequest {
 const MAX_PARAMS = 64;
 
 function decode(s: string, what: string): string {
+  if (s.indexOf("%") < 0 && s.indexOf("+") < 0) return s; // nothing escaped (the usual case)
   try {
     return decodeURIComponent(s.replace(/\+/g, " "));
   } catch {
