@@ -12,19 +12,20 @@ interface SenderInternals {
 
 interface Framed {
   buf: Buffer;
-  frames: Buffer[];
+  /** Header and payload in one buffer: one socket write per subscriber, no cork/writev. */
+  frames: [Buffer];
 }
 
 function frame(buf: Buffer): Framed {
   const Sender = (WebSocket as unknown as { Sender: { frame(d: Buffer, o: object): Buffer[] } }).Sender;
-  const frames = Sender.frame(buf, {
+  const parts = Sender.frame(buf, {
     fin: true,
     rsv1: false,
     opcode: 1,
     mask: false,
     readOnly: true,
   });
-  return { buf, frames };
+  return { buf, frames: [parts.length === 1 ? parts[0] : Buffer.concat(parts)] };
 }
 
 export interface Conn {
