@@ -26,14 +26,16 @@ export interface Keeper {
 
 export async function startKeeper(
   cfg: KeeperConfig,
-  opts: { log?: Logger; metrics?: KeeperMetrics } = {},
+  opts: { log?: Logger; metrics?: KeeperMetrics; bus?: Bus } = {},
 ): Promise<Keeper> {
   const log = opts.log ?? createLogger("keeper", cfg.logLevel);
   const metrics = opts.metrics ?? new KeeperMetrics();
   const db = await openDb({ url: cfg.databaseUrl, schema: cfg.dbSchema, dataDir: cfg.pgliteDir });
   const applied = await migrate(db);
   log.info("store ready", { kind: db.kind, schema: cfg.dbSchema, migrationsApplied: applied });
-  const bus = openBus({ url: cfg.redisUrl, prefix: cfg.redisPrefix, name: "keeper", file: cfg.busFile });
+  // A bus given by the caller (the matcher in the same process, npm start without Redis) is shared,
+  // and closed by its owner.
+  const bus = opts.bus ?? openBus({ url: cfg.redisUrl, prefix: cfg.redisPrefix, name: "keeper", file: cfg.busFile });
   log.info("bus ready", { kind: bus.kind });
   const client = createPublicClient({
     transport: http(cfg.rpcUrl, { retryCount: 2 }),
@@ -140,7 +142,7 @@ export async function startKeeper(
       await settler?.stop();
       await tx?.stop();
       await listener?.stop();
-      await bus.close();
+      if (!opts.bus) await bus.close();
       await db.close();
     },
   };
