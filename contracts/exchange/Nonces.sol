@@ -29,6 +29,8 @@ abstract contract Nonces is OrderSignatures, Accounts {
         uint256 word = _nonceWords[order.account][wi];
         if ((word >> shift) & Packing.PARTIAL != 0) delete _filled[orderHash];
         _nonceWords[order.account][wi] = (word & ~(Packing.PARTIAL << shift)) | (Packing.CLOSED << shift);
+        uint256 w = _accounts[order.account];
+        if (!w.hasNonceBits()) _accounts[order.account] = w | Packing.NONCE_BITS;
         emit OrderCancelled(order.account, orderHash, order.nonce);
     }
 

@@ -69,6 +69,7 @@ abstract contract Settlement is Nonces, Risk {
         int256 cash; // running cash
         uint64 minNonce; // minimum nonce after the batch (advances over fully filled orders)
         uint64 openAfter;
+        bool nonceBits; // Packing.NONCE_BITS: the nonce bitmap may hold a set bit (else it is all zero)
         bool touched;
     }
 
@@ -274,8 +275,12 @@ abstract contract Settlement is Nonces, Risk {
         uint256 acct = _accountIndex(c, account);
         uint64 nonce = oc.nonce;
         if (nonce < c.accounts[acct].minNonce) return SkipReason.Cancelled;
-        (uint256 wi, uint256 shift) = Packing.nonceSlot(nonce);
-        uint256 bits = (_nonceWords[account][wi] >> shift) & 3;
+        uint256 bits;
+        // An account whose NONCE_BITS flag is clear never had a nonce bit set: no need to read its bitmap.
+        if (c.accounts[acct].nonceBits) {
+            (uint256 wi, uint256 shift) = Packing.nonceSlot(nonce);
+            bits = (_nonceWords[account][wi] >> shift) & 3;
+        }
         if (bits & Packing.CLOSED != 0) return SkipReason.OrderClosed;
         if (bits & Packing.PARTIAL != 0) {
             uint256 filled = _filled[oc.hash];
@@ -330,6 +335,7 @@ abstract contract Settlement is Nonces, Risk {
         a.cash = w.cash();
         a.minNonce = w.minNonce();
         a.openAfter = w.openMarkets();
+        a.nonceBits = w.hasNonceBits();
         v = idx + 1;
         assembly ("memory-safe") {
             tstore(key, v)
@@ -481,7 +487,7 @@ abstract contract Settlement is Nonces, Risk {
         int64 takerFee
     ) private {
         (int256 pays, int256 gets) = Margin.tradeCash(size, price);
-        // Sizes and prices are below 2^64, fees below 2^63, cash below 2^127 at load: no int256 overflow
+        // Sizes and prices are below 2^64, fees below 2^63, cash below 2^119 at load: no int256 overflow
         // within one batch of at most 2^16 orders (positions and cash are range-checked when written).
         unchecked {
             if (to.isBuy) _move(c, to.pos, mo.pos, int256(uint256(size)), pays + takerFee, gets - makerFee);
@@ -552,6 +558,8 @@ abstract contract Settlement is Nonces, Risk {
                     continue;
                 }
             }
+            // This sets a nonce bit: flag the account (its word is written, as the order filled).
+            c.accounts[c.positions[oc.pos].acct].nonceBits = true;
             (uint256 wi, uint256 shift) = Packing.nonceSlot(o.nonce);
             mapping(uint256 => uint256) storage words = _nonceWords[o.account];
             uint256 word = words[wi];
@@ -587,7 +595,7 @@ abstract contract Settlement is Nonces, Risk {
             AccountCtx memory a = c.accounts[i];
             if (!a.touched) continue;
             _checkAccount(c, a);
-            _accounts[a.account] = Packing.packAccount(a.cash.toInt128(), a.minNonce, a.openAfter);
+            _accounts[a.account] = Packing.packAccount(a.cash.toInt120(), a.minNonce, a.openAfter, a.nonceBits);
         }
     }
 

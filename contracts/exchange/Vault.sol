@@ -44,7 +44,7 @@ abstract contract Vault is Risk, ReentrancyGuardTransient {
         uint256 received = collateral.balanceOf(address(this)) - before;
         if (received == 0) revert ZeroAmount();
         uint256 w = _accounts[account];
-        _accounts[account] = w.withCash((w.cash() + int256(received)).toInt128());
+        _accounts[account] = w.withCash((w.cash() + int256(received)).toInt120());
         emit Deposit(account, msg.sender, received);
     }
 
@@ -57,7 +57,7 @@ abstract contract Vault is Risk, ReentrancyGuardTransient {
         uint256 w = _accounts[msg.sender];
         int256 cashAfter = w.cash() - amount.toInt256();
         _requireInitialMargin(msg.sender, w.openMarkets(), cashAfter);
-        _accounts[msg.sender] = w.withCash(cashAfter.toInt128());
+        _accounts[msg.sender] = w.withCash(cashAfter.toInt120());
         collateral.safeTransfer(to, amount);
         emit Withdraw(msg.sender, to, amount);
     }
