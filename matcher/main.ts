@@ -14,6 +14,7 @@ import path from "node:path";
 import { createPublicClient, http, type PublicClient } from "viem";
 import { Gateway } from "./gateway/gateway";
 import { createLogger } from "./gateway/log";
+import { loadConfig as loadGatewayConfig } from "./gateway/config";
 import { LocalVenue } from "./gateway/venue/local";
 import { JournaledVenue } from "./gateway/venue/journaled";
 import type { Venue } from "./gateway/venue/types";
@@ -51,7 +52,8 @@ export interface MatcherOptions {
 }
 
 export async function startMatcher(env: NodeJS.ProcessEnv = process.env, opts: MatcherOptions = {}): Promise<Matcher> {
-  const log = createLogger(env.LOG_LEVEL === "debug" ? "debug" : "info", { svc: "matcher" });
+  const lv = env.LOG_LEVEL;
+  const log = createLogger(lv === "debug" || lv === "warn" || lv === "error" ? lv : "info", { svc: "matcher" });
   const deployment = loadDeployment(
     env.DEPLOYMENT_FILE ? path.resolve(ROOT, env.DEPLOYMENT_FILE) : (env.NETWORK ?? "localhost"),
   );
@@ -79,6 +81,7 @@ export async function startMatcher(env: NodeJS.ProcessEnv = process.env, opts: M
 
   const gateway = new Gateway({
     venue,
+    config: loadGatewayConfig(env),
     exchange: { chainId: deployment.chainId, address: deployment.exchange },
     defaultMetrics: true,
   });
