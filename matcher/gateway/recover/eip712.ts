@@ -78,6 +78,50 @@ function encodeField(type: string, v: FieldValue, keccak: Keccak256, name: strin
   throw new TypeError(`eip712: unsupported field type ${type}`);
 }
 
+type FieldEncoder = (v: FieldValue, out: Buffer, off: number) => void;
+
+const U64_MAX = (1n << 64n) - 1n;
+
+/** Write integer `x` (already range-checked) as a 32-byte two's complement word at `off`. */
+function writeWord(x: bigint, out: Buffer, off: number): void {
+  if (x >= 0n && x <= U64_MAX) {
+    out.fill(0, off, off + 24);
+    out.writeBigUInt64BE(x, off + 24);
+    return;
+  }
+  out.write((x < 0n ? TWO_256 + x : x).toString(16).padStart(64, "0"), off, 32, "hex");
+}
+
+/**
+ * Encoders for the static types (address, bool, intN/uintN), type parsed once per hasher;
+ * the same checks and answers as encodeField. Dynamic and bytesN fields use encodeField.
+ */
+function staticEncoder(type: string, name: string): FieldEncoder | null {
+  if (type === "bool") {
+    return (v, out, off) => {
+      out.fill(0, off, off + 32);
+      out[off + 31] = v === true || v === 1 || v === "true" ? 1 : 0;
+    };
+  }
+  if (type === "address") {
+    return (v, out, off) => {
+      if (typeof v !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(v)) throw new TypeError(`eip712: ${name} is no address`);
+      out.fill(0, off, off + 12);
+      out.write(v.slice(2), off + 12, 20, "hex");
+    };
+  }
+  const im = /^(u?)int(\d+)$/.exec(type);
+  if (!im) return null;
+  const bits = BigInt(im[2]);
+  const lo = im[1] ? 0n : -(1n << (bits - 1n));
+  const hi = im[1] ? (1n << bits) - 1n : (1n << (bits - 1n)) - 1n;
+  return (v, out, off) => {
+    const x = toBigInt(v, name);
+    if (x < lo || x > hi) throw new RangeError(`eip712: ${name} out of range for ${type}`);
+    writeWord(x, out, off);
+  };
+}
+
 export function encodeType(primaryType: string, fields: readonly TypedField[]): string {
   return `${primaryType}(${fields.map((f) => `${f.type} ${f.name}`).join(",")})`;
 }
@@ -109,6 +153,8 @@ export class TypedDataHasher {
   readonly typeHash: Uint8Array;
   readonly domainSeparator: Uint8Array;
   private readonly prefix: Uint8Array;
+  /** Per field: an in-place encoder for static types (null: the general path). */
+  private readonly encoders: (FieldEncoder | null)[];
 
   constructor(
     readonly primaryType: string,
@@ -124,22 +170,26 @@ export class TypedDataHasher {
       concat([dTypeHash, ...df.map((f) => encodeField(f.type, dv[f.name] as FieldValue, keccak, f.name))]),
     );
     this.prefix = concat([new Uint8Array([0x19, 0x01]), this.domainSeparator]);
+    this.encoders = fields.map((f) => staticEncoder(f.type, f.name));
   }
 
   structHash(values: Readonly<Record<string, FieldValue>>): Uint8Array {
-    const buf = new Uint8Array(32 * (this.fields.length + 1));
+    // one buffer for the whole encoding; static fields are written in place
+    const buf = Buffer.allocUnsafe(32 * (this.fields.length + 1));
     buf.set(this.typeHash, 0);
     for (let i = 0; i < this.fields.length; i++) {
       const f = this.fields[i];
       const v = values[f.name];
       if (v === undefined) throw new TypeError(`eip712: missing field ${f.name}`);
-      buf.set(encodeField(f.type, v, this.keccak, f.name), 32 * (i + 1));
+      const enc = this.encoders[i];
+      if (enc !== null) enc(v, buf, 32 * (i + 1));
+      else buf.set(encodeField(f.type, v, this.keccak, f.name), 32 * (i + 1));
     }
     return this.keccak(buf);
   }
 
   digest(values: Readonly<Record<string, FieldValue>>): Uint8Array {
-    const buf = new Uint8Array(66);
+    const buf = Buffer.allocUnsafe(66);
     buf.set(this.prefix, 0);
     buf.set(this.structHash(values), 34);
     return this.keccak(buf);

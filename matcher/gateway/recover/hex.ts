@@ -7,7 +7,7 @@ export function isHex(s: string, bytes?: number): boolean {
 
 export function hexToBytes(s: string): Uint8Array {
   const h = s.startsWith("0x") || s.startsWith("0X") ? s.slice(2) : s;
-  return new Uint8Array(Buffer.from(h, "hex"));
+  return Buffer.from(h, "hex");
 }
 
 export function bytesToHex(b: Uint8Array): string {
