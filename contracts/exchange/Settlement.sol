@@ -61,6 +61,7 @@ abstract contract Settlement is Nonces, Risk {
         uint64 price;
         uint64 size;
         uint64 nonce;
+        uint64 expiry;
     }
 
     struct AccountCtx {
@@ -128,7 +129,7 @@ abstract contract Settlement is Nonces, Risk {
         c.markets = new MarketCtx[](_markets.length);
 
         _verifyOperator(batch, _hashOrders(batch.orders, c), operatorSignature);
-        for (uint256 i = 0; i < n; i = _inc(i)) _loadOrder(batch.orders[i], batch.signatures[i], c, i);
+        for (uint256 i = 0; i < n; i = _inc(i)) _loadOrder(batch.signatures[i], c, i);
         uint256 nFills = batch.fills.length;
         for (uint256 j = 0; j < nFills; j = _inc(j)) _settleFill(batch.fills[j], c, j);
         _commitOrders(c);
@@ -198,24 +199,50 @@ abstract contract Settlement is Nonces, Risk {
         uint256 n = orders.length;
         bytes32[] memory structHashes = new bytes32[](n);
         bytes32 separator = _domainSeparatorV4();
-        for (uint256 i = 0; i < n; i = _inc(i)) {
-            Order calldata o = orders[i];
-            bytes32 h = _orderStructHash(o);
-            structHashes[i] = h;
-            OrderCtx memory oc;
-            oc.hash = MessageHashUtils.toTypedDataHash(separator, h);
-            // Field reads validate the calldata encoding (dirty bits revert, as ABI decoding would).
-            oc.account = o.account;
-            oc.market = o.market;
-            oc.isBuy = o.isBuy;
-            oc.reduceOnly = o.reduceOnly;
-            oc.price = o.price;
-            oc.size = o.size;
-            oc.nonce = o.nonce;
-            c.orders[i] = oc;
-        }
+        bytes32 typehash = ORDER_TYPEHASH;
+        OrderCtx[] memory ocs = c.orders;
+        // Each OrderCtx is 14 words; words 6..13 (account .. expiry) are the order's 8 calldata words in
+        // order, so the struct hash is keccak256 over words 5..13 with word 5 (pos) briefly the typehash.
         assembly ("memory-safe") {
-            ordersHash := keccak256(add(structHashes, 0x20), mul(n, 0x20))
+            let src := orders.offset
+            for {
+                let i := 0
+            } lt(i, n) {
+                i := add(i, 1)
+            } {
+                let oc := mload(0x40)
+                mstore(0x40, add(oc, 0x1c0))
+                calldatacopy(add(oc, 0xc0), src, 0x100)
+                // The encoding must be clean, as ABI decoding requires (dirty bits revert).
+                let dirty := shr(160, mload(add(oc, 0xc0)))
+                dirty := or(dirty, shr(32, mload(add(oc, 0xe0))))
+                dirty := or(dirty, shr(1, mload(add(oc, 0x100))))
+                dirty := or(dirty, shr(1, mload(add(oc, 0x120))))
+                dirty := or(dirty, shr(64, mload(add(oc, 0x140))))
+                dirty := or(dirty, shr(64, mload(add(oc, 0x160))))
+                dirty := or(dirty, shr(64, mload(add(oc, 0x180))))
+                dirty := or(dirty, shr(64, mload(add(oc, 0x1a0))))
+                if dirty {
+                    revert(0, 0)
+                }
+                mstore(add(oc, 0xa0), typehash)
+                let h := keccak256(add(oc, 0xa0), 0x120)
+                mstore(add(oc, 0xa0), 0) // pos
+                mstore(add(oc, 0x20), 0) // status
+                mstore(add(oc, 0x40), 0) // bitsBefore
+                mstore(add(oc, 0x60), 0) // filledBefore
+                mstore(add(oc, 0x80), 0) // filled
+                mstore(add(add(structHashes, 0x20), shl(5, i)), h)
+                // MessageHashUtils.toTypedDataHash(separator, h), in the scratch space after oc
+                let ptr := mload(0x40)
+                mstore(ptr, hex"1901")
+                mstore(add(ptr, 0x02), separator)
+                mstore(add(ptr, 0x22), h)
+                mstore(oc, keccak256(ptr, 0x42))
+                mstore(add(add(ocs, 0x20), shl(5, i)), oc)
+                src := add(src, 0x100)
+            }
+            ordersHash := keccak256(add(structHashes, 0x20), shl(5, n))
         }
     }
 
@@ -235,9 +262,9 @@ abstract contract Settlement is Nonces, Risk {
 
     // ---------------------------------------------------------------- loading
 
-    function _loadOrder(Order calldata o, bytes calldata sig, Ctx memory c, uint256 i) private {
+    function _loadOrder(bytes calldata sig, Ctx memory c, uint256 i) private {
         OrderCtx memory oc = c.orders[i];
-        oc.status = _checkOrder(o.expiry, sig, c, oc);
+        oc.status = _checkOrder(oc.expiry, sig, c, oc);
     }
 
     function _checkOrder(
@@ -605,13 +632,17 @@ abstract contract Settlement is Nonces, Risk {
         Margin.Totals memory t;
         t.equityBefore = a.word.cash();
         t.equityAfter = a.cash;
-        uint64 mask = a.word.openMarkets() | a.openAfter;
-        for (uint256 m = 0; mask != 0; (m, mask) = (m + 1, mask >> 1)) {
-            if (mask & 1 == 0) continue;
-            (int256 before, int256 afterSize) = _sizes(c, a.account, m);
-            if (!_priced(c, m)) revert MarkPriceUnavailable(a.account, uint32(m));
-            MarketCtx memory mk = c.markets[m];
-            Margin.add(t, before, afterSize, mk.mark, mk.imf, mk.mmf);
+        uint256 mask = uint256(a.word.openMarkets() | a.openAfter);
+        unchecked {
+            for (uint256 m = 0; mask != 0; (m, mask) = (m + 1, mask >> 1)) {
+                if (mask & 1 == 0) continue;
+                (int256 before, int256 afterSize) = _sizes(c, a.account, m);
+                MarketCtx memory mk = c.markets[m];
+                if (!mk.priceRead || !mk.priced) {
+                    if (!_priced(c, m)) revert MarkPriceUnavailable(a.account, uint32(m));
+                }
+                Margin.add(t, before, afterSize, mk.mark, mk.imf, mk.mmf);
+            }
         }
         if (!Margin.passesSettlementCheck(t)) {
             revert AccountMarginCheckFailed(

@@ -45,17 +45,21 @@ library Margin {
         int256 imfPpm,
         int256 mmfPpm
     ) internal pure {
-        if (sizeBefore != 0) {
-            (int256 value, int256 notional) = _valueAndNotional(sizeBefore, mark);
-            t.equityBefore += value;
-            t.mmBefore += _fractionCeil(notional, mmfPpm);
-        }
-        if (sizeAfter != 0) {
-            (int256 value, int256 notional) = _valueAndNotional(sizeAfter, mark);
-            t.equityAfter += value;
-            t.imAfter += _fractionCeil(notional, imfPpm);
-            t.mmAfter += _fractionCeil(notional, mmfPpm);
-            if (grew(sizeBefore, sizeAfter)) t.riskGrew = true;
+        // Each value and requirement is below 2^160 and there are at most 64 markets; cash is an int120:
+        // the running sums stay far inside int256, so the unchecked additions are exact.
+        unchecked {
+            if (sizeBefore != 0) {
+                (int256 value, int256 notional) = _valueAndNotional(sizeBefore, mark);
+                t.equityBefore += value;
+                t.mmBefore += _fractionCeil(notional, mmfPpm);
+            }
+            if (sizeAfter != 0) {
+                (int256 value, int256 notional) = _valueAndNotional(sizeAfter, mark);
+                t.equityAfter += value;
+                t.imAfter += _fractionCeil(notional, imfPpm);
+                t.mmAfter += _fractionCeil(notional, mmfPpm);
+                if (grew(sizeBefore, sizeAfter)) t.riskGrew = true;
+            }
         }
     }
 
