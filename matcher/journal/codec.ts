@@ -275,3 +275,179 @@ export function parseSeq(text: string, start: number, end: number): number {
   }
   return v;
 }
+
+/**
+ * Journal records written straight into a Buffer: the same bytes as
+ * Buffer.from(`${inSeq}\t${encodeCommand(cmd)}\n`) without building the strings (integers are
+ * written digit by digit, ASCII strings byte by byte). Two buffers alternate: take() hands out
+ * the filled one, which stays untouched until the next take() (one write in flight at a time).
+ */
+export class RecordWriter {
+  private buf: Buffer;
+  private other: Buffer;
+  private len = 0;
+
+  constructor(size = 1 << 20) {
+    this.buf = Buffer.allocUnsafe(size);
+    this.other = Buffer.allocUnsafe(size);
+  }
+
+  get length(): number {
+    return this.len;
+  }
+
+  /** The bytes written since the last take(); writing continues in the other buffer. */
+  take(): Buffer {
+    const out = this.buf.subarray(0, this.len);
+    const b = this.buf;
+    this.buf = this.other;
+    this.other = b;
+    this.len = 0;
+    return out;
+  }
+
+  private room(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.len + n) size *= 2;
+    const nb = Buffer.allocUnsafe(size);
+    this.buf.copy(nb, 0, 0, this.len);
+    this.buf = nb;
+  }
+
+  /** A journal line: inSeq, tab, the line's UTF-8, newline. */
+  line(inSeq: number, line: string): void {
+    this.int(inSeq);
+    this.byte(9);
+    this.str(line);
+    this.byte(10);
+  }
+
+  /** Same bytes as line(inSeq, encodeCommand(c)). */
+  command(inSeq: number, c: Command): void {
+    if (c.type === "place" && compactPlace(c)) {
+      this.int(inSeq);
+      this.byte(9);
+      this.byte(80); // P
+      this.byte(44);
+      this.num(c.ts);
+      this.byte(44);
+      this.str(c.account);
+      this.byte(44);
+      this.num(c.market);
+      this.byte(44);
+      this.str(c.side);
+      this.byte(44);
+      this.str(c.orderType);
+      this.byte(44);
+      this.optStr(c.tif);
+      this.byte(44);
+      this.optNum(c.price);
+      this.byte(44);
+      this.num(c.qty);
+      this.byte(44);
+      this.optNum(c.stopPrice);
+      this.byte(44);
+      this.optStr(c.workingType);
+      this.byte(44);
+      this.bool(c.reduceOnly);
+      this.byte(44);
+      this.bool(c.closePosition);
+      this.byte(44);
+      this.optNum(c.activationPrice);
+      this.byte(44);
+      this.optNum(c.callbackRatePpm);
+      this.byte(44);
+      this.optStr(c.stp);
+      this.byte(44);
+      this.optStr(c.clientOrderId);
+      this.byte(44);
+      this.optStr(c.hash);
+      this.byte(10);
+      return;
+    }
+    if (
+      c.type === "cancel" &&
+      isNum(c.ts) &&
+      word(c.account) &&
+      isNum(c.market) &&
+      optNum(c.orderId) &&
+      optStr(c.clientOrderId)
+    ) {
+      this.int(inSeq);
+      this.byte(9);
+      this.byte(67); // C
+      this.byte(44);
+      this.num(c.ts);
+      this.byte(44);
+      this.str(c.account);
+      this.byte(44);
+      this.num(c.market);
+      this.byte(44);
+      this.optNum(c.orderId);
+      this.byte(44);
+      this.optStr(c.clientOrderId);
+      this.byte(10);
+      return;
+    }
+    this.line(inSeq, encodeCommand(c));
+  }
+
+  private byte(b: number): void {
+    this.room(1);
+    this.buf[this.len++] = b;
+  }
+
+  private bool(v: boolean | undefined): void {
+    if (v !== undefined) this.byte(v ? 49 : 48);
+  }
+
+  private optStr(v: string | undefined): void {
+    if (v !== undefined) this.str(v);
+  }
+
+  private optNum(v: number | undefined): void {
+    if (v !== undefined) this.num(v);
+  }
+
+  /** String(v) ("-0" for -0). */
+  private num(v: number): void {
+    if (Number.isSafeInteger(v) && !(v === 0 && 1 / v < 0)) this.int(v);
+    else this.str(num(v));
+  }
+
+  /** A safe integer in decimal. */
+  private int(v: number): void {
+    this.room(17);
+    const b = this.buf;
+    if (v < 0) {
+      b[this.len++] = 45;
+      v = -v;
+    }
+    let n = 1;
+    for (let t = v; t >= 10; t = Math.floor(t / 10)) n++;
+    let i = this.len + n;
+    this.len = i;
+    do {
+      const q = Math.floor(v / 10);
+      b[--i] = 48 + (v - q * 10);
+      v = q;
+    } while (v > 0);
+  }
+
+  private str(s: string): void {
+    const n = s.length;
+    this.room(n * 3);
+    const b = this.buf;
+    let p = this.len;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 128) {
+        this.len += b.write(s, this.len, "utf8");
+        return;
+      }
+      b[p++] = c;
+    }
+    this.len = p;
+  }
+}

@@ -6,10 +6,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Command } from "../engine/types";
 import type { Journal } from "./journal";
-import { decodeAt, parseSeq } from "./codec";
+import { decodeAt, parseSeq, RecordWriter } from "./codec";
 
 export class FileJournal implements Journal {
-  private buf: string[] = [];
+  /** records appended since the last group started (the file's bytes, see RecordWriter) */
+  private readonly buf = new RecordWriter();
   private bufLast = 0;
   private inFlight = false;
   private durable = 0;
@@ -73,7 +74,12 @@ export class FileJournal implements Journal {
   }
 
   append(inSeq: number, line: string): void {
-    this.buf.push(inSeq + "\t" + line + "\n");
+    this.buf.line(inSeq, line);
+    this.bufLast = inSeq;
+  }
+
+  appendCommand(inSeq: number, cmd: Command): void {
+    this.buf.command(inSeq, cmd);
     this.bufLast = inSeq;
   }
 
@@ -84,9 +90,9 @@ export class FileJournal implements Journal {
   flush(): void {
     if (this.inFlight || this.buf.length === 0 || this.closed) return;
     this.inFlight = true;
-    const data = Buffer.from(this.buf.join(""));
+    // the taken buffer is not written to again before the next take(), after this group is durable
+    const data = this.buf.take();
     const upTo = this.bufLast;
-    this.buf = [];
     this.writeAll(data, 0, upTo);
   }
 

@@ -9,6 +9,11 @@ export interface Journal {
   /** Buffer one record; never blocks. `line` is encodeCommand(cmd) (codec.ts), without newlines. */
   append(inSeq: number, line: string): void;
   /**
+   * Optional: buffer one command, same record as append(inSeq, encodeCommand(cmd)) but encoded
+   * without intermediate strings. JournaledEngine uses it when present.
+   */
+  appendCommand?(inSeq: number, cmd: Command): void;
+  /**
    * Start a durable write of everything appended so far unless one is in flight (then the
    * next group starts when it completes). `onDurable(upTo)` is called as groups complete.
    */

@@ -56,7 +56,9 @@ export class JournaledEngine {
   /** Journal and apply one command; returns its inSeq (its ack carries the same number). */
   submit(cmd: Command): number {
     const inSeq = ++this.inSeq;
-    this.journal.append(inSeq, encodeCommand(cmd));
+    const j = this.journal;
+    if (j.appendCommand !== undefined) j.appendCommand(inSeq, cmd);
+    else j.append(inSeq, encodeCommand(cmd));
     this.acks.push(this.engine.process(cmd, inSeq));
     const every = this.opts.snapshotEvery ?? 0;
     if (every > 0 && ++this.sinceSnapshot >= every) this.snapshot();

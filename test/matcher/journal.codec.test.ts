@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { decodeAt, decodeCommand, encodeCommand, parseSeq } from "../../matcher/journal/codec";
+import { decodeAt, decodeCommand, encodeCommand, parseSeq, RecordWriter } from "../../matcher/journal/codec";
 import { placeCommand, cancelCommand, type Command, type PlaceCmd, type CancelCmd } from "../../matcher";
 
 const strip = (o: object) => JSON.parse(JSON.stringify(o));
@@ -42,6 +42,11 @@ describe("matcher journal codec", () => {
       fc.property(fc.oneof(place, cancel), (c) => {
         const line = encodeCommand(c as unknown as Command);
         expect(line).to.not.match(/\n/);
+        // the Buffer writer gives the same bytes as the string form
+        const w = new RecordWriter(16);
+        w.command(4242, c as unknown as Command);
+        w.line(7, line);
+        expect(w.take().toString("hex")).to.equal(Buffer.from(`4242\t${line}\n7\t${line}\n`).toString("hex"));
         const back = decodeCommand(line);
         const norm =
           c.type === "place" ? placeCommand(c as unknown as PlaceCmd) : cancelCommand(c as unknown as CancelCmd);
@@ -75,6 +80,9 @@ describe("matcher journal codec", () => {
         for (const cmd of [place, cancel]) {
           const line = encodeCommand(cmd);
           expect(line[0]).to.not.equal("J");
+          const w = new RecordWriter(8);
+          w.command(seq, cmd);
+          expect(w.take().toString("latin1")).to.equal(`${seq}\t${line}\n`);
           expect(decodeCommand(line)).to.deep.equal(cmd);
           const log = `${seq}\t${line}\n${seq + 1}\t${line}\n`;
           const tab = log.indexOf("\t");
@@ -87,5 +95,23 @@ describe("matcher journal codec", () => {
       }),
       { numRuns: 3000 },
     );
+    // non-ASCII strings and a growing buffer
+    const w = new RecordWriter(4);
+    let want = "";
+    for (const account of ["0xé€😀", "a", "ü".repeat(50)]) {
+      const c = placeCommand({
+        type: "place",
+        ts: 1,
+        account,
+        market: 1,
+        side: "SELL",
+        orderType: "LIMIT",
+        qty: 5,
+        clientOrderId: "ß",
+      });
+      w.command(3, c);
+      want += `3\t${encodeCommand(c)}\n`;
+    }
+    expect(w.take().toString("utf8")).to.equal(want);
   });
 });
