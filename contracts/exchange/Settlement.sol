@@ -2,7 +2,6 @@
 pragma solidity 0.8.28;
 
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Nonces} from "./Nonces.sol";
 import {Risk} from "./Risk.sol";
@@ -353,19 +352,24 @@ abstract contract Settlement is Nonces, Risk {
             v := tload(key)
         }
         if (v != 0) return v - 1;
-        idx = c.nAccounts++;
-        AccountCtx memory a;
-        c.accounts[idx] = a;
-        a.account = account;
         uint256 w = _accounts[account];
-        a.word = w;
-        a.cash = w.cash();
-        a.minNonce = w.minNonce();
-        a.openAfter = w.openMarkets();
-        a.nonceBits = w.hasNonceBits();
-        v = idx + 1;
+        AccountCtx[] memory arr = c.accounts;
+        // A new AccountCtx {account, word, cash, minNonce, openAfter, nonceBits, touched} unpacked from the
+        // account word (Packing layout), appended at c.nAccounts (< c.accounts.length: one per order at most).
         assembly ("memory-safe") {
-            tstore(key, v)
+            idx := mload(add(c, 0x60))
+            mstore(add(c, 0x60), add(idx, 1))
+            let a := mload(0x40)
+            mstore(0x40, add(a, 0xe0))
+            mstore(a, and(account, 0xffffffffffffffffffffffffffffffffffffffff))
+            mstore(add(a, 0x20), w)
+            mstore(add(a, 0x40), signextend(14, w)) // cash int120
+            mstore(add(a, 0x60), and(shr(128, w), 0xffffffffffffffff)) // minNonce
+            mstore(add(a, 0x80), shr(192, w)) // openMarkets
+            mstore(add(a, 0xa0), and(shr(120, w), 1)) // NONCE_BITS
+            mstore(add(a, 0xc0), 0)
+            mstore(add(add(arr, 0x20), shl(5, idx)), a)
+            tstore(key, add(idx, 1))
         }
     }
 
@@ -380,17 +384,21 @@ abstract contract Settlement is Nonces, Risk {
             v := tload(key)
         }
         if (v != 0) return v - 1;
-        idx = c.nPositions++;
-        PositionCtx memory p;
-        c.positions[idx] = p;
-        p.acct = acct;
-        p.market = market;
         uint256 w = _positions[account][market];
-        p.word = w;
-        p.size = w.size();
-        v = idx + 1;
+        PositionCtx[] memory arr = c.positions;
+        // A new PositionCtx {acct, market, word, size, touched}, appended at c.nPositions (one per order at most).
         assembly ("memory-safe") {
-            tstore(key, v)
+            idx := mload(add(c, 0xa0))
+            mstore(add(c, 0xa0), add(idx, 1))
+            let p := mload(0x40)
+            mstore(0x40, add(p, 0xa0))
+            mstore(p, acct)
+            mstore(add(p, 0x20), and(market, 0xffffffff))
+            mstore(add(p, 0x40), w)
+            mstore(add(p, 0x60), signextend(7, w)) // size int64
+            mstore(add(p, 0x80), 0)
+            mstore(add(add(arr, 0x20), shl(5, idx)), p)
+            tstore(key, add(idx, 1))
         }
     }
 
