@@ -1,5 +1,7 @@
 // Every setting of the gateway, read from the environment in this one place. Defaults are
 // the documented values (see README.md); tests and the bench pass overrides directly.
+import * as os from "node:os";
+
 export interface GatewayConfig {
   /** HOST / PORT: listen address; port 0 picks a free one. */
   host: string;
@@ -66,7 +68,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, over: Partial<G
     port: num(env, "PORT", 8080),
     id: env.GATEWAY_ID ?? `gw-${process.pid}`,
     redisUrl: env.REDIS_URL || undefined,
-    recoverWorkers: num(env, "RECOVER_WORKERS", 1),
+    // one per core: recovery is the costliest step of an order, and the engine thread waits on
+    // I/O often enough that the workers can use every core (2 on the reference 2-core box)
+    recoverWorkers: num(env, "RECOVER_WORKERS", Math.max(1, Math.min(4, os.availableParallelism()))),
     recoverBackend: backend,
     authDomain: {
       name: env.AUTH_DOMAIN_NAME ?? "AsterSignTransaction",

@@ -11,7 +11,7 @@
 // the run records the load average at start and end, and CPU-time figures (gateway CPU per
 // order, recoveries per CPU-second) that do not depend on how much of the CPU the run got.
 // Prints a table; writes flat {"name_unit": number} to bench-results/gateway.json.
-// Knobs: BENCH_ORDERS (40000), BENCH_SECONDS (15), BENCH_CONNS (16), BENCH_PIPELINE (8),
+// Knobs: BENCH_ORDERS (40000), BENCH_SECONDS (15), BENCH_CONNS (16), BENCH_PIPELINE (8), BENCH_NODE_FLAGS,
 // BENCH_WORKERS (gateway RECOVER_WORKERS, 2), BENCH_PARTS (recover,orders,delta,fanout),
 // BENCH_PROF=<dir> (CPU profile of the gateway).
 import { spawn, type ChildProcess } from "node:child_process";
@@ -36,6 +36,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const CONNS = Number(process.env.BENCH_CONNS ?? 16);
 const PIPELINE = Number(process.env.BENCH_PIPELINE ?? process.env.BENCH_CONCURRENCY ?? 8);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
+// extra node/V8 flags for the gateway process, e.g. BENCH_NODE_FLAGS="--trace-gc"
+const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
 const PARTS = new Set((process.env.BENCH_PARTS ?? "recover,orders,delta,fanout").split(","));
 const results: Record<string, number> = {};
 const rows: [string, string][] = [];
@@ -227,7 +229,7 @@ async function startGateway(port: number, accounts: string[]): Promise<ChildProc
   const prof = process.env.BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [];
   const child = spawn(
     process.execPath,
-    [...prof, "--require", "tsx/cjs", path.join(ROOT, "matcher", "gateway", "main.ts")],
+    [...prof, ...NODE_FLAGS, "--require", "tsx/cjs", path.join(ROOT, "matcher", "gateway", "main.ts")],
     {
       cwd: ROOT,
       env: {

@@ -2,9 +2,9 @@
 // on the thread that runs the engine and the HTTP/WS loop. Jobs are packed into one message
 // per worker (97 bytes in, 21 bytes out per job), and each worker has at most one batch in
 // flight: jobs that arrive while every worker is busy wait for the next free one and go
-// together. Waking a sleeping thread costs far more than a recovery's share of a message
-// (tens of µs on a loaded VM), so under load batches grow instead of messages multiplying;
-// when idle, a lone job is sent at once (latency first).
+// together: under load batches grow instead of messages multiplying (each message wakes a
+// thread, which on a loaded VM costs tens of µs and a reschedule); when a worker is idle, a
+// lone job is sent at once (latency first).
 import { Worker } from "node:worker_threads";
 import * as path from "node:path";
 import { JOB_BYTES, RESULT_BYTES, recoverBatch } from "./worker";
@@ -89,14 +89,13 @@ export class RecoverPool {
   }
 
   /**
-   * Hand queued jobs to idle workers, split evenly, never in tiny pieces. A small batch does
-   * not wake a second worker while one is busy: it waits for the busy one (awake, so the
-   * hand-over is cheap) unless it has grown to MIN_CHUNK.
+   * Hand queued jobs to idle workers, split evenly, never in tiny pieces. (Holding small
+   * batches back for an already-busy worker saved wake-ups but cost order-to-delta latency
+   * on the loaded 2-core box: tried and dropped.)
    */
   private dispatch(): void {
     let idle = 0;
     for (const s of this.slots) if (s.inflight === 0) idle++;
-    if (idle < this.slots.length && this.queue.length < MIN_CHUNK) return;
     while (this.queue.length > 0 && idle > 0) {
       const per = Math.min(this.maxBatch, Math.max(MIN_CHUNK, Math.ceil(this.queue.length / idle)));
       const chunk = this.queue.length <= per ? this.queue : this.queue.slice(0, per);
