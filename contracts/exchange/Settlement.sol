@@ -406,6 +406,104 @@ abstract contract Settlement is Nonces, Risk {
 
     /// @dev One fill: every check, then (if none failed) the cash and size moves and FillSettled.
     function _settleFill(Fill calldata fc, Ctx memory c, uint256 j) private {
+        uint256 maker;
+        uint256 taker;
+        uint256 size;
+        uint256 price;
+        int256 makerFee;
+        int256 takerFee;
+        bool ok;
+        // Fast path: true only when every check of _checkPair, _checkPriceAndSize and _checkFeesAndReduceOnly
+        // passes (it is at least as strict: reduce-only orders and a market not priced yet take the slow
+        // path). Anything else goes to the slow path, which finds the exact reason (or applies the fill).
+        // Layouts: Ctx {number, orders, accounts, nAccounts, positions, nPositions, markets, ..};
+        // OrderCtx {hash, status, bitsBefore, filledBefore, filled, pos, account, market, isBuy, reduceOnly,
+        // price, size, nonce, expiry}; MarketCtx {loaded, priceRead, priced, mark, tick, lot, minSize, imf,
+        // mmf, makerFee, takerFee}.
+        assembly ("memory-safe") {
+            maker := calldataload(fc)
+            taker := calldataload(add(fc, 0x20))
+            size := calldataload(add(fc, 0x40))
+            price := calldataload(add(fc, 0x60))
+            makerFee := calldataload(add(fc, 0x80))
+            takerFee := calldataload(add(fc, 0xa0))
+            // The encoding must be clean (uint16, uint16, uint64, uint64, int64, int64), as ABI decoding requires.
+            if or(
+                or(shr(16, maker), shr(16, taker)),
+                or(
+                    or(shr(64, size), shr(64, price)),
+                    or(iszero(eq(makerFee, signextend(7, makerFee))), iszero(eq(takerFee, signextend(7, takerFee))))
+                )
+            ) {
+                revert(0, 0)
+            }
+            let orders := mload(add(c, 0x20))
+            let n := mload(orders)
+            ok := and(and(lt(maker, n), lt(taker, n)), iszero(eq(maker, taker)))
+            if ok {
+                let mo := mload(add(add(orders, 0x20), shl(5, maker)))
+                let to := mload(add(add(orders, 0x20), shl(5, taker)))
+                let market := mload(add(mo, 0xe0))
+                let makerBuys := mload(add(mo, 0x100))
+                ok := and(iszero(mload(add(mo, 0x20))), iszero(mload(add(to, 0x20)))) // both status None
+                ok := and(ok, eq(market, mload(add(to, 0xe0))))
+                ok := and(ok, iszero(eq(makerBuys, mload(add(to, 0x100)))))
+                ok := and(ok, iszero(eq(mload(add(mo, 0xc0)), mload(add(to, 0xc0)))))
+                ok := and(ok, iszero(or(mload(add(mo, 0x120)), mload(add(to, 0x120))))) // no reduce-only
+                if ok {
+                    // market < markets.length: a valid order's market was checked at load
+                    let mk := mload(add(add(mload(add(c, 0xc0)), 0x20), shl(5, market)))
+                    ok := and(mload(add(mk, 0x20)), mload(add(mk, 0x40))) // price read and usable
+                    ok := and(ok, and(iszero(iszero(price)), iszero(mod(price, mload(add(mk, 0x80))))))
+                    let mp := mload(add(mo, 0x140))
+                    let tp := mload(add(to, 0x140))
+                    switch makerBuys
+                    case 0 {
+                        ok := and(ok, and(iszero(lt(price, mp)), iszero(gt(price, tp))))
+                    }
+                    default {
+                        ok := and(ok, and(iszero(gt(price, mp)), iszero(lt(price, tp))))
+                    }
+                    ok := and(ok, and(iszero(iszero(size)), iszero(mod(size, mload(add(mk, 0xa0))))))
+                    // filled <= size for every valid order
+                    ok := and(ok, iszero(gt(size, sub(mload(add(mo, 0x160)), mload(add(mo, 0x80))))))
+                    ok := and(ok, iszero(gt(size, sub(mload(add(to, 0x160)), mload(add(to, 0x80))))))
+                    // _feeCap for both rates; notional < 2^128, |rate| <= 1e5
+                    let notional := mul(size, price)
+                    let d := 100000000000000 // SIZE_ONE * RATE_ONE
+                    let rate := mload(add(mk, 0x120))
+                    let cap := sub(0, div(mul(notional, sub(0, rate)), d))
+                    if iszero(slt(rate, 0)) {
+                        cap := div(add(mul(notional, rate), sub(d, 1)), d)
+                    }
+                    ok := and(ok, iszero(sgt(makerFee, cap)))
+                    rate := mload(add(mk, 0x140))
+                    cap := sub(0, div(mul(notional, sub(0, rate)), d))
+                    if iszero(slt(rate, 0)) {
+                        cap := div(add(mul(notional, rate), sub(d, 1)), d)
+                    }
+                    ok := and(ok, iszero(sgt(takerFee, cap)))
+                    ok := and(ok, iszero(slt(add(makerFee, takerFee), 0)))
+                }
+            }
+        }
+        if (ok) {
+            _applyFill(
+                c,
+                c.orders[maker],
+                c.orders[taker],
+                uint64(size),
+                uint64(price),
+                int64(makerFee),
+                int64(takerFee)
+            );
+            return;
+        }
+        _settleFillChecked(fc, c, j);
+    }
+
+    /// @dev The slow path: every check in order, so a skipped fill names its exact reason.
+    function _settleFillChecked(Fill calldata fc, Ctx memory c, uint256 j) private {
         // Field reads validate the calldata encoding (dirty bits revert, as ABI decoding would).
         uint256 maker = fc.maker;
         uint256 taker = fc.taker;
