@@ -677,35 +677,58 @@ abstract contract Settlement is Nonces, Risk {
     ///      a partially filled one keeps its amount in `_filled` and sets its PARTIAL bit.
     function _commitOrders(Ctx memory c) private {
         uint256 n = c.orders.length;
-        for (uint256 i = 0; i < n; ++i) {
+        for (uint256 i = 0; i < n; i = _inc(i)) {
             OrderCtx memory oc = c.orders[i];
-            if (oc.status != SkipReason.None || oc.filled == oc.filledBefore) continue;
-            OrderCtx memory o = oc;
-            if (oc.filled == o.size) {
-                // A fully filled order at the account's minimum nonce closes by advancing the minimum
-                // (the account word is written anyway), sparing a nonce-bitmap write.
-                AccountCtx memory a = c.accounts[c.positions[oc.pos].acct];
-                if (o.nonce == a.minNonce && o.nonce != type(uint64).max) {
-                    a.minNonce = o.nonce + 1;
-                    if (oc.bitsBefore & Packing.PARTIAL != 0) delete _filled[oc.hash];
-                    continue;
+            bool done;
+            // Fast path (layouts as in _settleFill; PositionCtx.acct and AccountCtx.minNonce at 0x00 and 0x60):
+            // done when the order is skipped or unfilled in this batch, or fully filled at its account's
+            // minimum nonce without a filled amount to free (the minimum advances). Else the full logic below.
+            assembly ("memory-safe") {
+                done := or(mload(add(oc, 0x20)), eq(mload(add(oc, 0x80)), mload(add(oc, 0x60))))
+                if iszero(done) {
+                    let nonce := mload(add(oc, 0x180))
+                    let p := mload(add(add(mload(add(c, 0x80)), 0x20), shl(5, mload(add(oc, 0xa0)))))
+                    let a := mload(add(add(mload(add(c, 0x40)), 0x20), shl(5, mload(p))))
+                    if and(
+                        and(eq(mload(add(oc, 0x80)), mload(add(oc, 0x160))), eq(nonce, mload(add(a, 0x60)))),
+                        and(lt(nonce, 0xffffffffffffffff), iszero(and(mload(add(oc, 0x40)), 2)))
+                    ) {
+                        mstore(add(a, 0x60), add(nonce, 1))
+                        done := 1
+                    }
                 }
             }
-            // This sets a nonce bit: flag the account (its word is written, as the order filled).
-            c.accounts[c.positions[oc.pos].acct].nonceBits = true;
-            (uint256 wi, uint256 shift) = Packing.nonceSlot(o.nonce);
-            mapping(uint256 => uint256) storage words = _nonceWords[o.account];
-            uint256 word = words[wi];
-            uint256 newWord;
-            if (oc.filled == o.size) {
-                newWord = (word & ~(Packing.PARTIAL << shift)) | (Packing.CLOSED << shift);
-                if (oc.bitsBefore & Packing.PARTIAL != 0) delete _filled[oc.hash];
-            } else {
-                newWord = word | (Packing.PARTIAL << shift);
-                _filled[oc.hash] = oc.filled;
-            }
-            if (newWord != word) words[wi] = newWord;
+            if (!done) _commitOrder(c, oc);
         }
+    }
+
+    function _commitOrder(Ctx memory c, OrderCtx memory oc) private {
+        // A fully filled or partially filled order that the fast path in _commitOrders did not settle.
+        OrderCtx memory o = oc;
+        if (oc.filled == o.size) {
+            // A fully filled order at the account's minimum nonce closes by advancing the minimum
+            // (the account word is written anyway), sparing a nonce-bitmap write.
+            AccountCtx memory a = c.accounts[c.positions[oc.pos].acct];
+            if (o.nonce == a.minNonce && o.nonce != type(uint64).max) {
+                a.minNonce = o.nonce + 1;
+                if (oc.bitsBefore & Packing.PARTIAL != 0) delete _filled[oc.hash];
+                return;
+            }
+        }
+        // This sets a nonce bit: flag the account (its word is written, as the order filled).
+        c.accounts[c.positions[oc.pos].acct].nonceBits = true;
+        (uint256 wi, uint256 shift) = Packing.nonceSlot(o.nonce);
+        mapping(uint256 => uint256) storage words = _nonceWords[o.account];
+        uint256 word = words[wi];
+        uint256 newWord;
+        if (oc.filled == o.size) {
+            newWord = (word & ~(Packing.PARTIAL << shift)) | (Packing.CLOSED << shift);
+            if (oc.bitsBefore & Packing.PARTIAL != 0) delete _filled[oc.hash];
+        } else {
+            newWord = word | (Packing.PARTIAL << shift);
+            _filled[oc.hash] = oc.filled;
+        }
+        if (newWord != word) words[wi] = newWord;
     }
 
     function _commitPositions(Ctx memory c) private {
