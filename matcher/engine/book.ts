@@ -118,6 +118,8 @@ export class Order {
 export class Level {
   qty = 0;
   count = 0;
+  /** in its side's sorted array (an emptied level stays in the Map, unlisted, for reuse) */
+  listed = true;
   head: Order | null = null;
   tail: Order | null = null;
   constructor(public ticks: number) {}
@@ -146,6 +148,7 @@ export class Level {
 }
 
 export class BookSide {
+  /** levels by ticks: the listed ones, plus emptied ones kept for reuse (purged when many) */
   readonly levels = new Map<number, Level>();
   /** sorted so the best level is last: bids ascending, asks descending */
   readonly sorted: Level[] = [];
@@ -180,9 +183,13 @@ export class BookSide {
 
   getOrCreate(ticks: number): Level {
     let l = this.levels.get(ticks);
-    if (l !== undefined) return l;
-    l = new Level(ticks);
-    this.levels.set(ticks, l);
+    if (l !== undefined) {
+      if (l.listed) return l;
+      l.listed = true;
+    } else {
+      l = new Level(ticks);
+      this.levels.set(ticks, l);
+    }
     const s = this.sorted;
     const n = s.length;
     // fast path: new best
@@ -191,16 +198,19 @@ export class BookSide {
     return l;
   }
 
+  /** Unlist an emptied level (kept in the Map: a level at a busy price is emptied and refilled often). */
   removeLevel(l: Level): void {
-    this.levels.delete(l.ticks);
+    l.listed = false;
     const s = this.sorted;
     const n = s.length;
-    if (s[n - 1] === l) {
-      s.pop();
-      return;
-    }
-    const i = this.idx(l.ticks) - 1;
-    s.splice(i, 1);
+    if (s[n - 1] === l) s.pop();
+    else s.splice(this.idx(l.ticks) - 1, 1);
+    if (this.levels.size > 4096 && this.levels.size > 4 * s.length) this.purge();
+  }
+
+  /** Drop the unlisted levels from the Map. */
+  private purge(): void {
+    for (const [t, l] of this.levels) if (!l.listed) this.levels.delete(t);
   }
 
   add(o: Order): void {

@@ -1,0 +1,70 @@
+import { expect } from "chai";
+import { Account } from "../../matcher/engine/account";
+import { BookSide, Order } from "../../matcher/engine/book";
+import { Rng } from "../../matcher/engine/workload";
+
+describe("matcher book side", () => {
+  for (const isBuy of [true, false]) {
+    it(`keeps levels sorted, best last, through emptying, reuse and purge of levels (${isBuy ? "bids" : "asks"})`, () => {
+      const side = new BookSide(isBuy);
+      const acct = new Account("a");
+      const rng = new Rng(7);
+      const live: Order[] = [];
+      const qty = new Map<number, number>(); // reference: ticks -> open lots
+      let id = 1;
+      for (let step = 0; step < 24_000; step++) {
+        // wide price range first (many levels: purge), then narrow (reuse of emptied levels)
+        const span = step < 12_000 ? 20_000 : 50;
+        if (live.length === 0 || rng.int(100) < 52) {
+          const ticks = 1_000 + rng.int(span);
+          const lots = 1 + rng.int(5);
+          const o = new Order(
+            id++,
+            acct,
+            0,
+            isBuy,
+            "LIMIT",
+            "LIMIT",
+            "GTC",
+            ticks,
+            lots,
+            0,
+            "CONTRACT_PRICE",
+            false,
+            false,
+            0,
+            "",
+            "",
+            0,
+            0,
+            0,
+          );
+          side.add(o);
+          live.push(o);
+          qty.set(ticks, (qty.get(ticks) ?? 0) + lots);
+        } else {
+          const k = rng.int(live.length);
+          const o = live[k];
+          live[k] = live[live.length - 1];
+          live.pop();
+          side.remove(o);
+          const q = (qty.get(o.ticks) as number) - o.remaining;
+          if (q === 0) qty.delete(o.ticks);
+          else qty.set(o.ticks, q);
+        }
+        if (step % 499 === 0 || step === 23_999) {
+          const want = [...qty.keys()].sort((a, b) => (isBuy ? a - b : b - a));
+          expect(side.sorted.map((l) => l.ticks)).to.deep.equal(want);
+          for (const l of side.sorted) {
+            expect(l.qty).to.equal(qty.get(l.ticks));
+            expect(side.levels.get(l.ticks)).to.equal(l);
+          }
+          for (const l of side.levels.values())
+            if (!qty.has(l.ticks)) expect([l.count, l.qty, l.head]).to.deep.equal([0, 0, null]);
+          expect(side.best()?.ticks).to.equal(want[want.length - 1]);
+        }
+      }
+      expect(side.levels.size).to.be.lessThan(4 * 4096);
+    });
+  }
+});
