@@ -750,8 +750,100 @@ abstract contract Settlement is Nonces, Risk {
         for (uint256 i = 0; i < na; ++i) {
             AccountCtx memory a = c.accounts[i];
             if (!a.touched) continue;
-            _checkAccount(c, a);
+            if (!_passesFast(c, a)) _checkAccount(c, a);
             _accounts[a.account] = Packing.packAccount(a.cash.toInt120(), a.minNonce, a.openAfter, a.nonceBits);
+        }
+    }
+
+    /// @dev The end-of-batch margin check of _checkAccount (Margin.add, Margin.passesSettlementCheck) in
+    ///      assembly, for accounts whose every market is priced and whose every position is in the batch
+    ///      context. True only when the account passes; false sends it to _checkAccount (exact, reverts).
+    ///      Bounds as in Margin.add: |size| < 2^96, 0 < mark < 2^64, fractions <= 1e6, cash an int120.
+    function _passesFast(Ctx memory c, AccountCtx memory a) private view returns (bool ok) {
+        uint256 batchNumber = c.number;
+        assembly ("memory-safe") {
+            let w := mload(add(a, 0x20))
+            let account := mload(a)
+            let mask := or(shr(192, w), mload(add(a, 0x80)))
+            let eqB := signextend(14, w)
+            let eqA := mload(add(a, 0x40))
+            let mmB := 0
+            let imA := 0
+            let mmA := 0
+            let grew := 0
+            ok := 1
+            let markets := add(mload(add(c, 0xc0)), 0x20)
+            let positions := add(mload(add(c, 0x80)), 0x20)
+            for {
+                let m := 0
+            } and(ok, iszero(iszero(mask))) {
+                m := add(m, 1)
+                mask := shr(1, mask)
+            } {
+                if and(mask, 1) {
+                    let mk := mload(add(markets, shl(5, m)))
+                    // _positionKey(account, m, number)
+                    let v := tload(or(or(account, shl(160, m)), or(shl(166, batchNumber), shl(255, 1))))
+                    ok := and(and(mload(add(mk, 0x20)), mload(add(mk, 0x40))), iszero(iszero(v)))
+                    if ok {
+                        let p := mload(add(positions, shl(5, sub(v, 1))))
+                        let before := signextend(7, mload(add(p, 0x40)))
+                        let after := mload(add(p, 0x60))
+                        let mark := mload(add(mk, 0x60))
+                        let mmf := mload(add(mk, 0x100))
+                        if before {
+                            let mag := before
+                            if slt(before, 0) {
+                                mag := sub(0, before)
+                            }
+                            let prod := mul(mag, mark)
+                            let q := div(prod, 100000000)
+                            let up := add(q, iszero(iszero(mod(prod, 100000000))))
+                            switch slt(before, 0)
+                            case 0 {
+                                eqB := add(eqB, q)
+                            }
+                            default {
+                                eqB := sub(eqB, up)
+                            }
+                            mmB := add(mmB, div(add(mul(up, mmf), 999999), 1000000))
+                        }
+                        if after {
+                            let mag := after
+                            if slt(after, 0) {
+                                mag := sub(0, after)
+                            }
+                            let prod := mul(mag, mark)
+                            let q := div(prod, 100000000)
+                            let up := add(q, iszero(iszero(mod(prod, 100000000))))
+                            switch slt(after, 0)
+                            case 0 {
+                                eqA := add(eqA, q)
+                            }
+                            default {
+                                eqA := sub(eqA, up)
+                            }
+                            imA := add(imA, div(add(mul(up, mload(add(mk, 0xe0))), 999999), 1000000))
+                            mmA := add(mmA, div(add(mul(up, mmf), 999999), 1000000))
+                            // Margin.grew: |after| > |before|, or a non-zero before on the other side
+                            let magB := before
+                            if slt(before, 0) {
+                                magB := sub(0, before)
+                            }
+                            if or(
+                                gt(mag, magB),
+                                and(iszero(iszero(before)), iszero(eq(slt(before, 0), slt(after, 0))))
+                            ) {
+                                grew := 1
+                            }
+                        }
+                    }
+                }
+            }
+            // Margin.passesSettlementCheck
+            if ok {
+                ok := or(iszero(slt(eqA, imA)), and(iszero(grew), iszero(slt(sub(eqA, mmA), sub(eqB, mmB)))))
+            }
         }
     }
 
