@@ -787,19 +787,19 @@ abstract contract Settlement is Nonces, Risk {
                     ok := and(and(mload(add(mk, 0x20)), mload(add(mk, 0x40))), iszero(iszero(v)))
                     if ok {
                         let p := mload(add(positions, shl(5, sub(v, 1))))
-                        let before := signextend(7, mload(add(p, 0x40)))
-                        let after := mload(add(p, 0x60))
+                        let sizeBefore := signextend(7, mload(add(p, 0x40)))
+                        let sizeAfter := mload(add(p, 0x60))
                         let mark := mload(add(mk, 0x60))
                         let mmf := mload(add(mk, 0x100))
-                        if before {
-                            let mag := before
-                            if slt(before, 0) {
-                                mag := sub(0, before)
+                        if sizeBefore {
+                            let mag := sizeBefore
+                            if slt(sizeBefore, 0) {
+                                mag := sub(0, sizeBefore)
                             }
                             let prod := mul(mag, mark)
                             let q := div(prod, 100000000)
                             let up := add(q, iszero(iszero(mod(prod, 100000000))))
-                            switch slt(before, 0)
+                            switch slt(sizeBefore, 0)
                             case 0 {
                                 eqB := add(eqB, q)
                             }
@@ -808,15 +808,15 @@ abstract contract Settlement is Nonces, Risk {
                             }
                             mmB := add(mmB, div(add(mul(up, mmf), 999999), 1000000))
                         }
-                        if after {
-                            let mag := after
-                            if slt(after, 0) {
-                                mag := sub(0, after)
+                        if sizeAfter {
+                            let mag := sizeAfter
+                            if slt(sizeAfter, 0) {
+                                mag := sub(0, sizeAfter)
                             }
                             let prod := mul(mag, mark)
                             let q := div(prod, 100000000)
                             let up := add(q, iszero(iszero(mod(prod, 100000000))))
-                            switch slt(after, 0)
+                            switch slt(sizeAfter, 0)
                             case 0 {
                                 eqA := add(eqA, q)
                             }
@@ -825,14 +825,14 @@ abstract contract Settlement is Nonces, Risk {
                             }
                             imA := add(imA, div(add(mul(up, mload(add(mk, 0xe0))), 999999), 1000000))
                             mmA := add(mmA, div(add(mul(up, mmf), 999999), 1000000))
-                            // Margin.grew: |after| > |before|, or a non-zero before on the other side
-                            let magB := before
-                            if slt(before, 0) {
-                                magB := sub(0, before)
+                            // Margin.grew: |sizeAfter| > |sizeBefore|, or a non-zero sizeBefore on the other side
+                            let magB := sizeBefore
+                            if slt(sizeBefore, 0) {
+                                magB := sub(0, sizeBefore)
                             }
                             if or(
                                 gt(mag, magB),
-                                and(iszero(iszero(before)), iszero(eq(slt(before, 0), slt(after, 0))))
+                                and(iszero(iszero(sizeBefore)), iszero(eq(slt(sizeBefore, 0), slt(sizeAfter, 0))))
                             ) {
                                 grew := 1
                             }
