@@ -421,6 +421,41 @@ abstract contract Settlement is Nonces, Risk {
         // price, size, nonce, expiry}; MarketCtx {loaded, priceRead, priced, mark, tick, lot, minSize, imf,
         // mmf, makerFee, takerFee}.
         assembly ("memory-safe") {
+            // Checks of _checkPair except pricing, and no reduce-only order (both status None first).
+            function pairOk(mo, to) -> r {
+                r := and(iszero(mload(add(mo, 0x20))), iszero(mload(add(to, 0x20))))
+                r := and(r, eq(mload(add(mo, 0xe0)), mload(add(to, 0xe0))))
+                r := and(r, iszero(eq(mload(add(mo, 0x100)), mload(add(to, 0x100)))))
+                r := and(r, iszero(eq(mload(add(mo, 0xc0)), mload(add(to, 0xc0)))))
+                r := and(r, iszero(or(mload(add(mo, 0x120)), mload(add(to, 0x120)))))
+            }
+            // _checkPriceAndSize for a priced market `mk`.
+            function priceSizeOk(mo, to, mk, sz, px) -> r {
+                r := and(mload(add(mk, 0x20)), mload(add(mk, 0x40))) // price read and usable
+                r := and(r, and(iszero(iszero(px)), iszero(mod(px, mload(add(mk, 0x80))))))
+                switch mload(add(mo, 0x100))
+                case 0 {
+                    r := and(r, and(iszero(lt(px, mload(add(mo, 0x140)))), iszero(gt(px, mload(add(to, 0x140))))))
+                }
+                default {
+                    r := and(r, and(iszero(gt(px, mload(add(mo, 0x140)))), iszero(lt(px, mload(add(to, 0x140))))))
+                }
+                r := and(r, and(iszero(iszero(sz)), iszero(mod(sz, mload(add(mk, 0xa0))))))
+                // filled <= size for every valid order
+                r := and(r, iszero(gt(sz, sub(mload(add(mo, 0x160)), mload(add(mo, 0x80))))))
+                r := and(r, iszero(gt(sz, sub(mload(add(to, 0x160)), mload(add(to, 0x80))))))
+            }
+            // _feeCap: notional < 2^128, |rate| <= 1e5; d = SIZE_ONE * RATE_ONE
+            function feeCap(notional, rate) -> cap {
+                let d := 100000000000000
+                switch slt(rate, 0)
+                case 0 {
+                    cap := div(add(mul(notional, rate), sub(d, 1)), d)
+                }
+                default {
+                    cap := sub(0, div(mul(notional, sub(0, rate)), d))
+                }
+            }
             maker := calldataload(fc)
             taker := calldataload(add(fc, 0x20))
             size := calldataload(add(fc, 0x40))
@@ -438,51 +473,18 @@ abstract contract Settlement is Nonces, Risk {
                 revert(0, 0)
             }
             let orders := mload(add(c, 0x20))
-            let n := mload(orders)
-            ok := and(and(lt(maker, n), lt(taker, n)), iszero(eq(maker, taker)))
+            ok := and(and(lt(maker, mload(orders)), lt(taker, mload(orders))), iszero(eq(maker, taker)))
             if ok {
                 let mo := mload(add(add(orders, 0x20), shl(5, maker)))
                 let to := mload(add(add(orders, 0x20), shl(5, taker)))
-                let market := mload(add(mo, 0xe0))
-                let makerBuys := mload(add(mo, 0x100))
-                ok := and(iszero(mload(add(mo, 0x20))), iszero(mload(add(to, 0x20)))) // both status None
-                ok := and(ok, eq(market, mload(add(to, 0xe0))))
-                ok := and(ok, iszero(eq(makerBuys, mload(add(to, 0x100)))))
-                ok := and(ok, iszero(eq(mload(add(mo, 0xc0)), mload(add(to, 0xc0)))))
-                ok := and(ok, iszero(or(mload(add(mo, 0x120)), mload(add(to, 0x120))))) // no reduce-only
+                ok := pairOk(mo, to)
                 if ok {
                     // market < markets.length: a valid order's market was checked at load
-                    let mk := mload(add(add(mload(add(c, 0xc0)), 0x20), shl(5, market)))
-                    ok := and(mload(add(mk, 0x20)), mload(add(mk, 0x40))) // price read and usable
-                    ok := and(ok, and(iszero(iszero(price)), iszero(mod(price, mload(add(mk, 0x80))))))
-                    let mp := mload(add(mo, 0x140))
-                    let tp := mload(add(to, 0x140))
-                    switch makerBuys
-                    case 0 {
-                        ok := and(ok, and(iszero(lt(price, mp)), iszero(gt(price, tp))))
-                    }
-                    default {
-                        ok := and(ok, and(iszero(gt(price, mp)), iszero(lt(price, tp))))
-                    }
-                    ok := and(ok, and(iszero(iszero(size)), iszero(mod(size, mload(add(mk, 0xa0))))))
-                    // filled <= size for every valid order
-                    ok := and(ok, iszero(gt(size, sub(mload(add(mo, 0x160)), mload(add(mo, 0x80))))))
-                    ok := and(ok, iszero(gt(size, sub(mload(add(to, 0x160)), mload(add(to, 0x80))))))
-                    // _feeCap for both rates; notional < 2^128, |rate| <= 1e5
+                    let mk := mload(add(add(mload(add(c, 0xc0)), 0x20), shl(5, mload(add(mo, 0xe0)))))
+                    ok := priceSizeOk(mo, to, mk, size, price)
                     let notional := mul(size, price)
-                    let d := 100000000000000 // SIZE_ONE * RATE_ONE
-                    let rate := mload(add(mk, 0x120))
-                    let cap := sub(0, div(mul(notional, sub(0, rate)), d))
-                    if iszero(slt(rate, 0)) {
-                        cap := div(add(mul(notional, rate), sub(d, 1)), d)
-                    }
-                    ok := and(ok, iszero(sgt(makerFee, cap)))
-                    rate := mload(add(mk, 0x140))
-                    cap := sub(0, div(mul(notional, sub(0, rate)), d))
-                    if iszero(slt(rate, 0)) {
-                        cap := div(add(mul(notional, rate), sub(d, 1)), d)
-                    }
-                    ok := and(ok, iszero(sgt(takerFee, cap)))
+                    ok := and(ok, iszero(sgt(makerFee, feeCap(notional, mload(add(mk, 0x120))))))
+                    ok := and(ok, iszero(sgt(takerFee, feeCap(notional, mload(add(mk, 0x140))))))
                     ok := and(ok, iszero(slt(add(makerFee, takerFee), 0)))
                 }
             }
@@ -762,18 +764,61 @@ abstract contract Settlement is Nonces, Risk {
     function _passesFast(Ctx memory c, AccountCtx memory a) private view returns (bool ok) {
         uint256 batchNumber = c.number;
         assembly ("memory-safe") {
+            // Margin._valueAndNotional: (floor(size * mark / SIZE_ONE), ceil(|size| * mark / SIZE_ONE))
+            function valueAndNotional(sz, mark) -> value, up {
+                let mag := sz
+                if slt(sz, 0) {
+                    mag := sub(0, sz)
+                }
+                let prod := mul(mag, mark)
+                let q := div(prod, 100000000)
+                up := add(q, iszero(iszero(mod(prod, 100000000))))
+                value := q
+                if slt(sz, 0) {
+                    value := sub(0, up)
+                }
+            }
+            // Margin._fractionCeil
+            function fractionCeil(notional, ppm) -> r {
+                r := div(add(mul(notional, ppm), 999999), 1000000)
+            }
+            function abs(x) -> r {
+                r := x
+                if slt(x, 0) {
+                    r := sub(0, x)
+                }
+            }
+            // Margin.add for one market into the totals at t (Margin.Totals layout, in scratch memory).
+            function addMarket(t, sb, sa, mk) {
+                let mark := mload(add(mk, 0x60))
+                if sb {
+                    let value, up := valueAndNotional(sb, mark)
+                    mstore(t, add(mload(t), value))
+                    mstore(add(t, 0x20), add(mload(add(t, 0x20)), fractionCeil(up, mload(add(mk, 0x100)))))
+                }
+                if sa {
+                    let value, up := valueAndNotional(sa, mark)
+                    mstore(add(t, 0x40), add(mload(add(t, 0x40)), value))
+                    mstore(add(t, 0x60), add(mload(add(t, 0x60)), fractionCeil(up, mload(add(mk, 0xe0)))))
+                    mstore(add(t, 0x80), add(mload(add(t, 0x80)), fractionCeil(up, mload(add(mk, 0x100)))))
+                    // Margin.grew: |after| > |before|, or a non-zero before on the other side
+                    if or(gt(abs(sa), abs(sb)), and(iszero(iszero(sb)), iszero(eq(slt(sb, 0), slt(sa, 0))))) {
+                        mstore(add(t, 0xa0), 1)
+                    }
+                }
+            }
+            // Totals {equityBefore, mmBefore, equityAfter, imAfter, mmAfter, riskGrew} past the free pointer
+            let t := mload(0x40)
             let w := mload(add(a, 0x20))
-            let account := mload(a)
+            mstore(t, signextend(14, w))
+            mstore(add(t, 0x20), 0)
+            mstore(add(t, 0x40), mload(add(a, 0x40)))
+            mstore(add(t, 0x60), 0)
+            mstore(add(t, 0x80), 0)
+            mstore(add(t, 0xa0), 0)
             let mask := or(shr(192, w), mload(add(a, 0x80)))
-            let eqB := signextend(14, w)
-            let eqA := mload(add(a, 0x40))
-            let mmB := 0
-            let imA := 0
-            let mmA := 0
-            let grew := 0
+            let key := or(mload(a), or(shl(166, batchNumber), shl(255, 1))) // _positionKey without the market
             ok := 1
-            let markets := add(mload(add(c, 0xc0)), 0x20)
-            let positions := add(mload(add(c, 0x80)), 0x20)
             for {
                 let m := 0
             } and(ok, iszero(iszero(mask))) {
@@ -781,68 +826,25 @@ abstract contract Settlement is Nonces, Risk {
                 mask := shr(1, mask)
             } {
                 if and(mask, 1) {
-                    let mk := mload(add(markets, shl(5, m)))
-                    // _positionKey(account, m, number)
-                    let v := tload(or(or(account, shl(160, m)), or(shl(166, batchNumber), shl(255, 1))))
+                    let mk := mload(add(add(mload(add(c, 0xc0)), 0x20), shl(5, m)))
+                    let v := tload(or(key, shl(160, m)))
                     ok := and(and(mload(add(mk, 0x20)), mload(add(mk, 0x40))), iszero(iszero(v)))
                     if ok {
-                        let p := mload(add(positions, shl(5, sub(v, 1))))
-                        let sizeBefore := signextend(7, mload(add(p, 0x40)))
-                        let sizeAfter := mload(add(p, 0x60))
-                        let mark := mload(add(mk, 0x60))
-                        let mmf := mload(add(mk, 0x100))
-                        if sizeBefore {
-                            let mag := sizeBefore
-                            if slt(sizeBefore, 0) {
-                                mag := sub(0, sizeBefore)
-                            }
-                            let prod := mul(mag, mark)
-                            let q := div(prod, 100000000)
-                            let up := add(q, iszero(iszero(mod(prod, 100000000))))
-                            switch slt(sizeBefore, 0)
-                            case 0 {
-                                eqB := add(eqB, q)
-                            }
-                            default {
-                                eqB := sub(eqB, up)
-                            }
-                            mmB := add(mmB, div(add(mul(up, mmf), 999999), 1000000))
-                        }
-                        if sizeAfter {
-                            let mag := sizeAfter
-                            if slt(sizeAfter, 0) {
-                                mag := sub(0, sizeAfter)
-                            }
-                            let prod := mul(mag, mark)
-                            let q := div(prod, 100000000)
-                            let up := add(q, iszero(iszero(mod(prod, 100000000))))
-                            switch slt(sizeAfter, 0)
-                            case 0 {
-                                eqA := add(eqA, q)
-                            }
-                            default {
-                                eqA := sub(eqA, up)
-                            }
-                            imA := add(imA, div(add(mul(up, mload(add(mk, 0xe0))), 999999), 1000000))
-                            mmA := add(mmA, div(add(mul(up, mmf), 999999), 1000000))
-                            // Margin.grew: |sizeAfter| > |sizeBefore|, or a non-zero sizeBefore on the other side
-                            let magB := sizeBefore
-                            if slt(sizeBefore, 0) {
-                                magB := sub(0, sizeBefore)
-                            }
-                            if or(
-                                gt(mag, magB),
-                                and(iszero(iszero(sizeBefore)), iszero(eq(slt(sizeBefore, 0), slt(sizeAfter, 0))))
-                            ) {
-                                grew := 1
-                            }
-                        }
+                        let p := mload(add(add(mload(add(c, 0x80)), 0x20), shl(5, sub(v, 1))))
+                        addMarket(t, signextend(7, mload(add(p, 0x40))), mload(add(p, 0x60)), mk)
                     }
                 }
             }
             // Margin.passesSettlementCheck
             if ok {
-                ok := or(iszero(slt(eqA, imA)), and(iszero(grew), iszero(slt(sub(eqA, mmA), sub(eqB, mmB)))))
+                let eqA := mload(add(t, 0x40))
+                ok := or(
+                    iszero(slt(eqA, mload(add(t, 0x60)))),
+                    and(
+                        iszero(mload(add(t, 0xa0))),
+                        iszero(slt(sub(eqA, mload(add(t, 0x80))), sub(mload(t), mload(add(t, 0x20)))))
+                    )
+                )
             }
         }
     }
