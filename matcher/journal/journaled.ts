@@ -17,6 +17,8 @@ export interface JournaledEngineOptions extends EngineOptions {
   snapshotEvery?: number;
   /** When to start a group write after a submit: "immediate" (setImmediate, default) or "manual". */
   flushMode?: "immediate" | "manual";
+  /** Receives each replayed command's ack and events during recovery (before open resolves). */
+  onReplay?: (ack: Ack, events: EngineEvent[]) => void;
 }
 
 export class JournaledEngine {
@@ -49,7 +51,7 @@ export class JournaledEngine {
 
   /** Recover from the journal (snapshot + replay), then accept new commands. */
   static async open(opts: JournaledEngineOptions): Promise<JournaledEngine> {
-    const r = await recover(opts.journal, opts);
+    const r = await recover(opts.journal, opts, opts.onReplay);
     return new JournaledEngine(r.engine, opts);
   }
 

@@ -16,13 +16,26 @@ export class JournaledVenue implements Venue {
     this.specs = markets.map(specOf);
   }
 
-  /** Recover (snapshot + replay) from `journal`, then accept commands. */
-  static async open(markets: MarketConfig[], journal: Journal, snapshotEvery = 100_000): Promise<JournaledVenue> {
+  /**
+   * Recover (snapshot + replay) from `journal`, then accept commands. `onReplay` receives the
+   * events of every replayed command (e.g. trades a crash kept from reaching the bridge).
+   */
+  static async open(
+    markets: MarketConfig[],
+    journal: Journal,
+    snapshotEvery = 100_000,
+    onReplay?: (events: readonly VenueEvent[]) => void,
+  ): Promise<JournaledVenue> {
     const v = new JournaledVenue(markets);
     v.je = await JournaledEngine.open({
       markets,
       journal,
       snapshotEvery,
+      onReplay:
+        onReplay &&
+        ((_ack, evs) => {
+          if (evs.length > 0) onReplay(evs);
+        }),
       onOutput: (acks, evs) => v.onOutput(acks, evs),
     });
     return v;
