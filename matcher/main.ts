@@ -17,7 +17,7 @@ import { createLogger } from "./gateway/log";
 import { loadConfig as loadGatewayConfig } from "./gateway/config";
 import { LocalVenue } from "./gateway/venue/local";
 import { JournaledVenue } from "./gateway/venue/journaled";
-import type { Venue } from "./gateway/venue/types";
+import type { Venue, VenueEvent } from "./gateway/venue/types";
 import { openJournal } from "./index";
 import { marketsFromDeployment } from "./markets";
 import { loadDeployment, type Deployment } from "../sdk/deployments";
@@ -61,10 +61,16 @@ export async function startMatcher(env: NodeJS.ProcessEnv = process.env, opts: M
   const redisUrl = env.REDIS_URL || undefined;
   const prefix = env.REDIS_PREFIX ?? "keeper:";
 
-  const venue: Venue =
-    env.JOURNAL === "off"
-      ? new LocalVenue(markets)
-      : await JournaledVenue.open(markets, await openJournal(env.JOURNAL_NAME ?? `engine-${deployment.network}`, env));
+  // The trades of the recovery replay go to the bridge, which appends those a crash kept from FILLS;
+  // the journal tells the bridge which bus commands the engine already applied.
+  const replayed: VenueEvent[] = [];
+  const journal =
+    env.JOURNAL === "off" ? undefined : await openJournal(env.JOURNAL_NAME ?? `engine-${deployment.network}`, env);
+  const venue: Venue = journal
+    ? await JournaledVenue.open(markets, journal, undefined, (evs) => {
+        for (const e of evs) if (e.kind === "trade") replayed.push(e);
+      })
+    : new LocalVenue(markets);
   const bus =
     opts.bus ??
     openBus({
@@ -76,8 +82,9 @@ export async function startMatcher(env: NodeJS.ProcessEnv = process.env, opts: M
   const state: BridgeState = redisUrl
     ? new RedisBridgeState(redisUrl, prefix)
     : new FileBridgeState(path.resolve(ROOT, env.BRIDGE_DIR ?? ".data/bridge"));
-  const bridge = new Bridge({ venue, bus, state, log: log.child({ svc: "bridge" }) });
+  const bridge = new Bridge({ venue, bus, state, journal, replayed, log: log.child({ svc: "bridge" }) });
   await bridge.start();
+  replayed.length = 0;
 
   const gateway = new Gateway({
     venue,

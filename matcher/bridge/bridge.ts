@@ -4,12 +4,20 @@
 // Positions are durable (state.ts): the last tradeId appended (checked against the stream's tail on
 // start, so a crash between append and save appends nothing twice) and the last command read with
 // the dedupe keys of the commands applied.
+// Crash safety beyond those positions:
+//   - trades the engine journaled but the bridge never appended: the venue hands over the events of
+//     its recovery replay (`replayed`) and start() appends every trade after the FILLS tail, in
+//     order, before the command loop (and the gateway) start;
+//   - commands applied but whose position was never saved: each command carries its bus entry id
+//     and dedupe key (`busId`, `busKey`, fields the engine ignores but the journal keeps), and
+//     start() reads the journal after the last saved position, so the journal decides what was
+//     applied.
 import type { Bus } from "../../keeper/bus";
 import { FILLS, MATCHER_COMMANDS } from "../../keeper/topics";
 import { orderToJson, type FillMessage } from "../../keeper/settler/types";
 import { OrderVerifier } from "../gateway/auth/order";
 import type { Command, Venue, VenueEvent } from "../gateway/venue/types";
-import type { TradeEvent } from "../index";
+import type { Journal, TradeEvent } from "../index";
 import type { BridgeState, Cursors } from "./state";
 
 export interface BridgeLogger {
@@ -28,6 +36,22 @@ export interface BridgeOptions {
   blockMs?: number;
   /** Dedupe keys kept (the newest). */
   keepKeys?: number;
+  /** The engine's journal: the truth about which bus commands were applied (see busRef). */
+  journal?: Journal;
+  /** Events of the engine's recovery replay (JournaledVenue.open's onReplay), in order. */
+  replayed?: readonly VenueEvent[];
+}
+
+/** The bus reference a bridged command carries into the journal (ignored by the engine). */
+export interface BusRef {
+  busId: string;
+  busKey: string;
+}
+
+/** The bus reference of a journaled command, if the bridge submitted it. */
+export function busRef(cmd: object): BusRef | undefined {
+  const c = cmd as Partial<BusRef>;
+  return typeof c.busId === "string" && typeof c.busKey === "string" ? { busId: c.busId, busKey: c.busKey } : undefined;
 }
 
 const quiet: BridgeLogger = { info() {}, warn() {}, error() {} };
@@ -132,7 +156,42 @@ export class Bridge {
       }
     }
     this.keys = new Set(this.cur.keys);
+    // A crash after the engine journaled a command but before its position was saved: the journal
+    // is the truth (a command found there was applied; resume after it).
+    if (this.o.journal) {
+      let found = 0;
+      await this.o.journal.read(this.cur.commandsInSeq, (inSeq, cmd) => {
+        const ref = busRef(cmd);
+        if (!ref) return;
+        this.cur.commandsId = ref.busId;
+        this.cur.commandsInSeq = inSeq;
+        this.keys.delete(ref.busKey);
+        this.keys.add(ref.busKey);
+        found++;
+      });
+      if (found > 0) {
+        this.log.warn("commands applied but unrecorded found in the journal", {
+          found,
+          commandsId: this.cur.commandsId,
+        });
+        await this.o.state.saveCursors(this.snapshot());
+      }
+    }
     OrderVerifier.onVerified.add(this.hook);
+    // A crash after the engine journaled trades but before they were appended: append every
+    // replayed trade after the FILLS tail, in order, before anything new can trade.
+    const behind = (this.o.replayed ?? []).filter((e): e is TradeEvent => e.kind === "trade");
+    if (behind.some((t) => t.tradeId > this.cur.tradeId)) {
+      const first = behind.find((t) => t.tradeId > this.cur.tradeId)!;
+      if (first.tradeId > this.cur.tradeId + 1)
+        this.log.error("trades missing between the FILLS tail and the journal replay", {
+          tail: this.cur.tradeId,
+          firstReplayed: first.tradeId,
+        });
+      this.onEvents(behind);
+      await this.flush();
+      this.log.warn("appended trades replayed from the journal", { upTo: this.cur.tradeId });
+    }
     this.o.venue.onEvents((evs) => this.onEvents(evs));
     this.running = true;
     this.loop = this.commandLoop();
@@ -249,7 +308,9 @@ export class Bridge {
               this.stats.commandsRejected++;
               this.log.warn("command skipped", { id: e.id, why: cmd });
             } else {
-              const ack = await this.o.venue.submit(cmd);
+              const ref: BusRef = { busId: e.id, busKey: key };
+              const ack = await this.o.venue.submit(Object.assign(cmd, ref));
+              this.cur.commandsInSeq = Math.max(this.cur.commandsInSeq, ack.inSeq);
               if (ack.ok) this.stats.commandsApplied++;
               else {
                 this.stats.commandsRejected++;

@@ -13,11 +13,13 @@ export interface Cursors {
   fillsId: string;
   /** Last MATCHER_COMMANDS entry applied (or skipped as a duplicate). */
   commandsId: string;
+  /** Journal inSeq of the last command submitted (journal records after it are read on start). */
+  commandsInSeq: number;
   /** Dedupe keys of recently applied commands (bounded, newest last). */
   keys: string[];
 }
 
-export const EMPTY_CURSORS: Cursors = { tradeId: 0, fillsId: "0", commandsId: "0", keys: [] };
+export const EMPTY_CURSORS: Cursors = { tradeId: 0, fillsId: "0", commandsId: "0", commandsInSeq: 0, keys: [] };
 
 export interface BridgeState {
   putOrder(hash: string, o: SignedOrderJson): Promise<void>;
