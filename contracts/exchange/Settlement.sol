@@ -29,6 +29,12 @@ import {Packing} from "../libraries/Packing.sol";
 /// Order state: a fully filled order closes by setting its CLOSED bit in the nonce bitmap, or, when its
 /// nonce equals the account's minimum nonce, by advancing the minimum nonce by one (cheaper: the account
 /// word is written anyway). A partially filled order keeps its filled size in `_filled` and its PARTIAL bit.
+///
+/// Gas: the hot paths (order hashing and decoding, fill checks, order commit, margin check) are assembly
+/// fast paths that only accept the common, fully valid case; anything else (a skip, a reduce-only order, a
+/// market not priced yet, a position outside the batch, a failing account) falls back to the Solidity
+/// path, which applies the exact checks in order and names the reason. Memory layouts of the context
+/// structs are fixed by their declarations below; the fast paths read them by offset.
 abstract contract Settlement is Nonces, Risk {
     using Packing for uint256;
     using SafeCast for int256;
