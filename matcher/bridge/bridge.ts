@@ -40,6 +40,11 @@ export interface BridgeOptions {
   journal?: Journal;
   /** Events of the engine's recovery replay (JournaledVenue.open's onReplay), in order. */
   replayed?: readonly VenueEvent[];
+  /** The engine's highest tradeId so far (e.g. engine.nextTradeId - 1), to detect trades missing
+   * from `replayed` because a snapshot covers them... */
+  lastTradeId?: () => number;
+  /** ...and then the events of a replay of the whole journal (ignoring snapshots), in order. */
+  replayAll?: () => Promise<readonly VenueEvent[]>;
 }
 
 /** The bus reference a bridged command carries into the journal (ignored by the engine). */
@@ -180,14 +185,24 @@ export class Bridge {
     OrderVerifier.onVerified.add(this.hook);
     // A crash after the engine journaled trades but before they were appended: append every
     // replayed trade after the FILLS tail, in order, before anything new can trade.
-    const behind = (this.o.replayed ?? []).filter((e): e is TradeEvent => e.kind === "trade");
-    if (behind.some((t) => t.tradeId > this.cur.tradeId)) {
-      const first = behind.find((t) => t.tradeId > this.cur.tradeId)!;
-      if (first.tradeId > this.cur.tradeId + 1)
-        this.log.error("trades missing between the FILLS tail and the journal replay", {
+    const trades = (evs: readonly VenueEvent[]) =>
+      evs.filter((e): e is TradeEvent => e.kind === "trade" && e.tradeId > this.cur.tradeId);
+    let behind = trades(this.o.replayed ?? []);
+    const last = this.o.lastTradeId?.() ?? 0;
+    if (last > this.cur.tradeId && (behind.length === 0 || behind[0].tradeId > this.cur.tradeId + 1)) {
+      // some unappended trades are before the snapshot the engine recovered from
+      this.log.warn("trades behind FILLS are older than the snapshot; replaying the whole journal", {
+        tail: this.cur.tradeId,
+        last,
+      });
+      if (this.o.replayAll) behind = trades(await this.o.replayAll());
+      if (behind.length === 0 || behind[0].tradeId > this.cur.tradeId + 1)
+        this.log.error("trades missing between the FILLS tail and the journal", {
           tail: this.cur.tradeId,
-          firstReplayed: first.tradeId,
+          first: behind[0]?.tradeId,
         });
+    }
+    if (behind.length > 0) {
       this.onEvents(behind);
       await this.flush();
       this.log.warn("appended trades replayed from the journal", { upTo: this.cur.tradeId });

@@ -15,6 +15,7 @@ import { Bridge } from "../../../matcher/bridge/bridge";
 import { FileBridgeState, type BridgeState, type Cursors } from "../../../matcher/bridge/state";
 import { JournaledVenue } from "../../../matcher/gateway/venue/journaled";
 import type { Ack, VenueEvent } from "../../../matcher/gateway/venue/types";
+import { replayWholeJournal } from "../../../matcher/main";
 import { btc, lots, px, USD } from "../helpers";
 
 const never = <T>(): Promise<T> => new Promise<T>(() => {});
@@ -95,17 +96,26 @@ describe("bridge: crash safety (journal <-> bus)", function () {
   });
 
   /** Start a "process": venue recovered from the journal, bridge started as main.ts does. */
-  async function boot(setup?: (p: Proc) => void) {
+  async function boot(setup?: (p: Proc) => void, snapshotEvery = 100_000) {
     const p = new Proc();
     procs.push(p);
     setup?.(p);
     const journal = await FileJournal.open(dir, "engine");
     const replayed: VenueEvent[] = [];
-    const venue = await JournaledVenue.open([market], journal, 100_000, (evs) => {
+    const venue = await JournaledVenue.open([market], journal, snapshotEvery, (evs) => {
       for (const e of evs) if (e.kind === "trade") replayed.push(e);
     });
     const state = p.state(new FileBridgeState(path.join(dir, "bridge")));
-    const bridge = new Bridge({ venue, bus: p.bus(bus), state, journal, replayed, blockMs: 20 });
+    const bridge = new Bridge({
+      venue,
+      bus: p.bus(bus),
+      state,
+      journal,
+      replayed,
+      lastTradeId: () => venue.engine.nextTradeId - 1,
+      replayAll: () => replayWholeJournal(journal, [market]),
+      blockMs: 20,
+    });
     await Promise.race([bridge.start(), p.died]);
     return { p, venue, bridge, state };
   }
@@ -172,6 +182,26 @@ describe("bridge: crash safety (journal <-> bus)", function () {
       expect(cash(m2.venue, "a")).to.be.closeTo(1e6 * USD + 300 * USD, 1 * USD);
     });
   }
+
+  it("trades journaled and covered by a snapshot, the process killed before the FILLS append: appended once", async () => {
+    await fund();
+    const m1 = await boot((p) => (p.killBefore = (w, s) => w === "bus.appendMany" && s === FILLS), 1);
+    await until(() => cash(m1.venue, "b") === 1e6 * USD, "funding");
+    for (const a of await Promise.all(await trade(m1, 3))) expect(a.ok).to.equal(true);
+    await Promise.race([m1.p.died, until(() => false, "the kill")]);
+    const snapAt = async () => {
+      const snap = await FileJournal.open(dir, "engine").then((j) => j.loadSnapshot());
+      return snap ? (JSON.parse(snap) as { nextTradeId: number }).nextTradeId : 0;
+    };
+    await until(async () => (await snapAt()) === 4, "a snapshot after the last trade");
+    expect(await fills()).to.deep.equal([]);
+
+    const m2 = await boot(undefined, 1);
+    expect(await fills()).to.deep.equal([1, 2, 3]);
+    for (const a of await Promise.all(await trade(m2, 1, 3))) expect(a.ok).to.equal(true);
+    await until(async () => (await fills()).length === 4, "the new fill");
+    expect(await fills()).to.deep.equal([1, 2, 3, 4]);
+  });
 
   it("a deposit applied by the engine but the process killed before its bus position is saved: credited once", async () => {
     await fund();
