@@ -2,7 +2,8 @@
 // reason and every batch-level rejection.
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { zeroHash } from "viem";
+import { type Hex, encodeFunctionData, zeroHash } from "viem";
+import { BATCH_TYPES, encodeFills } from "../../sdk/eip712";
 import {
   BTC,
   DEPOSIT,
@@ -253,6 +254,38 @@ describe("Exchange: settlement", () => {
       const { events } = await settle(fx, [], []);
       expect(eventsNamed(events, "BatchSettled")[0].args.settled).to.equal(0n);
       expect(await fx.exchange.read.nextBatchNumber()).to.equal(1n);
+    });
+
+    it("rejects dirty high bits in an order's or a fill's ABI words (the whole call reverts)", async () => {
+      const { maker, taker, f } = await simpleTrade();
+      const { batch, signature } = await makeBatch(fx, [maker, taker], [f]);
+      const send = (data: Hex) => fx.keeper.sendTransaction({ to: fx.exchange.address, data, gas: 3_000_000n });
+      const call = encodeFunctionData({ abi: fx.exchange.abi, functionName: "settle", args: [batch, signature] });
+      // The word after the maker order's account is its uint32 market: set bit 32.
+      const at = call.indexOf(addr(fx.bob).slice(2).toLowerCase()) + 40;
+      const dirtyOrder = (call.slice(0, at + 54) + "01" + call.slice(at + 56)) as Hex;
+      let reverted = false;
+      await send(dirtyOrder).catch(() => (reverted = true));
+      expect(reverted, "dirty order word").to.equal(true);
+      // A fill whose uint16 taker word has bit 16 set, signed by the operator as is.
+      const clean = encodeFills([f]);
+      const dirtyFills = (clean.slice(0, 2 + 64 + 58) + "01" + clean.slice(2 + 64 + 60)) as Hex;
+      const opSig = await fx.operator.signTypedData({
+        account: fx.operator.account,
+        domain: fx.domain,
+        types: BATCH_TYPES,
+        primaryType: "Batch",
+        message: { number: batch.number, deadline: batch.deadline, orders: batch.orders, fills: dirtyFills },
+      });
+      const call2 = encodeFunctionData({ abi: fx.exchange.abi, functionName: "settle", args: [batch, opSig] });
+      const dirtyFill = call2.replace(clean.slice(2), dirtyFills.slice(2)) as Hex;
+      expect(dirtyFill).to.not.equal(call2);
+      reverted = false;
+      await send(dirtyFill).catch(() => (reverted = true));
+      expect(reverted, "dirty fill word").to.equal(true);
+      // The clean batch with the same operator key settles.
+      await fx.exchange.write.settle([batch, signature], { account: fx.keeper.account });
+      expect(await positionOf(fx, addr(fx.alice))).to.equal(size("0.5"));
     });
 
     it("lets anyone submit an operator-signed batch", async () => {
