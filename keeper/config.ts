@@ -29,7 +29,7 @@
 // | TX_POLL_MS                   | 250                              | tx manager poll interval
 // | LISTENER_REORG_WINDOW        | 12                               | blocks followed one by one below the head
 // | LISTENER_MAX_RANGE           | 2000                             | largest getLogs range
-// | LISTENER_POLL_MS             | 200                              | new-block poll interval
+// | LISTENER_POLL_MS             | 50                               | new-block poll interval (push p99 goal: 100 ms after the block)
 // | METRICS_PORT                 | 9464                             | Prometheus /metrics (0 = off)
 // | LOG_LEVEL                    | info                             | debug, info, warn, error
 import fs from "node:fs";
@@ -125,7 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeeperConfig {
     txPollMs: int(env, "TX_POLL_MS", 250, 10),
     listenerReorgWindow: int(env, "LISTENER_REORG_WINDOW", 12),
     listenerMaxRange: int(env, "LISTENER_MAX_RANGE", 2000, 1),
-    listenerPollMs: int(env, "LISTENER_POLL_MS", 200, 10),
+    listenerPollMs: int(env, "LISTENER_POLL_MS", 50, 10),
     metricsPort: int(env, "METRICS_PORT", 9464),
     logLevel: level,
   };

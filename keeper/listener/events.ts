@@ -186,20 +186,44 @@ export function matcherCommands(name: string, args: Args, sign: 1 | -1, ref: str
   }
 }
 
-/** Inserts the logs of one block (idempotent); returns the outbox messages for the rows inserted now. */
+/**
+ * Inserts the logs of one block (idempotent); returns the outbox messages for the rows inserted now, in
+ * log order. One multi-row INSERT per table (chunked to stay under the bind-parameter limit).
+ */
 export async function writeLogs(q: Queryable, logs: readonly DecodedLog[]): Promise<OutboxMessage[]> {
-  const out: OutboxMessage[] = [];
+  const byTable = new Map<string, { spec: TableSpec; logs: DecodedLog[] }>();
   for (const l of logs) {
     const spec = TABLES[l.eventName];
     if (!spec) continue;
+    let g = byTable.get(spec.table);
+    if (!g) byTable.set(spec.table, (g = { spec, logs: [] }));
+    g.logs.push(l);
+  }
+  const inserted = new Set<string>();
+  for (const { spec, logs: ls } of byTable.values()) {
     const cols = ["block_number", "log_index", "block_hash", "tx_hash", ...spec.columns];
-    const vals = [l.blockNumber.toString(), l.logIndex, l.blockHash, l.transactionHash, ...spec.values(l.args)];
-    const r = await q.query(
-      `INSERT INTO ${spec.table} (${cols.join(", ")}) VALUES (${cols.map((_c, i) => `$${i + 1}`).join(", ")})
-       ON CONFLICT (block_number, log_index) DO NOTHING RETURNING 1`,
-      vals,
-    );
-    if (r.rowCount === 0) continue; // already stored: the same block twice is a no-op
+    const per = Math.max(1, Math.floor(60_000 / cols.length));
+    for (let i = 0; i < ls.length; i += per) {
+      const chunk = ls.slice(i, i + per);
+      const params: unknown[] = [];
+      const rows = chunk.map((l) => {
+        const base = params.length;
+        params.push(l.blockNumber.toString(), l.logIndex, l.blockHash, l.transactionHash, ...spec.values(l.args));
+        return `(${cols.map((_c, k) => `$${base + k + 1}`).join(", ")})`;
+      });
+      const r = await q.query<{ block_number: string; log_index: number }>(
+        `INSERT INTO ${spec.table} (${cols.join(", ")}) VALUES ${rows.join(", ")}
+         ON CONFLICT (block_number, log_index) DO NOTHING RETURNING block_number, log_index`,
+        params,
+      );
+      for (const row of r.rows) inserted.add(`${row.block_number}:${Number(row.log_index)}`);
+    }
+  }
+  const out: OutboxMessage[] = [];
+  for (const l of logs) {
+    if (!TABLES[l.eventName]) continue;
+    // already stored: the same block twice is a no-op
+    if (!inserted.has(`${l.blockNumber.toString()}:${l.logIndex}`)) continue;
     const msg = toMessage(l);
     out.push(
       { kind: "stream", topic: CHAIN_EVENTS, payload: msg },

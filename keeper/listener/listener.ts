@@ -69,7 +69,7 @@ export class Listener {
   private wake?: () => void;
 
   constructor(opts: ListenerOptions) {
-    this.o = { reorgWindow: 12, maxRange: 2000, initialRange: 500, maxReorgDepth: 256, pollMs: 200, ...opts };
+    this.o = { reorgWindow: 12, maxRange: 2000, initialRange: 500, maxReorgDepth: 256, pollMs: 50, ...opts };
     this.range = Math.min(this.o.initialRange, this.o.maxRange);
     this.log = opts.log ?? silentLogger;
   }
@@ -161,13 +161,17 @@ export class Listener {
         const seen = new Map<bigint, Hex>();
         for (const l of logs) seen.set(l.blockNumber, l.blockHash);
         seen.set(to, end.hash!);
+        const params: unknown[] = [];
+        const rows: string[] = [];
         for (const [n, h] of seen) {
-          await q.query(
-            `INSERT INTO chain_blocks (number, hash, parent_hash) VALUES ($1, $2, $3)
-             ON CONFLICT (number) DO UPDATE SET hash = EXCLUDED.hash`,
-            [n.toString(), h, n === to ? end.parentHash : null],
-          );
+          rows.push(`($${params.length + 1}, $${params.length + 2}, $${params.length + 3})`);
+          params.push(n.toString(), h, n === to ? end.parentHash : null);
         }
+        await q.query(
+          `INSERT INTO chain_blocks (number, hash, parent_hash) VALUES ${rows.join(", ")}
+           ON CONFLICT (number) DO UPDATE SET hash = EXCLUDED.hash`,
+          params,
+        );
         await enqueue(q, msgs);
       });
       await this.publish();
