@@ -13,6 +13,7 @@ import type { FillMessage, SignedOrderJson } from "../../../keeper/settler/types
 import { FileJournal } from "../../../matcher";
 import { Bridge } from "../../../matcher/bridge/bridge";
 import { FileBridgeState, type BridgeState, type Cursors } from "../../../matcher/bridge/state";
+import { OrderVerifier } from "../../../matcher/gateway/auth/order";
 import { JournaledVenue } from "../../../matcher/gateway/venue/journaled";
 import type { Ack, VenueEvent } from "../../../matcher/gateway/venue/types";
 import { replayWholeJournal } from "../../../matcher/main";
@@ -85,12 +86,17 @@ describe("bridge: crash safety (journal <-> bus)", function () {
   let bus: MemoryBus;
   const procs: Proc[] = [];
 
+  let hooks: Set<unknown>;
+
   beforeEach(() => {
+    hooks = new Set(OrderVerifier.onVerified);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "bridge-crash-"));
     bus = new MemoryBus(path.join(dir, "bus.log"));
   });
   afterEach(() => {
     for (const p of procs) p.die();
+    // the bridges of dead "processes" must not keep their order hook (it would hang other tests)
+    for (const h of [...OrderVerifier.onVerified]) if (!hooks.has(h)) OrderVerifier.onVerified.delete(h);
     procs.length = 0;
     fs.rmSync(dir, { recursive: true, force: true });
   });
