@@ -58,8 +58,14 @@ export interface SettlerOptions {
   deadlineSec?: number;
   /** Largest settle() calldata; nodes refuse bigger transactions (geth: 128 KiB). Default 120,000. */
   maxCalldataBytes?: number;
-  /** Gas limit = estimate * this / 100. Default 125. */
+  /** Gas limit = estimate * this / 100 (when estimating). Default 125. */
   gasMarginPct?: number;
+  /**
+   * Gas limit per fill without a separate estimate (the payload is simulated once with eth_call): the
+   * limit is 150k + this * fills, capped at 95% of the block gas limit and 2^24; after an on-chain revert the
+   * next batch is estimated exactly. 0 = always estimate. Default 100,000 (fresh orders use ~36-42k).
+   */
+  gasPerFill?: number;
   pollMs?: number;
   /** Stream to read fills from. Default FILLS. */
   stream?: string;
@@ -127,7 +133,14 @@ export class Settler {
   private readonly o: Required<
     Pick<
       SettlerOptions,
-      "maxFills" | "maxWaitMs" | "deadlineSec" | "gasMarginPct" | "pollMs" | "stream" | "maxCalldataBytes"
+      | "maxFills"
+      | "maxWaitMs"
+      | "deadlineSec"
+      | "gasMarginPct"
+      | "gasPerFill"
+      | "pollMs"
+      | "stream"
+      | "maxCalldataBytes"
     >
   > &
     SettlerOptions;
@@ -137,6 +150,8 @@ export class Settler {
   private loopDone?: Promise<void>;
   private wake?: () => void;
   private readonly hashCache = new Map<string, Hex>();
+  /** A batch reverted on chain: estimate the next one exactly (it may have run out of gas). */
+  private estimateNext = false;
 
   constructor(opts: SettlerOptions) {
     this.o = {
@@ -144,6 +159,7 @@ export class Settler {
       maxWaitMs: 1000,
       deadlineSec: 600,
       gasMarginPct: 125,
+      gasPerFill: 100_000,
       pollMs: 100,
       stream: FILLS,
       maxCalldataBytes: 120_000,
@@ -266,7 +282,7 @@ export class Settler {
       }
       let gas: bigint;
       try {
-        gas = await this.o.client.estimateGas({ account: this.o.tx.address, to: this.o.exchange, data: calldata });
+        gas = await this.simulate(calldata, cands.length, block.gasLimit);
       } catch (err) {
         const rev = decodeRevert(err);
         if (rev?.name === "AccountMarginCheckFailed") {
@@ -314,17 +330,33 @@ export class Settler {
         await this.finish(q, failures, [], undefined);
       });
       await this.publish();
-      await this.o.tx.submit({
-        key,
-        to: this.o.exchange,
-        data: calldata,
-        gas: (gas * BigInt(this.o.gasMarginPct)) / 100n,
-      });
+      await this.o.tx.submit({ key, to: this.o.exchange, data: calldata, gas });
       await this.o.db.query("UPDATE settle_batches SET status = 'submitted' WHERE number = $1", [number.toString()]);
       this.log.info("batch submitted", { batch: number, revision, fills: cands.length, gas });
       return true;
     }
     throw new Error("Settler: could not build a batch in 20 rounds");
+  }
+
+  /**
+   * Simulates settle() once (eth_call on the latest state: same revert detection as an estimate, one
+   * execution instead of the estimate's several) and returns the gas limit: a per-fill bound with
+   * headroom, capped below the block and transaction gas limits. After a batch reverted on chain (out of gas included)
+   * the next build estimates exactly, as before (gas margin gasMarginPct).
+   */
+  private async simulate(calldata: Hex, fills: number, blockGasLimit: bigint): Promise<bigint> {
+    const req = { account: this.o.tx.address, to: this.o.exchange, data: calldata } as const;
+    if (this.estimateNext || this.o.gasPerFill === 0) {
+      const est = await this.o.client.estimateGas(req);
+      this.estimateNext = false;
+      return (est * BigInt(this.o.gasMarginPct)) / 100n;
+    }
+    await this.o.client.call(req);
+    const bound = 150_000n + BigInt(this.o.gasPerFill) * BigInt(fills);
+    // EIP-7825 (Osaka) caps a transaction at 2^24 gas; nodes refuse larger limits
+    let cap = (blockGasLimit * 95n) / 100n;
+    if (cap > 16_777_216n) cap = 16_777_216n;
+    return bound < cap ? bound : cap;
   }
 
   /** The contract's Batch: distinct orders (by EIP-712 hash), one signature each, fills by index. */
@@ -398,6 +430,7 @@ export class Settler {
     }
     if (intent.status === "pending" || intent.status === "mined") return "waiting";
     if (intent.status === "superseded" || intent.receiptStatus !== "success") {
+      if (intent.receiptStatus === "reverted") this.estimateNext = true;
       await this.release(
         b,
         intent.status === "superseded" ? "nonce superseded" : `transaction ${intent.minedHash} reverted`,
