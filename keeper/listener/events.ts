@@ -1,35 +1,12 @@
 // Exchange events (sdk/abi, the one ABI) to Postgres rows, bus messages and matcher commands.
 import { hexToString, type Hex, type Log } from "viem";
 import { exchangeAbi } from "../../sdk/abi";
+import { skipReasonName } from "../../sdk/skipReasons";
 import type { Queryable } from "../db";
 import type { OutboxMessage } from "../outbox";
 import { CHAIN_EVENTS, MATCHER_COMMANDS } from "../topics";
 
-/** SkipReason of contracts/interfaces/ExchangeTypes.sol, by ordinal. */
-export const SKIP_REASONS = [
-  "None",
-  "OrderIndexOutOfRange",
-  "SameOrder",
-  "InvalidAccount",
-  "BadSignature",
-  "Expired",
-  "Cancelled",
-  "OrderClosed",
-  "DuplicateOrder",
-  "UnknownMarket",
-  "InvalidOrderSize",
-  "CrossMarket",
-  "SameSide",
-  "SelfTrade",
-  "PriceNotOnTick",
-  "PriceOutsideLimit",
-  "InvalidFillSize",
-  "Overfill",
-  "ReduceOnly",
-  "FeeTooHigh",
-  "NegativeFees",
-  "OracleUnavailable",
-] as const;
+export { SKIP_REASONS } from "../../sdk/skipReasons";
 
 export type DecodedLog = Log<bigint, number, false, undefined, true, typeof exchangeAbi> & {
   eventName: string;
@@ -90,13 +67,7 @@ export const TABLES: Record<string, TableSpec> = {
   FillSkipped: {
     table: "ev_fill_skips",
     columns: ["batch", "fill_index", "reason", "reason_name", "order_hash"],
-    values: (a) => [
-      s(a.batch),
-      Number(a.fillIndex),
-      Number(a.reason),
-      SKIP_REASONS[Number(a.reason)] ?? `Reason${a.reason}`,
-      a.orderHash,
-    ],
+    values: (a) => [s(a.batch), Number(a.fillIndex), Number(a.reason), skipReasonName(Number(a.reason)), a.orderHash],
   },
   PositionChanged: {
     table: "ev_positions",

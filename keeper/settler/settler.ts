@@ -33,7 +33,7 @@ import {
 } from "../../sdk/eip712";
 import type { Bus } from "../bus";
 import type { Db, Queryable } from "../db";
-import { SKIP_REASONS } from "../listener/events";
+import { skipReasonName } from "../../sdk/skipReasons";
 import { silentLogger, type Logger } from "../log";
 import { drainOutbox, enqueue, type OutboxMessage } from "../outbox";
 import { FILLS, MATCHER_COMMANDS, SETTLEMENT_RESULTS } from "../topics";
@@ -444,7 +444,7 @@ export class Settler {
     const skipped = new Map<number, string>();
     for (const l of logs) {
       if (l.eventName === "FillSkipped" && l.args.batch === number)
-        skipped.set(Number(l.args.fillIndex), SKIP_REASONS[l.args.reason] ?? `Reason${l.args.reason}`);
+        skipped.set(Number(l.args.fillIndex), skipReasonName(l.args.reason));
     }
     const rows = await this.o.db.query<{ trade_id: string; payload: FillMessage }>(
       "SELECT trade_id, payload FROM settle_fills WHERE trade_id = ANY($1::bigint[])",

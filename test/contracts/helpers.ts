@@ -224,27 +224,4 @@ export async function positionOf(fx: Fx, a: Address, market = BTC): Promise<bigi
   return fx.exchange.read.positionOf([a, market]);
 }
 
-export const SkipReason = {
-  None: 0,
-  OrderIndexOutOfRange: 1,
-  SameOrder: 2,
-  InvalidAccount: 3,
-  BadSignature: 4,
-  Expired: 5,
-  Cancelled: 6,
-  OrderClosed: 7,
-  DuplicateOrder: 8,
-  UnknownMarket: 9,
-  InvalidOrderSize: 10,
-  CrossMarket: 11,
-  SameSide: 12,
-  SelfTrade: 13,
-  PriceNotOnTick: 14,
-  PriceOutsideLimit: 15,
-  InvalidFillSize: 16,
-  Overfill: 17,
-  ReduceOnly: 18,
-  FeeTooHigh: 19,
-  NegativeFees: 20,
-  OracleUnavailable: 21,
-} as const;
+export { SkipReason } from "../../sdk/skipReasons";
