@@ -38,9 +38,10 @@ export function mulDivFloor(a: number, b: number, d: number): number {
   // split a = ah*d + al (al in [0, d)): a*b/d = ah*b + al*b/d, exact if b*d is safe
   if ((b < 0 ? -b : b) * d <= MAX) {
     const ah = divFloorN(a, d);
-    const al = a - ah * d;
+    const ahd = ah * d; // may leave the safe range when |a| is near 2^53: then al would be wrong
+    const al = a - ahd;
     const hi = ah * b;
-    if (hi <= MAX && hi >= -MAX) {
+    if (ahd <= MAX && ahd >= -MAX && hi <= MAX && hi >= -MAX) {
       const r = hi + divFloorN(al * b, d);
       if (r <= MAX && r >= -MAX) return r;
     }

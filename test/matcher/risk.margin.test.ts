@@ -32,6 +32,13 @@ describe("matcher risk: number arithmetic equals sdk/margin (bigint)", () => {
     );
   });
 
+  it("mulDivFloor / mulDivCeil stay exact when |a| is near 2^53 (regression: a = 2^53 - 3, b = 2, d = 7)", () => {
+    const a = 9007199254740989;
+    expect(mulDivCeil(a, 2, 7)).to.equal(2573485501354569);
+    expect(mulDivFloor(-a, 2, 7)).to.equal(-2573485501354569);
+    expect(mulDivFloor(a, 2, 7)).to.equal(2573485501354568);
+  });
+
   it("divFloorN / divCeilN are exact against bigint over the whole safe range (divFloorN never -0)", () => {
     fc.assert(
       fc.property(
