@@ -145,21 +145,16 @@ describe("matcher journal: SIGKILL at random points loses no acknowledged order"
           }
         }
       });
-      // kill at a random point once the child is running (it prints acks as groups become durable)
-      const before = acked.size;
-      const killAfter = 300 + Math.floor(Math.random() * 700);
+      // kill at a random point: after a random number (50..4050) of further acks, so the kill
+      // lands mid-run however fast the engine is (8 rounds x <= 4050 acks < the 40000 commands)
+      const killAt = acked.size + 50 + Math.floor(Math.random() * 4000);
       const timer = setInterval(() => {
-        if (acked.size > before && !done) {
+        if (acked.size >= killAt && !done) {
           clearInterval(timer);
-          setTimeout(
-            () => {
-              if (!done) kills++;
-              p.kill("SIGKILL");
-            },
-            Math.floor(Math.random() * killAfter),
-          );
+          kills++;
+          p.kill("SIGKILL");
         }
-      }, 20);
+      }, 2);
       await new Promise((r) => p.on("exit", r));
       clearInterval(timer);
     }
