@@ -28,6 +28,13 @@ const config: HardhatUserConfig = {
       optimizer: { enabled: true, runs: 200 },
       evmVersion: "cancun",
       viaIR: process.env.SOLIDITY_COVERAGE !== "true",
+      // storageLayout: test/contracts/StorageLayout.test.ts checks Exchange and ExchangeExtension agree.
+      outputSelection: {
+        "*": {
+          "*": ["abi", "evm.bytecode", "evm.deployedBytecode", "evm.methodIdentifiers", "metadata", "storageLayout"],
+          "": ["ast"],
+        },
+      },
     },
   },
   networks: {

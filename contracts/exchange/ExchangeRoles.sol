@@ -6,8 +6,8 @@ import {IExchangeEvents} from "../interfaces/IExchangeEvents.sol";
 import {IExchangeErrors} from "../interfaces/IExchangeErrors.sol";
 
 /// @title ExchangeRoles
-/// @notice The roles of the Exchange. DEFAULT_ADMIN_ROLE grants and revokes the others (issue 3 puts it
-///         behind a TimelockController and adds the guardian and funding roles here).
+/// @notice The roles of the Exchange. DEFAULT_ADMIN_ROLE (a TimelockController in every deployment) grants
+///         and revokes the others.
 abstract contract ExchangeRoles is AccessControl, IExchangeEvents, IExchangeErrors {
     /// @notice Lists markets.
     bytes32 public constant MARKET_ADMIN_ROLE = keccak256("MARKET_ADMIN_ROLE");
@@ -15,4 +15,8 @@ abstract contract ExchangeRoles is AccessControl, IExchangeEvents, IExchangeErro
     bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
     /// @notice Withdraws accrued trading fees.
     bytes32 public constant TREASURER_ROLE = keccak256("TREASURER_ROLE");
+    /// @notice Pauses trading and fast withdrawals for a bounded time; never the exits.
+    bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
+    /// @notice Pushes funding rates (clamped).
+    bytes32 public constant FUNDING_ROLE = keccak256("FUNDING_ROLE");
 }

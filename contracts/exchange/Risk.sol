@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: UNLICENSED
 pragma solidity 0.8.28;
 
-import {Accounts} from "./Accounts.sol";
+import {Funding} from "./Funding.sol";
 import {Oracle} from "./Oracle.sol";
 import {Margin} from "../libraries/Margin.sol";
 import {Packing} from "../libraries/Packing.sol";
@@ -9,7 +9,7 @@ import {Packing} from "../libraries/Packing.sol";
 /// @title Risk
 /// @notice Account equity and margin requirements at oracle prices (sdk/margin.ts). Issue 3 adds funding,
 ///         liquidation and the insurance fund here.
-abstract contract Risk is Accounts, Oracle {
+abstract contract Risk is Funding, Oracle {
     using Packing for uint256;
 
     /// @notice Equity, initial and maintenance requirement of `account` at current marks (reverts if a

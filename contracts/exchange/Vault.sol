@@ -2,11 +2,11 @@
 pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Risk} from "./Risk.sol";
+import {Collateral} from "./Collateral.sol";
 import {Packing} from "../libraries/Packing.sol";
 
 /// @title Vault
@@ -14,21 +14,11 @@ import {Packing} from "../libraries/Packing.sol";
 ///         actually arrived (balance difference), so a fee-on-transfer token is credited net of its fee.
 ///         Withdrawal is a plain margin-checked withdraw; issue 3 replaces it with fast (operator
 ///         co-signed) and slow (request, delay, claim) withdrawals.
-abstract contract Vault is Risk, ReentrancyGuardTransient {
+abstract contract Vault is Risk, Collateral, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for int256;
     using SafeCast for uint256;
     using Packing for uint256;
-
-    /// @notice The collateral token.
-    IERC20 public immutable collateral;
-
-    constructor(IERC20Metadata token) {
-        if (address(token) == address(0)) revert ZeroAddress();
-        uint8 dec = token.decimals();
-        if (dec != 6) revert UnsupportedCollateralDecimals(dec);
-        collateral = token;
-    }
 
     /// @notice Deposits `amount` from the caller into the caller's account.
     function deposit(uint256 amount) external {

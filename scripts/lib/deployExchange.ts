@@ -141,6 +141,7 @@ export async function deployExchange(opts: DeployExchangeOptions): Promise<Excha
 
   const MOCK_USD = "mocks/MockUSD.sol/MockUSD.json";
   const EXCHANGE = "Exchange.sol/Exchange.json";
+  const EXTENSION = "ExchangeExtension.sol/ExchangeExtension.json";
   let collateral = opts.collateral;
   let firstBlock: number | undefined;
   if (!collateral) {
@@ -149,7 +150,9 @@ export async function deployExchange(opts: DeployExchangeOptions): Promise<Excha
     firstBlock = d.blockNumber;
     log(`MockUSD (6 decimals) at ${collateral}`);
   }
-  const ex = await deploy(EXCHANGE, [collateral, deployer]);
+  const ext = await deploy(EXTENSION, [collateral]);
+  log(`ExchangeExtension at ${ext.address}`);
+  const ex = await deploy(EXCHANGE, [collateral, deployer, ext.address]);
   const exchange = ex.address;
   log(`Exchange at ${exchange} (block ${ex.blockNumber})`);
 

@@ -5,6 +5,7 @@ export const exchangeAbi = [
     inputs: [
       { internalType: "contract IERC20Metadata", name: "collateral_", type: "address" },
       { internalType: "address", name: "admin", type: "address" },
+      { internalType: "address", name: "extension_", type: "address" },
     ],
     stateMutability: "nonpayable",
     type: "constructor",
@@ -60,6 +61,19 @@ export const exchangeAbi = [
       { internalType: "uint256", name: "max", type: "uint256" },
     ],
     name: "BatchTooLarge",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "extensionCollateral", type: "address" },
+      { internalType: "address", name: "collateral", type: "address" },
+    ],
+    name: "ExtensionCollateralMismatch",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "address", name: "extension", type: "address" }],
+    name: "ExtensionHasNoCode",
     type: "error",
   },
   {
@@ -373,6 +387,7 @@ export const exchangeAbi = [
     name: "Withdraw",
     type: "event",
   },
+  { stateMutability: "nonpayable", type: "fallback" },
   {
     inputs: [],
     name: "BATCH_TYPEHASH",
@@ -383,6 +398,20 @@ export const exchangeAbi = [
   {
     inputs: [],
     name: "DEFAULT_ADMIN_ROLE",
+    outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "FUNDING_ROLE",
+    outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "GUARDIAN_ROLE",
     outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
     stateMutability: "view",
     type: "function",
@@ -513,6 +542,13 @@ export const exchangeAbi = [
       { internalType: "bytes32", name: "salt", type: "bytes32" },
       { internalType: "uint256[]", name: "extensions", type: "uint256[]" },
     ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "extension",
+    outputs: [{ internalType: "address", name: "", type: "address" }],
     stateMutability: "view",
     type: "function",
   },

@@ -19,6 +19,7 @@ import {
   settle,
   size,
   usd,
+  deployBareExchange,
 } from "./helpers";
 
 describe("Exchange: vault", () => {
@@ -35,13 +36,47 @@ describe("Exchange: vault", () => {
   describe("constructor", () => {
     it("refuses a collateral token without 6 decimals, a zero token and a zero admin", async () => {
       const t18 = await hre.viem.deployContract("MockERC20Decimals", [18]);
+      const ext = await hre.viem.deployContract("ExchangeExtension", [fx.token.address]);
       await expectRevert(
-        hre.viem.deployContract("Exchange", [t18.address, addr(fx.admin)]),
+        hre.viem.deployContract("Exchange", [t18.address, addr(fx.admin), ext.address]),
         "UnsupportedCollateralDecimals",
         [18],
       );
-      await expectRevert(hre.viem.deployContract("Exchange", [zeroAddress, addr(fx.admin)]), "ZeroAddress");
-      await expectRevert(hre.viem.deployContract("Exchange", [fx.token.address, zeroAddress]), "ZeroAddress");
+      await expectRevert(
+        hre.viem.deployContract("ExchangeExtension", [t18.address]),
+        "UnsupportedCollateralDecimals",
+        [18],
+      );
+      await expectRevert(
+        hre.viem.deployContract("Exchange", [zeroAddress, addr(fx.admin), ext.address]),
+        "ZeroAddress",
+      );
+      await expectRevert(
+        hre.viem.deployContract("Exchange", [fx.token.address, zeroAddress, ext.address]),
+        "ZeroAddress",
+      );
+    });
+
+    it("refuses an extension without code or built for another collateral", async () => {
+      await expectRevert(
+        hre.viem.deployContract("Exchange", [fx.token.address, addr(fx.admin), addr(fx.stranger)]),
+        "ExtensionHasNoCode",
+        [addr(fx.stranger)],
+      );
+      const other = await hre.viem.deployContract("MockUSD", []);
+      const ext = await hre.viem.deployContract("ExchangeExtension", [other.address]);
+      await expectRevert(
+        hre.viem.deployContract("Exchange", [fx.token.address, addr(fx.admin), ext.address]),
+        "ExtensionCollateralMismatch",
+      );
+    });
+
+    it("delegates unknown selectors to the extension and reverts for ones neither knows", async () => {
+      expect(await fx.exchange.read.extension()).to.not.equal(zeroAddress);
+      // A selector neither contract has: the extension has no fallback, so the call reverts.
+      let reverted = false;
+      await fx.publicClient.call({ to: fx.exchange.address, data: "0xdeadbeef" }).catch(() => (reverted = true));
+      expect(reverted).to.equal(true);
     });
   });
 
@@ -78,14 +113,14 @@ describe("Exchange: vault", () => {
 
     it("credits what arrived from a fee-on-transfer token; refuses when nothing arrives", async () => {
       const fot = await hre.viem.deployContract("FeeOnTransferToken", [100n]); // 1%
-      const ex = await hre.viem.deployContract("Exchange", [fot.address, addr(fx.admin)]);
+      const ex = await deployBareExchange(fot.address, addr(fx.admin));
       await fot.write.mint([addr(fx.alice), usd("1000")]);
       await fot.write.approve([ex.address, usd("1000")], { account: fx.alice.account });
       await ex.write.deposit([usd("1000")], { account: fx.alice.account });
       expect((await ex.read.accountOf([addr(fx.alice)]))[0]).to.equal(usd("990"));
       expect(await fot.read.balanceOf([ex.address])).to.equal(usd("990"));
       const all = await hre.viem.deployContract("FeeOnTransferToken", [10_000n]); // 100%
-      const ex2 = await hre.viem.deployContract("Exchange", [all.address, addr(fx.admin)]);
+      const ex2 = await deployBareExchange(all.address, addr(fx.admin));
       await all.write.mint([addr(fx.alice), usd("1")]);
       await all.write.approve([ex2.address, usd("1")], { account: fx.alice.account });
       await expectRevert(ex2.write.deposit([usd("1")], { account: fx.alice.account }), "ZeroAmount");

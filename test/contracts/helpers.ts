@@ -51,6 +51,8 @@ export async function deployFixture() {
     walletAmount: usd("100000"),
   });
   const exchange = await hre.viem.getContractAt("Exchange", d.exchange);
+  /** The same address with the ExchangeExtension ABI (the cold paths, reached through the fallback). */
+  const ext = await hre.viem.getContractAt("ExchangeExtension", d.exchange);
   const token = await hre.viem.getContractAt("MockUSD", d.collateral);
   const btcFeed = await hre.viem.getContractAt("MockAggregator", d.markets[BTC].oracle);
   const ethFeed = await hre.viem.getContractAt("MockAggregator", d.markets[ETH].oracle);
@@ -68,6 +70,7 @@ export async function deployFixture() {
     stranger,
     keeper,
     exchange,
+    ext,
     token,
     btcFeed,
     ethFeed,
@@ -225,3 +228,9 @@ export async function positionOf(fx: Fx, a: Address, market = BTC): Promise<bigi
 }
 
 export { SkipReason } from "../../sdk/skipReasons";
+
+/** Deploys a bare Exchange (with its ExchangeExtension) for `token`, outside the fixture. */
+export async function deployBareExchange(token: Address, admin: Address) {
+  const ext = await hre.viem.deployContract("ExchangeExtension", [token]);
+  return hre.viem.deployContract("Exchange", [token, admin, ext.address]);
+}

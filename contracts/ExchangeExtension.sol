@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: UNLICENSED
+pragma solidity 0.8.28;
+
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {Nonces} from "./exchange/Nonces.sol";
+import {Risk} from "./exchange/Risk.sol";
+import {Collateral} from "./exchange/Collateral.sol";
+
+/// @title ExchangeExtension
+/// @notice The Exchange's cold paths, run only through the Exchange's fallback (delegatecall), so they act
+///         on the Exchange's storage and funds. Called directly it touches only its own empty storage.
+/// @dev Storage: it inherits the same stateful bases in the same order as Exchange, and every state added for
+///      issue 3 lives in ERC-7201 namespaced structs; test/contracts/StorageLayout.test.ts checks that every
+///      variable has the same slot in both. Never add a plain state variable to a module used here.
+contract ExchangeExtension is Nonces, Risk, Collateral, ReentrancyGuardTransient {
+    constructor(IERC20Metadata collateral_) Collateral(collateral_) {}
+}
