@@ -344,8 +344,15 @@ export class Engine {
         m.bandVersion = m.risk.markVersion;
       }
       if (c.price > m.bandHi || c.price < m.bandLo) return Reason.PRICE_OUT_OF_BAND;
-    } else if (!isCond) {
-      ticks = this.marketCap(m, isBuy);
+    } else {
+      // Market types: the signed order's limit price (limitPrice) bounds every fill, so the engine never
+      // makes a fill the contract would skip (PriceOutsideLimit). Conditional ones keep it until triggered.
+      if (c.limitPrice !== undefined) {
+        if (!isPosInt(c.limitPrice)) return Reason.INVALID_PRICE;
+        ticks = isBuy ? Math.floor(c.limitPrice / cfg.tickSize) : Math.ceil(c.limitPrice / cfg.tickSize);
+        if (ticks === 0) return Reason.INVALID_PRICE;
+      }
+      if (!isCond) ticks = clipToLimit(this.marketCap(m, isBuy), ticks, isBuy);
     }
     let stopPrice = 0;
     let activation = 0;
@@ -929,7 +936,7 @@ export class Engine {
     const ot: OrderType = o.origType === "STOP" || o.origType === "TAKE_PROFIT" ? "LIMIT" : "MARKET";
     o.orderType = ot;
     if (ot === "MARKET") {
-      o.ticks = this.marketCap(m, o.isBuy);
+      o.ticks = clipToLimit(this.marketCap(m, o.isBuy), o.ticks, o.isBuy);
       o.tif = "IOC";
     }
     if (o.reduceOnly) {
@@ -1312,4 +1319,10 @@ function validateConfig(c: MarketConfig): void {
   if (c.mmfPpm >= c.imfPpm) throw new Error(`market ${c.symbol}: mmf must be below imf`);
   if (c.priceBandPpm >= RATE_ONE_N || c.marketSlippagePpm >= RATE_ONE_N)
     throw new Error(`market ${c.symbol}: band/slippage must be < 100%`);
+}
+
+/** A market order's price cap (ticks) bounded by its signed limit (`limit` ticks, 0 = none). */
+function clipToLimit(cap: number, limit: number, isBuy: boolean): number {
+  if (limit === 0) return cap;
+  return isBuy ? Math.min(cap, limit) : Math.max(cap, limit);
 }

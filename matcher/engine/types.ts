@@ -36,6 +36,8 @@ export interface PlaceCmd extends CmdBase {
   tif?: TimeInForce;
   /** Limit price (LIMIT, STOP, TAKE_PROFIT). */
   price?: number;
+  /** Market types: the signed order's limit price; fills never cross it (omitted: the slippage cap alone). */
+  limitPrice?: number;
   /** Size units; ignored (may be 0) when closePosition is set. */
   qty: number;
   /** Trigger price for STOP*, TAKE_PROFIT*. */

@@ -73,6 +73,42 @@ describe("matcher engine: book and matching", () => {
     expect(last.price).to.equal(px(63_000));
   });
 
+  it("market orders never cross their signed limit price (the contract would skip such a fill)", () => {
+    const h = new H();
+    h.limit("A", "SELL", 60_100, 1);
+    h.limit("A", "SELL", 60_200, 1);
+    h.place({ account: "B", side: "BUY", orderType: "MARKET", qty: lots(2), limitPrice: px(60_150) });
+    expect(h.lastOfKind("trade").map((t) => t.price)).to.deep.equal([px(60_100)]);
+    expect(h.lastOfKind("order").pop()!.status).to.equal("EXPIRED");
+    h.limit("A", "BUY", 59_900, 1);
+    h.limit("A", "BUY", 59_800, 1);
+    h.place({ account: "C", side: "SELL", orderType: "MARKET", qty: lots(2), limitPrice: px(59_850) });
+    expect(h.lastOfKind("trade").map((t) => t.price)).to.deep.equal([px(59_900)]);
+    // A signed limit looser than the slippage cap leaves the cap in force.
+    h.place({ account: "B", side: "BUY", orderType: "MARKET", qty: lots(1), limitPrice: px(90_000) });
+    expect(h.lastOfKind("order").pop()!.price).to.equal(px(63_000));
+    expect(h.place({ account: "B", side: "BUY", orderType: "MARKET", qty: lots(1), limitPrice: -1 }).reason).to.equal(
+      "INVALID_PRICE",
+    );
+  });
+
+  it("a triggered stop-market keeps its signed limit price", () => {
+    const h = new H();
+    const stop = h.place({
+      account: "A",
+      side: "BUY",
+      orderType: "STOP_MARKET",
+      qty: lots(2),
+      stopPrice: px(60_010),
+      limitPrice: px(60_015),
+    }).orderId;
+    h.limit("B", "SELL", 60_010, 1);
+    h.limit("B", "SELL", 60_020, 2);
+    h.limit("C", "BUY", 60_010, 1); // last = 60010 -> the stop fires; 60020 is above its limit
+    expect(h.lastOfKind("trade").filter((t) => t.takerOrderId === stop)).to.deep.equal([]);
+    expect(h.e.order(stop)).to.equal(undefined);
+  });
+
   it("self-trade prevention: the taker's mode decides", () => {
     for (const [mode, takerStatus, makerGone, trades] of [
       ["EXPIRE_TAKER", "EXPIRED_IN_MATCH", false, 0],

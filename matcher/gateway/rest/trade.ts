@@ -122,6 +122,7 @@ export function mountTrade(r: ExpressRouter, ctx: HttpContext, d: TradeDeps): Tr
       orderType: type,
       tif: tif ?? (isMarket ? undefined : "GTC"),
       price: isMarket ? undefined : n(price, "price"),
+      limitPrice: isMarket ? n(price, "price") : undefined,
       qty: n(qty, "quantity"),
       stopPrice: stopPrice === undefined ? undefined : n(stopPrice, "stopPrice"),
       workingType,
