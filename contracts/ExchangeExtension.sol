@@ -6,6 +6,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {Nonces} from "./exchange/Nonces.sol";
 import {Risk} from "./exchange/Risk.sol";
 import {Collateral} from "./exchange/Collateral.sol";
+import {Liquidation} from "./exchange/Liquidation.sol";
 
 /// @title ExchangeExtension
 /// @notice The Exchange's cold paths, run only through the Exchange's fallback (delegatecall), so they act
@@ -13,6 +14,12 @@ import {Collateral} from "./exchange/Collateral.sol";
 /// @dev Storage: it inherits the same stateful bases in the same order as Exchange, and every state added for
 ///      issue 3 lives in ERC-7201 namespaced structs; test/contracts/StorageLayout.test.ts checks that every
 ///      variable has the same slot in both. Never add a plain state variable to a module used here.
-contract ExchangeExtension is Nonces, Risk, Collateral, ReentrancyGuardTransient {
+contract ExchangeExtension is
+    Nonces,
+    Risk,
+    Collateral,
+    ReentrancyGuardTransient,
+    Liquidation // LIQUIDATION helper: liquidate, insurance fund, bad debt
+{
     constructor(IERC20Metadata collateral_) Collateral(collateral_) {}
 }
