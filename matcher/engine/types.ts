@@ -431,6 +431,7 @@ export function placeCommand(p: PlaceCmd): PlaceCmd {
     orderType: p.orderType,
     tif: p.tif,
     price: p.price,
+    limitPrice: p.limitPrice,
     qty: p.qty,
     stopPrice: p.stopPrice,
     workingType: p.workingType,

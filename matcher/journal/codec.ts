@@ -66,7 +66,9 @@ function compactPlace(c: PlaceCmd): boolean {
     optNum(c.callbackRatePpm) &&
     stpOk(c.stp) &&
     optStr(c.clientOrderId) &&
-    optStr(c.hash)
+    optStr(c.hash) &&
+    // the compact line has no field for it (kept compatible with journals already written): JSON form
+    c.limitPrice === undefined
   );
 }
 
@@ -233,6 +235,7 @@ export function decodeAt(line: string, start: number, end: number): Command {
       orderType: reqStr() as OrderType,
       tif: str() as PlaceCmd["tif"],
       price: optNumber(),
+      limitPrice: undefined, // never in the compact form (compactPlace)
       qty: reqNumber(),
       stopPrice: optNumber(),
       workingType: str() as PlaceCmd["workingType"],

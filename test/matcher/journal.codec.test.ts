@@ -24,6 +24,7 @@ describe("matcher journal codec", () => {
       orderType: fc.constantFrom("LIMIT", "MARKET", "STOP_MARKET", "x,y"),
       tif: fc.option(fc.constantFrom("GTC", "IOC", "FOK", "GTX", ""), { nil: undefined }),
       price: fc.oneof(fc.integer(), anyVal),
+      limitPrice: fc.option(fc.integer(), { nil: undefined }),
       qty: fc.oneof(fc.integer(), anyVal),
       stopPrice: fc.option(fc.integer(), { nil: undefined }),
       reduceOnly: fc.oneof(fc.boolean(), anyVal),
