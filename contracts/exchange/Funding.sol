@@ -5,23 +5,93 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Accounts} from "./Accounts.sol";
 import {Markets} from "./Markets.sol";
 import {Packing} from "../libraries/Packing.sol";
+import {Units} from "../libraries/Units.sol";
+
+/// @title FundingStorage
+/// @notice ERC-7201 namespace "perpx.storage.Funding": per-market funding indices, open interest and the
+///         last funding update; the funding parameters (0 = the default of FundingUpdates).
+library FundingStorage {
+    /// @dev Two words per market. Word 0: both indices (read once per market per settled batch). Word 1:
+    ///      open interest (written once per market per batch when it changes) and the last update.
+    ///      Bit layout of word 1: openInterest 0..95, lastMark 96..159, lastTime 160..199, lastRate 200..255.
+    struct MarketFunding {
+        int128 longIndex;
+        int128 shortIndex;
+        uint96 openInterest;
+        uint64 lastMark;
+        uint40 lastTime;
+        int56 lastRate;
+    }
+
+    /// @custom:storage-location erc7201:perpx.storage.Funding
+    struct Layout {
+        MarketFunding[64] markets; // market m at SLOT + 2m (indices) and SLOT + 2m + 1 (OI, last update)
+        uint32 interval; // seconds; 0 = default
+        uint32 maxRate; // 1e-9 per interval; 0 = default
+        uint32 maxRateChange; // 1e-9 per interval, per interval of elapsed time; 0 = default
+    }
+
+    /// @dev keccak256(abi.encode(uint256(keccak256("perpx.storage.Funding")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 internal constant SLOT = 0x4d04118010e47204c1ad4798c210281cf27162b9a81a1d5f99fd8efcb0f4bb00;
+
+    function layout() internal pure returns (Layout storage $) {
+        assembly {
+            $.slot := SLOT
+        }
+    }
+}
 
 /// @title Funding
 /// @notice Per-market cumulative funding indices, open interest, and the one place outside the settlement hot
 ///         path that changes a position: `_applyPositionChange` (liquidation, forced-exit serving) settles
-///         the position's pending funding first. Issue 3.
-/// @dev SKELETON: the bodies below are the funding-free behaviour; the funding work replaces them keeping
-///      these signatures and meanings, which Liquidation, Withdrawals and Escape code against.
+///         the position's pending funding first.
+///
+/// Indices: `longIndex` and `shortIndex` (int128) in 1e-12 quote units per whole base unit (price units x
+/// 1e6). A position of signed size `s` whose snapshot is `k` owes `ceil(s * (index - k) / (SIZE_ONE * 1e6))`
+/// where `index` is its side's index: positive = pays (rounded up, against the payer), negative = receives
+/// (rounded toward zero, so the receiver gets no more than its exact share). A funding update moves both
+/// indices by the same delta (positive: longs pay shorts); a socialised loss moves only the charged side's
+/// index (longs: longIndex up; shorts: shortIndex down). Open interest is the sum of long sizes (= the sum
+/// of short sizes, as positions sum to zero), maintained by settlement and `_applyPositionChange`.
 abstract contract Funding is Accounts, Markets {
     using Packing for uint256;
     using SafeCast for int256;
+    using SafeCast for uint256;
+
+    /// @dev Divisor of size x index: SIZE_ONE (size units per base unit) x 1e6 (index units per price unit).
+    int256 internal constant FUNDING_DIVISOR = 1e14;
+
+    /// @notice Pending funding of a position settled into its account's cash (positive = paid).
+    event FundingSettled(address indexed account, uint32 indexed market, int256 amount, int256 cash);
+    /// @notice Uncovered loss `amount` charged to one side of `market` through its index (moved by `indexDelta`).
+    event LossSocialized(uint32 indexed market, bool chargeLongs, uint256 amount, int256 indexDelta);
+
+    error OpenInterestOverflow(uint32 market);
+
+    function _fundingMarket(uint256 market) internal view returns (FundingStorage.MarketFunding storage) {
+        return FundingStorage.layout().markets[market];
+    }
+
+    /// @dev ceil(size * indexDelta / FUNDING_DIVISOR): what a position of `size` owes for an index move.
+    ///      |size| < 2^64 and |indexDelta| < 2^129, so the product fits int256.
+    function _fundingOwed(int256 size, int256 indexDelta) internal pure returns (int256) {
+        return Units.divCeil(size * indexDelta, FUNDING_DIVISOR);
+    }
 
     /// @dev Funding `account`'s position word in `market` owes now (positive = pays, rounded against the
     ///      payer; negative = receives, rounded toward zero). Zero for a flat position.
     function _pendingFunding(uint256 market, uint256 positionWord) internal view virtual returns (int256 owed) {
-        market;
-        positionWord;
-        return 0;
+        int256 s = positionWord.size();
+        if (s == 0) return 0;
+        FundingStorage.MarketFunding storage f = _fundingMarket(market);
+        int256 index = s > 0 ? int256(f.longIndex) : int256(f.shortIndex);
+        return _fundingOwed(s, index - positionWord.fundingSnapshot());
+    }
+
+    /// @dev The position word of size `newSize` with its side's current index as snapshot (zero when flat).
+    function _positionWordAt(int256 newSize, int128 longIndex, int128 shortIndex) internal pure returns (uint256) {
+        if (newSize == 0) return 0;
+        return Packing.packPosition(newSize.toInt64(), newSize > 0 ? longIndex : shortIndex);
     }
 
     /// @dev Settles the position's pending funding into cash, then adds `sizeDelta` to the position and
@@ -35,35 +105,70 @@ abstract contract Funding is Accounts, Markets {
     ) internal virtual returns (int256 newSize, int256 newCash) {
         uint256 w = _accounts[account];
         uint256 p = _positions[account][market];
+        FundingStorage.MarketFunding storage f = _fundingMarket(market);
+        (int128 longIndex, int128 shortIndex) = (f.longIndex, f.shortIndex);
         int256 oldSize = p.size();
+        int256 owed = 0;
+        if (oldSize != 0) {
+            owed = _fundingOwed(oldSize, (oldSize > 0 ? longIndex : shortIndex) - p.fundingSnapshot());
+        }
         newSize = oldSize + sizeDelta;
-        newCash = w.cash() - _pendingFunding(market, p) + cashDelta;
+        newCash = w.cash() - owed + cashDelta;
+        int256 oiDelta = (newSize > 0 ? newSize : int256(0)) - (oldSize > 0 ? oldSize : int256(0));
+        if (oiDelta != 0) _addOpenInterest(f, market, oiDelta);
         uint64 open = w.openMarkets();
         open = newSize == 0 ? open & ~uint64(1 << market) : open | uint64(1 << market);
-        _positions[account][market] = p.withSize(newSize.toInt64());
+        _positions[account][market] = _positionWordAt(newSize, longIndex, shortIndex);
         _accounts[account] = Packing.packAccount(newCash.toInt120(), w.minNonce(), open, w.hasNonceBits());
         emit PositionChanged(account, uint32(market), oldSize, newSize, newCash);
     }
 
+    /// @dev openInterest += delta, reverting below zero or above uint96 (never for consistent books).
+    function _addOpenInterest(FundingStorage.MarketFunding storage f, uint256 market, int256 delta) internal {
+        int256 oi = int256(uint256(f.openInterest)) + delta;
+        if (oi < 0 || oi > int256(uint256(type(uint96).max))) revert OpenInterestOverflow(uint32(market));
+        f.openInterest = uint96(uint256(oi));
+    }
+
     /// @dev Settles the pending funding of every open position of `account` into its cash; returns the cash.
+    ///      Emits FundingSettled for each position that owed or received something.
     function _settleFunding(address account) internal virtual returns (int256 cash) {
-        return _accounts[account].cash();
+        uint256 w = _accounts[account];
+        cash = w.cash();
+        uint256 open = w.openMarkets();
+        bool changed;
+        for (uint256 m = 0; open != 0; (m, open) = (m + 1, open >> 1)) {
+            if (open & 1 == 0) continue;
+            uint256 p = _positions[account][m];
+            int256 owed = _pendingFunding(m, p);
+            if (owed == 0) continue;
+            FundingStorage.MarketFunding storage f = _fundingMarket(m);
+            _positions[account][m] = _positionWordAt(p.size(), f.longIndex, f.shortIndex);
+            cash -= owed;
+            changed = true;
+            emit FundingSettled(account, uint32(m), owed, cash);
+        }
+        if (changed) _accounts[account] = w.withCash(cash.toInt120());
     }
 
     /// @dev Charges `amount` quote units of uncovered bad debt to every position on one side of `market`,
-    ///      pro rata to size, through that side's index (rounded up per position). Returns what was charged
-    ///      (0 when that side has no open interest).
+    ///      pro rata to size, through that side's index: it moves by ceil(amount * SIZE_ONE * 1e6 / OI) (and
+    ///      each position's share is rounded up again), so the side pays at least `amount` in total. Returns
+    ///      `amount`, or 0 when there is no open interest (nothing charged).
     function _socializeLoss(uint256 market, bool chargeLongs, uint256 amount) internal virtual returns (uint256) {
-        market;
-        chargeLongs;
-        amount;
-        return 0;
+        FundingStorage.MarketFunding storage f = _fundingMarket(market);
+        uint256 oi = f.openInterest;
+        if (amount == 0 || oi == 0) return 0;
+        int256 delta = Units.divCeil(amount.toInt256() * FUNDING_DIVISOR, int256(oi));
+        if (chargeLongs) f.longIndex = (int256(f.longIndex) + delta).toInt128();
+        else f.shortIndex = (int256(f.shortIndex) - delta).toInt128();
+        emit LossSocialized(uint32(market), chargeLongs, amount, chargeLongs ? delta : -delta);
+        return amount;
     }
 
     /// @dev The oracle mark used by the last funding update of `market` (0 if none): a recorded price for
     ///      markets whose feed is unusable at freeze.
     function _lastFundingMark(uint256 market) internal view virtual returns (uint256) {
-        market;
-        return 0;
+        return _fundingMarket(market).lastMark;
     }
 }

@@ -5,6 +5,7 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Nonces} from "./Nonces.sol";
 import {Risk} from "./Risk.sol";
+import {FundingStorage} from "./Funding.sol";
 import {Batch, Fill, Order, SkipReason} from "../interfaces/ExchangeTypes.sol";
 import {Margin} from "../libraries/Margin.sol";
 import {Units} from "../libraries/Units.sol";
@@ -77,6 +78,7 @@ abstract contract Settlement is Nonces, Risk {
         uint64 openAfter;
         bool nonceBits; // Packing.NONCE_BITS: the nonce bitmap may hold a set bit (else it is all zero)
         bool touched;
+        int256 cashBefore; // cash at batch start minus the funding its loaded positions owed (equity before)
     }
 
     struct PositionCtx {
@@ -85,6 +87,7 @@ abstract contract Settlement is Nonces, Risk {
         uint256 word; // packed position word at batch start
         int256 size; // running size
         bool touched;
+        int256 owed; // pending funding at load, already taken from the account's running cash
     }
 
     struct MarketCtx {
@@ -99,6 +102,9 @@ abstract contract Settlement is Nonces, Risk {
         int256 mmf;
         int256 makerFee;
         int256 takerFee;
+        int256 longIndex; // funding indices (FundingStorage), constant during the batch
+        int256 shortIndex;
+        int256 oiDelta; // net change of open interest (sum of long sizes) in this batch
     }
 
     struct Ctx {
@@ -112,6 +118,7 @@ abstract contract Settlement is Nonces, Risk {
         int256 fees;
         uint256 settled;
         uint256 skipped;
+        uint256 oiMarkets; // bit m: market m's open interest changed in this batch
     }
 
     /// @notice Settles a batch signed by an operator key. Anyone may submit it.
@@ -139,6 +146,7 @@ abstract contract Settlement is Nonces, Risk {
         for (uint256 j = 0; j < nFills; j = _inc(j)) _settleFill(batch.fills[j], c, j);
         _commitOrders(c);
         _commitPositions(c);
+        _commitOpenInterest(c);
         _commitAccounts(c);
 
         uint256 fees = uint256(c.fees); // >= 0: every fill adds makerFee + takerFee >= 0 plus rounding
@@ -334,6 +342,17 @@ abstract contract Settlement is Nonces, Risk {
         mk.mmf = int256(uint256(m.mmfPpm));
         mk.makerFee = m.makerFeePpm;
         mk.takerFee = m.takerFeePpm;
+        // Funding indices: word 0 of the market's FundingStorage.MarketFunding (longIndex low, shortIndex high).
+        uint256 slot = uint256(FundingStorage.SLOT) + 2 * market;
+        int256 longIndex;
+        int256 shortIndex;
+        assembly ("memory-safe") {
+            let v := sload(slot)
+            longIndex := signextend(15, v)
+            shortIndex := sar(128, v)
+        }
+        mk.longIndex = longIndex;
+        mk.shortIndex = shortIndex;
     }
 
     /// @dev Loads the mark once per market per batch; false when the feed is unusable.
@@ -360,13 +379,13 @@ abstract contract Settlement is Nonces, Risk {
         if (v != 0) return v - 1;
         uint256 w = _accounts[account];
         AccountCtx[] memory arr = c.accounts;
-        // A new AccountCtx {account, word, cash, minNonce, openAfter, nonceBits, touched} unpacked from the
-        // account word (Packing layout), appended at c.nAccounts (< c.accounts.length: one per order at most).
+        // A new AccountCtx {account, word, cash, minNonce, openAfter, nonceBits, touched, cashBefore} unpacked
+        // from the account word (Packing layout), appended at c.nAccounts (one per order at most).
         assembly ("memory-safe") {
             idx := mload(add(c, 0x60))
             mstore(add(c, 0x60), add(idx, 1))
             let a := mload(0x40)
-            mstore(0x40, add(a, 0xe0))
+            mstore(0x40, add(a, 0x100))
             mstore(a, and(account, 0xffffffffffffffffffffffffffffffffffffffff))
             mstore(add(a, 0x20), w)
             mstore(add(a, 0x40), signextend(14, w)) // cash int120
@@ -374,6 +393,7 @@ abstract contract Settlement is Nonces, Risk {
             mstore(add(a, 0x80), shr(192, w)) // openMarkets
             mstore(add(a, 0xa0), and(shr(120, w), 1)) // NONCE_BITS
             mstore(add(a, 0xc0), 0)
+            mstore(add(a, 0xe0), signextend(14, w)) // cashBefore: funding of positions is taken at their load
             mstore(add(add(arr, 0x20), shl(5, idx)), a)
             tstore(key, add(idx, 1))
         }
@@ -392,17 +412,39 @@ abstract contract Settlement is Nonces, Risk {
         if (v != 0) return v - 1;
         uint256 w = _positions[account][market];
         PositionCtx[] memory arr = c.positions;
-        // A new PositionCtx {acct, market, word, size, touched}, appended at c.nPositions (one per order at most).
+        // A new PositionCtx {acct, market, word, size, touched, owed}, appended at c.nPositions (one per order
+        // at most). Its pending funding (Funding._pendingFunding, with the market's indices loaded by
+        // _loadMarket, MarketCtx.longIndex/shortIndex at 0x160/0x180) is settled into the account's running
+        // cash and taken from its cashBefore (AccountCtx 0x40, 0xe0) right away: the position is written with
+        // a fresh snapshot at commit whenever its account is.
         assembly ("memory-safe") {
             idx := mload(add(c, 0xa0))
             mstore(add(c, 0xa0), add(idx, 1))
             let p := mload(0x40)
-            mstore(0x40, add(p, 0xa0))
+            mstore(0x40, add(p, 0xc0))
             mstore(p, acct)
             mstore(add(p, 0x20), and(market, 0xffffffff))
             mstore(add(p, 0x40), w)
-            mstore(add(p, 0x60), signextend(7, w)) // size int64
+            let sz := signextend(7, w) // size int64
+            mstore(add(p, 0x60), sz)
             mstore(add(p, 0x80), 0)
+            let owed := 0
+            if sz {
+                let mk := mload(add(add(mload(add(c, 0xc0)), 0x20), shl(5, and(market, 0xffffffff))))
+                let index := mload(add(mk, 0x160))
+                if slt(sz, 0) {
+                    index := mload(add(mk, 0x180))
+                }
+                // |sz| < 2^63, |index - snapshot| < 2^129: the signed product fits; ceil(prod / 1e14)
+                let prod := mul(sz, sub(index, signextend(15, shr(64, w))))
+                owed := add(sdiv(prod, 100000000000000), sgt(smod(prod, 100000000000000), 0))
+                if owed {
+                    let a := mload(add(add(mload(add(c, 0x40)), 0x20), shl(5, acct)))
+                    mstore(add(a, 0x40), sub(mload(add(a, 0x40)), owed))
+                    mstore(add(a, 0xe0), sub(mload(add(a, 0xe0)), owed))
+                }
+            }
+            mstore(add(p, 0xa0), owed)
             mstore(add(add(arr, 0x20), shl(5, idx)), p)
             tstore(key, add(idx, 1))
         }
@@ -739,17 +781,40 @@ abstract contract Settlement is Nonces, Risk {
         if (newWord != word) words[wi] = newWord;
     }
 
+    /// @dev Writes every traded position, and every loaded position whose funding was settled into an
+    ///      account that is written: size and a snapshot of its side's index (zero word when flat). Adds each
+    ///      change of the long size to its market's open-interest delta.
     function _commitPositions(Ctx memory c) private {
         uint256 np = c.nPositions;
         for (uint256 i = 0; i < np; ++i) {
             PositionCtx memory p = c.positions[i];
-            if (!p.touched) continue;
             AccountCtx memory a = c.accounts[p.acct];
+            if (!p.touched && (p.owed == 0 || !a.touched)) continue;
             int64 size = p.size.toInt64();
-            _positions[a.account][p.market] = p.word.withSize(size);
+            MarketCtx memory mk = c.markets[p.market];
+            _positions[a.account][p.market] = _positionWordAt(size, int128(mk.longIndex), int128(mk.shortIndex));
             uint64 bit = uint64(1) << p.market;
             a.openAfter = size == 0 ? a.openAfter & ~bit : a.openAfter | bit;
-            emit PositionChanged(a.account, p.market, p.word.size(), size, a.cash);
+            int256 oldSize = p.word.size();
+            unchecked {
+                // int64 sizes: no overflow
+                int256 oiDelta = (size > 0 ? int256(size) : int256(0)) - (oldSize > 0 ? oldSize : int256(0));
+                if (oiDelta != 0) {
+                    mk.oiDelta += oiDelta; // at most 2^16 positions of |delta| < 2^64 per batch
+                    c.oiMarkets |= uint256(bit);
+                }
+            }
+            emit PositionChanged(a.account, p.market, oldSize, size, a.cash);
+        }
+    }
+
+    /// @dev One open-interest write per market whose long size changed in the batch.
+    function _commitOpenInterest(Ctx memory c) private {
+        uint256 mask = c.oiMarkets;
+        for (uint256 m = 0; mask != 0; (m, mask) = (m + 1, mask >> 1)) {
+            if (mask & 1 == 0) continue;
+            int256 d = c.markets[m].oiDelta;
+            if (d != 0) _addOpenInterest(_fundingMarket(m), m, d);
         }
     }
 
@@ -816,7 +881,7 @@ abstract contract Settlement is Nonces, Risk {
             // Totals {equityBefore, mmBefore, equityAfter, imAfter, mmAfter, riskGrew} past the free pointer
             let t := mload(0x40)
             let w := mload(add(a, 0x20))
-            mstore(t, signextend(14, w))
+            mstore(t, mload(add(a, 0xe0))) // cashBefore
             mstore(add(t, 0x20), 0)
             mstore(add(t, 0x40), mload(add(a, 0x40)))
             mstore(add(t, 0x60), 0)
@@ -859,13 +924,16 @@ abstract contract Settlement is Nonces, Risk {
     ///      before or holds after the batch.
     function _checkAccount(Ctx memory c, AccountCtx memory a) private view {
         Margin.Totals memory t;
-        t.equityBefore = a.word.cash();
+        t.equityBefore = a.cashBefore;
         t.equityAfter = a.cash;
         uint256 mask = uint256(a.word.openMarkets() | a.openAfter);
         unchecked {
             for (uint256 m = 0; mask != 0; (m, mask) = (m + 1, mask >> 1)) {
                 if (mask & 1 == 0) continue;
-                (int256 before, int256 afterSize) = _sizes(c, a.account, m);
+                (int256 before, int256 afterSize, int256 pending) = _sizes(c, a.account, m);
+                // A position outside the batch context keeps its funding pending: it counts on both sides.
+                t.equityBefore -= pending;
+                t.equityAfter -= pending;
                 MarketCtx memory mk = c.markets[m];
                 if (!mk.priceRead || !mk.priced) {
                     if (!_priced(c, m)) revert MarkPriceUnavailable(a.account, uint32(m));
@@ -884,7 +952,9 @@ abstract contract Settlement is Nonces, Risk {
         }
     }
 
-    function _sizes(Ctx memory c, address account, uint256 market) private view returns (int256, int256) {
+    /// @dev Size before and after the batch, and the pending funding not yet taken into the running cash
+    ///      (zero for a position of the batch context, whose funding was settled at load).
+    function _sizes(Ctx memory c, address account, uint256 market) private view returns (int256, int256, int256) {
         uint256 key = _positionKey(account, market, c.number);
         uint256 v;
         assembly ("memory-safe") {
@@ -892,9 +962,10 @@ abstract contract Settlement is Nonces, Risk {
         }
         if (v != 0) {
             PositionCtx memory p = c.positions[v - 1];
-            return (p.word.size(), p.size);
+            return (p.word.size(), p.size, 0);
         }
-        int256 s = _positions[account][market].size();
-        return (s, s);
+        uint256 w = _positions[account][market];
+        int256 s = w.size();
+        return (s, s, _pendingFunding(market, w));
     }
 }
