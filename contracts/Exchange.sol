@@ -29,6 +29,12 @@ contract Exchange is Settlement, Vault {
             revert ExtensionCollateralMismatch(extCollateral, address(collateral_));
         extension = extension_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _initExitParams();
+    }
+
+    /// @dev Nothing settles while frozen (ExchangeFrozen) or during a guardian pause (ExchangePaused).
+    function _beforeSettle() internal view override {
+        _requireNotFrozenOrPaused();
     }
 
     /// @dev Every other selector runs the extension's code on this contract's storage. Not payable: the

@@ -7,6 +7,10 @@ import {Nonces} from "./exchange/Nonces.sol";
 import {Risk} from "./exchange/Risk.sol";
 import {Collateral} from "./exchange/Collateral.sol";
 import {Liquidation} from "./exchange/Liquidation.sol";
+import {ForcedExit} from "./exchange/ForcedExit.sol";
+import {Escape} from "./exchange/Escape.sol";
+import {Pause} from "./exchange/Pause.sol";
+import {ExitParams} from "./exchange/ExitParams.sol";
 
 /// @title ExchangeExtension
 /// @notice The Exchange's cold paths, run only through the Exchange's fallback (delegatecall), so they act
@@ -19,7 +23,11 @@ contract ExchangeExtension is
     Risk,
     Collateral,
     ReentrancyGuardTransient,
-    Liquidation // LIQUIDATION helper: liquidate, insurance fund, bad debt
+    Liquidation, // LIQUIDATION helper: liquidate, insurance fund, bad debt
+    ForcedExit, // EXIT helper: fast and slow withdrawals, forced requests and their serving
+    Escape, // EXIT helper: freeze, final prices, escape register and claim
+    Pause, // EXIT helper: guardian pause, operator key revocation
+    ExitParams // EXIT helper: bounded exit parameters, exit views
 {
     constructor(IERC20Metadata collateral_) Collateral(collateral_) {}
 }

@@ -161,6 +161,36 @@ export function signBatch(signer: TypedDataSigner, domain: ExchangeDomain, batch
   return signTyped(signer, { domain, types: BATCH_TYPES, primaryType: "Batch", message: batchMessage(batch) });
 }
 
+/** A fast withdrawal the operator co-signs (contracts/exchange/Withdrawals.sol, `withdraw`). */
+export interface Withdrawal {
+  account: Address;
+  /** Quote units (6 decimals). */
+  amount: bigint;
+  to: Address;
+  /** The account's next withdrawal nonce (`withdrawalState(account).nonce`). */
+  nonce: bigint;
+  /** Unix seconds; valid while block.timestamp <= deadline. */
+  deadline: bigint;
+}
+
+export const WITHDRAWAL_TYPES = {
+  Withdrawal: [
+    { name: "account", type: "address" },
+    { name: "amount", type: "uint256" },
+    { name: "to", type: "address" },
+    { name: "nonce", type: "uint64" },
+    { name: "deadline", type: "uint64" },
+  ],
+} as const;
+
+export const WITHDRAWAL_TYPE_STRING =
+  "Withdrawal(address account,uint256 amount,address to,uint64 nonce,uint64 deadline)";
+
+/** The operator's co-signature of a fast withdrawal. */
+export function signWithdrawal(signer: TypedDataSigner, domain: ExchangeDomain, w: Withdrawal): Promise<Hex> {
+  return signTyped(signer, { domain, types: WITHDRAWAL_TYPES, primaryType: "Withdrawal", message: { ...w } });
+}
+
 /** keccak256 of the encoded fills (the contract's `fillsHash`). */
 export function fillsHash(fills: readonly Fill[]): Hex {
   return keccak256(encodeFills(fills));

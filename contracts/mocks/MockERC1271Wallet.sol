@@ -8,7 +8,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 interface IExchangeVault {
     function deposit(uint256 amount) external;
 
-    function withdraw(uint256 amount, address to) external;
+    function requestWithdrawal(uint256 amount) external;
 }
 
 /// @notice Contract wallet that accepts signatures by its owner key (ERC-1271), for tests.

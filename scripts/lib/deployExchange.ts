@@ -3,6 +3,11 @@
 //
 // On a local chain it deploys a mock 6-decimal USD token and mock Chainlink feeds; on a real network
 // pass `collateral` and per-market `oracle` addresses instead.
+//
+// Admin: by default an ExchangeTimelock (OpenZeppelin TimelockController) becomes the Exchange's
+// DEFAULT_ADMIN_ROLE (and MARKET_ADMIN_ROLE) holder once the markets are listed, with a minDelay above the
+// forced-exit grace period plus the exit window; the deployer renounces both roles. `timelock: false` keeps
+// an EOA admin (tests).
 import fs from "node:fs";
 import path from "node:path";
 import type { Abi, Address, Chain, Hex, PublicClient, Transport, WalletClient, Account } from "viem";
@@ -73,11 +78,30 @@ export const DEFAULT_MARKETS: MarketSpec[] = [
   },
 ];
 
+export interface TimelockOptions {
+  /** Seconds; default: grace period + exit window + 1 day. Must exceed grace period + exit window. */
+  minDelay?: bigint;
+  /** Proposers (and cancellers); default: [`admin` option or the deployer]. */
+  proposers?: Address[];
+  /** Executors; default: the proposers. The zero address lets anyone execute a ready operation. */
+  executors?: Address[];
+}
+
 export interface DeployExchangeOptions {
   publicClient: PublicClient;
-  /** Deployer; receives DEFAULT_ADMIN_ROLE unless `admin` is set, and all other roles by default. */
+  /** Deployer; sets everything up, then hands the admin roles over (see `timelock`, `admin`). */
   walletClient: WalletClient<Transport, Chain | undefined, Account>;
+  /**
+   * With the timelock (default): the timelock's proposer and executor. Without (`timelock: false`): the
+   * DEFAULT_ADMIN_ROLE holder (default: the deployer).
+   */
   admin?: Address;
+  /** TimelockController as admin (default) or `false` for an EOA admin (tests only). */
+  timelock?: TimelockOptions | false;
+  /** GUARDIAN_ROLE holder (pause, operator key revocation). Default: the deployer. */
+  guardian?: Address;
+  /** FUNDING_ROLE holder (funding rate updates). Default: the deployer. */
+  funder?: Address;
   /** OPERATOR_ROLE holder (batch signer). Default: the deployer. */
   operator?: Address;
   /** TREASURER_ROLE holder. Default: the deployer. */
@@ -104,9 +128,15 @@ export interface ExchangeDeployment {
   exchange: Address;
   collateral: Address;
   deployer: Address;
+  /** The DEFAULT_ADMIN_ROLE holder: the timelock when there is one. */
   admin: Address;
+  /** The ExchangeTimelock, or null (EOA admin). */
+  timelock: Address | null;
+  timelockMinDelay: number | null;
   operator: Address;
   treasurer: Address;
+  guardian: Address;
+  funder: Address;
   deploymentBlock: number;
   markets: DeployedMarket[];
   funded: Address[];
@@ -161,9 +191,13 @@ export async function deployExchange(opts: DeployExchangeOptions): Promise<Excha
     publicClient.readContract({ abi: exAbi, address: exchange, functionName: name }) as Promise<Hex>;
   const operator = opts.operator ?? deployer;
   const treasurer = opts.treasurer ?? deployer;
+  const guardian = opts.guardian ?? deployer;
+  const funder = opts.funder ?? deployer;
   await write(EXCHANGE, exchange, "grantRole", [await role("MARKET_ADMIN_ROLE"), deployer]);
   await write(EXCHANGE, exchange, "grantRole", [await role("OPERATOR_ROLE"), operator]);
   await write(EXCHANGE, exchange, "grantRole", [await role("TREASURER_ROLE"), treasurer]);
+  await write(EXCHANGE, exchange, "grantRole", [await role("GUARDIAN_ROLE"), guardian]);
+  await write(EXCHANGE, exchange, "grantRole", [await role("FUNDING_ROLE"), funder]);
 
   const markets: DeployedMarket[] = [];
   for (const [id, m] of (opts.markets ?? DEFAULT_MARKETS).entries()) {
@@ -212,9 +246,45 @@ export async function deployExchange(opts: DeployExchangeOptions): Promise<Excha
     log(`funded ${funded.length} accounts: ${deposit} deposited, ${wallet} in wallet (6-decimal units)`);
   }
 
-  if (opts.admin && opts.admin.toLowerCase() !== deployer.toLowerCase()) {
-    const adminRole = await role("DEFAULT_ADMIN_ROLE");
-    await write(EXCHANGE, exchange, "grantRole", [adminRole, opts.admin]);
+  let admin: Address = opts.admin ?? deployer;
+  let timelock: Address | null = null;
+  let timelockMinDelay: number | null = null;
+  const adminRole = await role("DEFAULT_ADMIN_ROLE");
+  if (opts.timelock !== false) {
+    const t = opts.timelock ?? {};
+    const p = (await publicClient.readContract({
+      abi: artifact(EXTENSION).abi,
+      address: exchange,
+      functionName: "exitParams",
+    })) as { forcedExitGracePeriod: number; exitWindow: number };
+    const needed = BigInt(p.forcedExitGracePeriod) + BigInt(p.exitWindow);
+    const minDelay = t.minDelay ?? needed + 86_400n;
+    if (minDelay <= needed) {
+      throw new Error(
+        `deployExchange: timelock minDelay ${minDelay} must exceed grace period + exit window (${needed})`,
+      );
+    }
+    const proposers = t.proposers ?? [admin];
+    const executors = t.executors ?? proposers;
+    // The timelock administers itself (admin argument zero): only a delayed operation changes its roles.
+    timelock = (
+      await deploy("ExchangeTimelock.sol/ExchangeTimelock.json", [
+        minDelay,
+        proposers,
+        executors,
+        "0x0000000000000000000000000000000000000000",
+      ])
+    ).address;
+    timelockMinDelay = Number(minDelay);
+    log(`ExchangeTimelock at ${timelock} (minDelay ${minDelay} s)`);
+    const marketAdminRole = await role("MARKET_ADMIN_ROLE");
+    await write(EXCHANGE, exchange, "grantRole", [adminRole, timelock]);
+    await write(EXCHANGE, exchange, "grantRole", [marketAdminRole, timelock]);
+    await write(EXCHANGE, exchange, "renounceRole", [marketAdminRole, deployer]);
+    await write(EXCHANGE, exchange, "renounceRole", [adminRole, deployer]);
+    admin = timelock;
+  } else if (admin.toLowerCase() !== deployer.toLowerCase()) {
+    await write(EXCHANGE, exchange, "grantRole", [adminRole, admin]);
     await write(EXCHANGE, exchange, "renounceRole", [adminRole, deployer]);
   }
 
@@ -223,9 +293,13 @@ export async function deployExchange(opts: DeployExchangeOptions): Promise<Excha
     exchange,
     collateral,
     deployer,
-    admin: opts.admin ?? deployer,
+    admin,
+    timelock,
+    timelockMinDelay,
     operator,
     treasurer,
+    guardian,
+    funder,
     deploymentBlock: firstBlock ?? ex.blockNumber,
     markets,
     funded,

@@ -1,4 +1,5 @@
-// Collateral: deposits (own, on behalf, fee-on-transfer), margin-checked withdrawals, fee withdrawal,
+// Collateral: deposits (own, on behalf, fee-on-transfer), margin-checked withdrawals (the fast, operator
+// co-signed path; Withdrawals.test.ts covers signatures, nonces and the slow path), fee withdrawal,
 // constructor checks and role checks.
 import { expect } from "chai";
 import hre from "hardhat";
@@ -20,6 +21,7 @@ import {
   size,
   usd,
   deployBareExchange,
+  fastWithdraw,
 } from "./helpers";
 
 describe("Exchange: vault", () => {
@@ -127,12 +129,10 @@ describe("Exchange: vault", () => {
     });
   });
 
-  describe("withdraw", () => {
+  describe("withdraw (fast)", () => {
     it("pays out cash and emits Withdraw", async () => {
       const before = await fx.token.read.balanceOf([addr(fx.stranger)]);
-      const events = await receiptEvents(
-        await fx.exchange.write.withdraw([usd("100"), addr(fx.stranger)], { account: fx.alice.account }),
-      );
+      const events = await receiptEvents(await fastWithdraw(fx, fx.alice, usd("100"), addr(fx.stranger)));
       expect(eventsNamed(events, "Withdraw")[0].args).to.deep.equal({
         account: addr(fx.alice),
         to: addr(fx.stranger),
@@ -143,12 +143,12 @@ describe("Exchange: vault", () => {
     });
 
     it("refuses more than the cash of an account without positions", async () => {
-      await expectRevert(
-        fx.exchange.write.withdraw([DEPOSIT + 1n, addr(fx.alice)], { account: fx.alice.account }),
-        "InsufficientMargin",
-        [addr(fx.alice), -1n, 0n],
-      );
-      await fx.exchange.write.withdraw([DEPOSIT, addr(fx.alice)], { account: fx.alice.account });
+      await expectRevert(fastWithdraw(fx, fx.alice, DEPOSIT + 1n, addr(fx.alice)), "InsufficientMargin", [
+        addr(fx.alice),
+        -1n,
+        0n,
+      ]);
+      await fastWithdraw(fx, fx.alice, DEPOSIT, addr(fx.alice));
       expect(await cashOf(fx, addr(fx.alice))).to.equal(0n);
     });
 
@@ -160,19 +160,16 @@ describe("Exchange: vault", () => {
       const [equity, im] = await fx.exchange.read.accountHealth([addr(fx.alice)]);
       expect([equity, im]).to.deep.equal([DEPOSIT - usd("60"), usd("60000")]);
       const free = equity - im;
-      await expectRevert(
-        fx.exchange.write.withdraw([free + 1n, addr(fx.alice)], { account: fx.alice.account }),
-        "InsufficientMargin",
-        [addr(fx.alice), im - 1n, im],
-      );
-      await fx.exchange.write.withdraw([free, addr(fx.alice)], { account: fx.alice.account });
+      await expectRevert(fastWithdraw(fx, fx.alice, free + 1n, addr(fx.alice)), "InsufficientMargin", [
+        addr(fx.alice),
+        im - 1n,
+        im,
+      ]);
+      await fastWithdraw(fx, fx.alice, free, addr(fx.alice));
       // Unrealised profit is withdrawable: BTC up 1,000 → +10,000 equity, IM +1,000.
       await fx.btcFeed.write.setAnswer([61_000n * 10n ** 8n]);
-      await fx.exchange.write.withdraw([usd("9000"), addr(fx.alice)], { account: fx.alice.account });
-      await expectRevert(
-        fx.exchange.write.withdraw([1n, addr(fx.alice)], { account: fx.alice.account }),
-        "InsufficientMargin",
-      );
+      await fastWithdraw(fx, fx.alice, usd("9000"), addr(fx.alice));
+      await expectRevert(fastWithdraw(fx, fx.alice, 1n, addr(fx.alice)), "InsufficientMargin");
     });
 
     it("refuses while a feed the account depends on is stale or insane", async () => {
@@ -181,24 +178,19 @@ describe("Exchange: vault", () => {
       await settle(fx, [m, t], [fill(0, 1, size("1"), price("60000"))]);
       const now = BigInt(await time.latest());
       await fx.btcFeed.write.setAnswerAt([60_000n * 10n ** 8n, now - 4000n]);
-      await expectRevert(
-        fx.exchange.write.withdraw([1n, addr(fx.alice)], { account: fx.alice.account }),
-        "OracleStale",
-        [0, now - 4000n, now + 2n],
-      );
+      await expectRevert(fastWithdraw(fx, fx.alice, 1n, addr(fx.alice)), "OracleStale", [0, now - 4000n, now + 2n]);
       await fx.btcFeed.write.setAnswer([20_000_000n * 10n ** 8n]);
-      await expectRevert(
-        fx.exchange.write.withdraw([1n, addr(fx.alice)], { account: fx.alice.account }),
-        "OraclePriceOutOfBounds",
-        [0, 20_000_000n * 10n ** 8n],
-      );
+      await expectRevert(fastWithdraw(fx, fx.alice, 1n, addr(fx.alice)), "OraclePriceOutOfBounds", [
+        0,
+        20_000_000n * 10n ** 8n,
+      ]);
       // An account without positions does not depend on any feed.
-      await fx.exchange.write.withdraw([1n, addr(fx.carol)], { account: fx.carol.account });
+      await fastWithdraw(fx, fx.carol, 1n, addr(fx.carol));
     });
 
     it("refuses the zero address and a zero amount", async () => {
-      await expectRevert(fx.exchange.write.withdraw([1n, zeroAddress], { account: fx.alice.account }), "ZeroAddress");
-      await expectRevert(fx.exchange.write.withdraw([0n, addr(fx.alice)], { account: fx.alice.account }), "ZeroAmount");
+      await expectRevert(fastWithdraw(fx, fx.alice, 1n, zeroAddress), "ZeroAddress");
+      await expectRevert(fastWithdraw(fx, fx.alice, 0n, addr(fx.alice)), "ZeroAmount");
     });
   });
 

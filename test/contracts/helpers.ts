@@ -24,6 +24,7 @@ import {
   hashOrder,
   signBatch,
   signOrder,
+  signWithdrawal,
 } from "../../sdk/eip712";
 import { feeCap } from "../../sdk/margin";
 import { price, size, usd } from "../../sdk/units";
@@ -40,12 +41,16 @@ export const DEPOSIT = usd("100000");
 export async function deployFixture() {
   const publicClient = await hre.viem.getPublicClient();
   const wallets = await hre.viem.getWalletClients();
-  const [admin, operator, treasurer, alice, bob, carol, dave, stranger, keeper] = wallets;
+  const [admin, operator, treasurer, alice, bob, carol, dave, stranger, keeper, guardian] = wallets;
   const d = await deployExchange({
     publicClient,
     walletClient: admin,
+    // An EOA admin for convenience (it also holds MARKET_ADMIN_ROLE and FUNDING_ROLE); the timelocked
+    // deployment is exercised by test/contracts/Timelock.test.ts.
+    timelock: false,
     operator: operator.account.address,
     treasurer: treasurer.account.address,
+    guardian: guardian.account.address,
     fund: [alice, bob, carol, dave].map((w) => w.account.address),
     depositAmount: DEPOSIT,
     walletAmount: usd("100000"),
@@ -69,6 +74,7 @@ export async function deployFixture() {
     dave,
     stranger,
     keeper,
+    guardian,
     exchange,
     ext,
     token,
@@ -177,6 +183,43 @@ export async function settle(fx: Fx, orders: SignedOrder[], fills: Fill[], opts:
 
 export function decodeEvents(fx: Fx, logs: Log[]) {
   return parseEventLogs({ abi: fx.exchange.abi, logs });
+}
+
+/** Decodes logs with the extension's ABI (events of the cold paths: withdrawals, forced exit, escape...). */
+export function decodeExtEvents(fx: Fx, logs: Log[]) {
+  return parseEventLogs({ abi: fx.ext.abi, logs });
+}
+
+/** Receipt and extension-decoded events of a sent transaction. */
+export async function sent(fx: Fx, hash: Hex) {
+  const receipt = await fx.publicClient.waitForTransactionReceipt({ hash });
+  return { receipt, events: decodeExtEvents(fx, receipt.logs), gasUsed: receipt.gasUsed };
+}
+
+/** The operator's co-signature of a fast withdrawal of `amount` from `account` to `to`. */
+export async function withdrawalSignature(
+  fx: Fx,
+  account: Address,
+  amount: bigint,
+  to: Address,
+  opts: { deadline?: bigint; nonce?: bigint; signer?: TypedDataSigner; domain?: ExchangeDomain } = {},
+): Promise<{ deadline: bigint; signature: Hex }> {
+  const deadline = opts.deadline ?? BigInt(await time.latest()) + 600n;
+  const nonce = opts.nonce ?? (await fx.ext.read.withdrawalState([account]))[0];
+  const signature = await signWithdrawal(opts.signer ?? fx.operator, opts.domain ?? fx.domain, {
+    account,
+    amount,
+    to,
+    nonce,
+    deadline,
+  });
+  return { deadline, signature };
+}
+
+/** Fast withdrawal by `wallet` of `amount` to `to` (default: itself), co-signed by the operator. */
+export async function fastWithdraw(fx: Fx, wallet: Fx["alice"], amount: bigint, to: Address = addr(wallet)) {
+  const { deadline, signature } = await withdrawalSignature(fx, addr(wallet), amount, to);
+  return fx.ext.write.withdraw([amount, to, deadline, signature], { account: wallet.account });
 }
 
 export type ExchangeEvent = ReturnType<typeof decodeEvents>[number];

@@ -8,7 +8,18 @@ import fs from "node:fs";
 import path from "node:path";
 import { keccak_256 } from "@noble/hashes/sha3";
 import { type Address, type Hex, type Log, decodeEventLog, getAddress, hexToBytes } from "viem";
-import { BTC, type Fx, deployFixture, fill, makeOrder, price, settle, size, usd } from "../contracts/helpers";
+import {
+  BTC,
+  type Fx,
+  deployFixture,
+  fastWithdraw,
+  fill,
+  makeOrder,
+  price,
+  settle,
+  size,
+  usd,
+} from "../contracts/helpers";
 import { HANDLERS, type AbiParam, SUBGRAPH_DIR, readExchangeAbi } from "../../subgraph/scripts/manifest";
 import { AsMemory, type Exports, type Ptr, compileAs } from "./wasmHost";
 import { E2E_HARNESS, prepareSubgraph } from "./prepare";
@@ -112,7 +123,7 @@ describe("subgraph mappings on a real Exchange's events", function () {
     // cancels, a withdrawal, fees out
     await exchange.write.cancelOrder([carolBuy.order], { account: carol.account });
     await exchange.write.raiseMinNonce([bob.account.address, 100n], { account: bob.account });
-    await exchange.write.withdraw([usd("1000"), bob.account.address], { account: bob.account });
+    await fastWithdraw(fx, bob, usd("1000")); // operator co-signed (Withdrawals.sol)
     await exchange.write.withdrawFees([treasurer.account.address, 1n], { account: treasurer.account });
 
     // ---- the subgraph: every Exchange log, in chain order, through its handler
