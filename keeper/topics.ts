@@ -11,3 +11,5 @@ export const FILLS = "settlement.fills";
 export const SETTLEMENT_RESULTS = "settlement.results";
 /** Channel: liquidations (seam for the liquidator bot). */
 export const LIQUIDATIONS = "chain.liquidations";
+/** Channel: candle updates from settled fills (keeper/listener/candles.ts CandleMessage), for the gateway's klines. */
+export const CANDLES = "market.candles";

@@ -9,6 +9,8 @@
 //     append-only file (BUS_FILE) and bridge state under BRIDGE_DIR (default .data/bridge).
 //   WITH_KEEPER=1: also run the keeper (keeper/config.ts) in this process on the same bus; this is
 //     how `npm start` runs without Redis, since the in-process bus cannot cross processes.
+//   Klines: candles of settled trades from the keeper's store (the in-process keeper's, or Postgres at
+//     DATABASE_URL / DB_SCHEMA); without either, klines are built in memory from the engine's trades.
 //   Gateway settings: matcher/gateway/README.md (PORT, HOST, ...).
 import path from "node:path";
 import { createPublicClient, http, type PublicClient } from "viem";
@@ -28,6 +30,8 @@ import { createLogger as createKeeperLogger } from "../keeper/log";
 import { Bridge } from "./bridge/bridge";
 import { FileBridgeState, RedisBridgeState, type BridgeState } from "./bridge/state";
 import { MarkFeeder } from "./bridge/marks";
+import { MarketFeeds } from "./bridge/feeds";
+import { migrate, openDb, type Db } from "../keeper/db";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -49,6 +53,7 @@ export interface Matcher {
   bus: Bus;
   bridge: Bridge;
   marks: MarkFeeder;
+  feeds: MarketFeeds;
   keeper?: Keeper;
   keeperMetrics?: { port: number; close: () => Promise<void> };
   stop(): Promise<void>;
@@ -139,6 +144,14 @@ export async function startMatcher(env: NodeJS.ProcessEnv = process.env, opts: M
     keeper = await startKeeper(kcfg, { bus, log: createKeeperLogger("keeper", kcfg.logLevel) });
     if (kcfg.metricsPort > 0) keeperMetrics = await keeper.metrics.serve(kcfg.metricsPort);
   }
+  // Market data from the keeper: durable klines (its store), forced orders, funding.
+  let ownDb: Db | undefined;
+  if (!keeper && env.DATABASE_URL) {
+    ownDb = await openDb({ url: env.DATABASE_URL, schema: env.DB_SCHEMA || undefined, poolSize: 4 });
+    await migrate(ownDb);
+  }
+  const feeds = new MarketFeeds({ bus, router: gateway.router, db: keeper?.db ?? ownDb, log });
+  await feeds.start();
 
   log.info("matcher running", {
     port,
@@ -146,6 +159,7 @@ export async function startMatcher(env: NodeJS.ProcessEnv = process.env, opts: M
     markets: markets.map((m) => m.symbol),
     bus: bus.kind,
     keeper: Boolean(keeper),
+    klines: keeper || ownDb ? "settled trades (store)" : "engine trades (memory)",
   });
 
   return {
@@ -156,16 +170,19 @@ export async function startMatcher(env: NodeJS.ProcessEnv = process.env, opts: M
     bus,
     bridge,
     marks,
+    feeds,
     keeper,
     keeperMetrics,
     async stop() {
       marks.stop();
+      await feeds.stop();
       await keeperMetrics?.close();
       await keeper?.stop();
       await bridge.stop();
       await gateway.stop();
       await venue.close();
       await state.close();
+      await ownDb?.close();
       if (!opts.bus) await bus.close();
     },
   };

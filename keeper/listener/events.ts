@@ -4,7 +4,8 @@ import { exchangeAbi } from "../../sdk/abi";
 import { skipReasonName } from "../../sdk/skipReasons";
 import type { Queryable } from "../db";
 import type { OutboxMessage } from "../outbox";
-import { CHAIN_EVENTS, MATCHER_COMMANDS } from "../topics";
+import { CANDLES, CHAIN_EVENTS, MATCHER_COMMANDS } from "../topics";
+import { fillKey, upsertCandles, type CandleFill } from "./candles";
 
 export { SKIP_REASONS } from "../../sdk/skipReasons";
 
@@ -17,11 +18,19 @@ type Args = Record<string, unknown>;
 const lc = (v: unknown) => String(v).toLowerCase();
 const s = (v: unknown) => String(v);
 
+/** What writeLogs knows besides the logs: block times (ms) and the matcher's tradeIds of fills. */
+export interface WriteContext {
+  blockTimes?: ReadonlyMap<bigint, number>;
+  tradeIds?: ReadonlyMap<string, number>;
+}
+
 interface TableSpec {
   table: string;
   columns: string[];
-  values(a: Args): unknown[];
+  values(a: Args, l: DecodedLog, ctx: WriteContext): unknown[];
 }
+
+const logId = (l: { blockNumber: bigint; logIndex: number }) => `${l.blockNumber.toString()}:${l.logIndex}`;
 
 /** Where each event goes. Events not listed (roles, EIP712DomainChanged) are not stored. */
 export const TABLES: Record<string, TableSpec> = {
@@ -49,8 +58,10 @@ export const TABLES: Record<string, TableSpec> = {
       "price",
       "maker_fee",
       "taker_fee",
+      "block_time",
+      "trade_id",
     ],
-    values: (a) => [
+    values: (a, l, ctx) => [
       s(a.batch),
       lc(a.maker),
       lc(a.taker),
@@ -62,6 +73,8 @@ export const TABLES: Record<string, TableSpec> = {
       s(a.price),
       s(a.makerFee),
       s(a.takerFee),
+      ctx.blockTimes?.get(l.blockNumber) ?? null,
+      ctx.tradeIds?.get(logId(l)) ?? null,
     ],
   },
   FillSkipped: {
@@ -161,7 +174,13 @@ export function matcherCommands(name: string, args: Args, sign: 1 | -1, ref: str
  * Inserts the logs of one block (idempotent); returns the outbox messages for the rows inserted now, in
  * log order. One multi-row INSERT per table (chunked to stay under the bind-parameter limit).
  */
-export async function writeLogs(q: Queryable, logs: readonly DecodedLog[]): Promise<OutboxMessage[]> {
+export async function writeLogs(
+  q: Queryable,
+  logs: readonly DecodedLog[],
+  ctx: WriteContext = {},
+): Promise<OutboxMessage[]> {
+  if (!ctx.tradeIds && logs.some((l) => l.eventName === "FillSettled"))
+    ctx = { ...ctx, tradeIds: await fillTradeIds(q, logs) };
   const byTable = new Map<string, { spec: TableSpec; logs: DecodedLog[] }>();
   for (const l of logs) {
     const spec = TABLES[l.eventName];
@@ -179,7 +198,13 @@ export async function writeLogs(q: Queryable, logs: readonly DecodedLog[]): Prom
       const params: unknown[] = [];
       const rows = chunk.map((l) => {
         const base = params.length;
-        params.push(l.blockNumber.toString(), l.logIndex, l.blockHash, l.transactionHash, ...spec.values(l.args));
+        params.push(
+          l.blockNumber.toString(),
+          l.logIndex,
+          l.blockHash,
+          l.transactionHash,
+          ...spec.values(l.args, l, ctx),
+        );
         return `(${cols.map((_c, k) => `$${base + k + 1}`).join(", ")})`;
       });
       const r = await q.query<{ block_number: string; log_index: number }>(
@@ -191,10 +216,24 @@ export async function writeLogs(q: Queryable, logs: readonly DecodedLog[]): Prom
     }
   }
   const out: OutboxMessage[] = [];
+  const fills: CandleFill[] = [];
   for (const l of logs) {
     if (!TABLES[l.eventName]) continue;
     // already stored: the same block twice is a no-op
-    if (!inserted.has(`${l.blockNumber.toString()}:${l.logIndex}`)) continue;
+    if (!inserted.has(logId(l))) continue;
+    const time = ctx.blockTimes?.get(l.blockNumber);
+    if (l.eventName === "FillSettled" && time !== undefined) {
+      const a = l.args;
+      fills.push({
+        market: Number(a.market),
+        price: BigInt(a.price as bigint),
+        size: BigInt(a.size as bigint),
+        takerIsBuy: Boolean(a.takerIsBuy),
+        key: fillKey(l.blockNumber, l.logIndex),
+        time,
+        tradeId: ctx.tradeIds?.get(logId(l)) ?? null,
+      });
+    }
     const msg = toMessage(l);
     out.push(
       { kind: "stream", topic: CHAIN_EVENTS, payload: msg },
@@ -202,6 +241,47 @@ export async function writeLogs(q: Queryable, logs: readonly DecodedLog[]): Prom
     );
     for (const c of matcherCommands(l.eventName, msg.args, 1, `${l.blockHash}:${l.logIndex}`))
       out.push({ kind: "stream", topic: MATCHER_COMMANDS, payload: c });
+  }
+  for (const c of await upsertCandles(q, fills))
+    out.push({ kind: "channel", topic: CANDLES, payload: { type: "candle", ...c } });
+  return out;
+}
+
+/**
+ * The matcher's tradeId of each FillSettled (by "block:logIndex"), when this keeper's settler built the
+ * batch: FillSettled and FillSkipped are emitted in fill order, so a settled fill's index in the batch
+ * is found by counting, and settle_batches.trade_ids maps the index to the trade.
+ */
+export async function fillTradeIds(q: Queryable, logs: readonly DecodedLog[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const byBatch = new Map<string, DecodedLog[]>();
+  for (const l of logs) {
+    if (l.eventName !== "FillSettled" && l.eventName !== "FillSkipped") continue;
+    const b = String(l.args.batch);
+    let list = byBatch.get(b);
+    if (!list) byBatch.set(b, (list = []));
+    list.push(l);
+  }
+  if (byBatch.size === 0) return out;
+  const r = await q.query<{ number: string; trade_ids: number[] }>(
+    "SELECT number, trade_ids FROM settle_batches WHERE number = ANY($1::bigint[])",
+    [[...byBatch.keys()]],
+  );
+  const ids = new Map(r.rows.map((x) => [String(x.number), x.trade_ids]));
+  for (const [b, list] of byBatch) {
+    const tradeIds = ids.get(b);
+    if (!tradeIds) continue;
+    list.sort((x, y) =>
+      x.blockNumber === y.blockNumber ? x.logIndex - y.logIndex : x.blockNumber < y.blockNumber ? -1 : 1,
+    );
+    let next = 0;
+    for (const l of list) {
+      if (l.eventName === "FillSkipped") next = Number(l.args.fillIndex) + 1;
+      else {
+        const id = tradeIds[next++];
+        if (id !== undefined) out.set(logId(l), Number(id));
+      }
+    }
   }
   return out;
 }

@@ -16,7 +16,8 @@ import type { Bus } from "../bus";
 import type { Db, Queryable } from "../db";
 import { silentLogger, type Logger } from "../log";
 import { drainOutbox, enqueue, type OutboxMessage } from "../outbox";
-import { CHAIN_EVENTS, MATCHER_COMMANDS } from "../topics";
+import { CANDLES, CHAIN_EVENTS, MATCHER_COMMANDS } from "../topics";
+import { rebuildCandles } from "./candles";
 import { EVENT_TABLES, TABLES, matcherCommands, writeLogs, type DecodedLog } from "./events";
 
 export interface ListenerOptions {
@@ -96,7 +97,7 @@ export class Listener {
     const block = await this.o.client.getBlock({ blockNumber: cp.number + 1n });
     if (cp.hash && block.parentHash !== cp.hash) return this.rollback(cp, head);
     const raw = await this.o.client.getLogs({ address: this.o.exchange, blockHash: block.hash! });
-    await this.commitBlock(block.number!, block.hash!, block.parentHash, raw);
+    await this.commitBlock(block.number!, block.hash!, block.parentHash, raw, block.timestamp);
     this.o.onBlock?.(block.number!, block.timestamp, raw.length);
     return { head, checkpoint: block.number!, advanced: 1 };
   }
@@ -110,10 +111,19 @@ export class Listener {
   }
 
   /** Writes one block's logs and its checkpoint row (public for the idempotency test). */
-  async commitBlock(number: bigint, hash: Hex, parentHash: Hex | null, raw: readonly unknown[]): Promise<number> {
+  async commitBlock(
+    number: bigint,
+    hash: Hex,
+    parentHash: Hex | null,
+    raw: readonly unknown[],
+    timestamp?: bigint,
+  ): Promise<number> {
     const logs = this.decode(raw).filter((l) => l.blockHash === hash);
+    if (timestamp === undefined && logs.some((l) => l.eventName === "FillSettled"))
+      timestamp = (await this.o.client.getBlock({ blockHash: hash })).timestamp;
+    const blockTimes = new Map(timestamp === undefined ? [] : [[number, Number(timestamp) * 1000]]);
     const inserted = await this.o.db.tx(async (q) => {
-      const msgs = await writeLogs(q, logs);
+      const msgs = await writeLogs(q, logs, { blockTimes });
       await q.query(
         `INSERT INTO chain_blocks (number, hash, parent_hash) VALUES ($1, $2, $3)
          ON CONFLICT (number) DO UPDATE SET hash = EXCLUDED.hash, parent_hash = EXCLUDED.parent_hash`,
@@ -155,8 +165,9 @@ export class Listener {
       }
       const end = await this.o.client.getBlock({ blockNumber: to });
       const logs = this.decode(raw);
+      const blockTimes = await this.blockTimes(logs);
       await this.o.db.tx(async (q) => {
-        const msgs = await writeLogs(q, logs);
+        const msgs = await writeLogs(q, logs, { blockTimes });
         // the blocks that carried logs (for the reorg walk) and the range end (the checkpoint)
         const seen = new Map<bigint, Hex>();
         for (const l of logs) seen.set(l.blockNumber, l.blockHash);
@@ -179,6 +190,23 @@ export class Listener {
       this.range = Math.min(this.o.maxRange, this.range * 2);
       return { head, checkpoint: to, advanced: Number(to - cp.number) };
     }
+  }
+
+  /** Timestamps (ms) of the blocks that carry fills (candles), fetched by hash, a few at a time. */
+  private async blockTimes(logs: readonly DecodedLog[]): Promise<Map<bigint, number>> {
+    const want = new Map<bigint, Hex>();
+    for (const l of logs) if (l.eventName === "FillSettled") want.set(l.blockNumber, l.blockHash);
+    const out = new Map<bigint, number>();
+    const list = [...want];
+    for (let i = 0; i < list.length; i += 8) {
+      await Promise.all(
+        list.slice(i, i + 8).map(async ([n, h]) => {
+          const b = await this.o.client.getBlock({ blockHash: h });
+          out.set(n, Number(b.timestamp) * 1000);
+        }),
+      );
+    }
+    return out;
   }
 
   private async rollback(cp: Checkpoint, head: bigint): Promise<StepResult> {
@@ -220,6 +248,7 @@ export class Listener {
   private async removeAbove(q: Queryable, ancestor: bigint): Promise<OutboxMessage[]> {
     const removed: { name: string; blockNumber: string; blockHash: Hex; logIndex: number; txHash: Hex }[] = [];
     const cmds: OutboxMessage[] = [];
+    const removedFills: { market: number; time: number }[] = [];
     for (const [name, spec] of Object.entries(TABLES)) {
       const r = await q.query<
         Record<string, string> & { block_number: string; block_hash: Hex; log_index: number; tx_hash: Hex }
@@ -232,6 +261,8 @@ export class Listener {
           logIndex: Number(row.log_index),
           txHash: row.tx_hash,
         });
+        if (spec.table === "ev_fills" && row.block_time !== null && row.block_time !== undefined)
+          removedFills.push({ market: Number(row.market), time: Number(row.block_time) });
         const args = { account: row.account, amount: row.amount };
         for (const c of matcherCommands(name, args, -1, `${row.block_hash}:${row.log_index}:reorg`))
           cmds.push({ kind: "stream", topic: MATCHER_COMMANDS, payload: c });
@@ -245,10 +276,16 @@ export class Listener {
           : 1,
     );
     const correction = { type: "reorg", ancestor: ancestor.toString(), removed };
+    const candles = (await rebuildCandles(q, removedFills)).map((c): OutboxMessage => ({
+      kind: "channel",
+      topic: CANDLES,
+      payload: c,
+    }));
     return [
       { kind: "stream", topic: CHAIN_EVENTS, payload: correction },
       { kind: "channel", topic: CHAIN_EVENTS, payload: correction },
       ...cmds,
+      ...candles,
     ];
   }
 

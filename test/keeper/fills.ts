@@ -2,10 +2,11 @@
 import { maxUint256, type Address, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { exchangeAbi, mockUSDAbi } from "../../sdk/abi";
-import { exchangeDomain, signOrder, type Order } from "../../sdk/eip712";
+import { exchangeDomain, hashOrder, signBatch, signOrder, type Fill, type Order } from "../../sdk/eip712";
 import { feeCap } from "../../sdk/margin";
 import { orderToJson, type FillMessage } from "../../keeper/settler";
-import type { TestChain } from "./chain";
+import { orderFromJson } from "../../keeper/settler/types";
+import { DEV_KEYS, type TestChain } from "./chain";
 
 export interface Trader {
   key: Hex;
@@ -97,5 +98,53 @@ export class TradeMaker {
       takerFee: feeCap(size, price, 500n).toString(),
       ts: Date.now(),
     };
+  }
+
+  /**
+   * Settles fills in one batch without the keeper: signed by the operator (dev key #0, the deployer),
+   * sent by the deployer; resolves with the batch number once mined (automine).
+   */
+  async settle(fills: readonly FillMessage[]): Promise<{ batch: bigint; blockNumber: bigint }> {
+    const c = this.chain.client;
+    const domain = exchangeDomain(31337, this.exchange);
+    const number = (await c.readContract({
+      address: this.exchange,
+      abi: exchangeAbi,
+      functionName: "nextBatchNumber",
+    })) as bigint;
+    const orders: Order[] = [];
+    const signatures: Hex[] = [];
+    const index = new Map<Hex, number>();
+    const idx = (o: Order, sig: Hex) => {
+      const h = hashOrder(domain, o);
+      let i = index.get(h);
+      if (i === undefined) {
+        index.set(h, (i = orders.length));
+        orders.push(o);
+        signatures.push(sig);
+      }
+      return i;
+    };
+    const batchFills: Fill[] = fills.map((f) => ({
+      maker: idx(orderFromJson(f.maker.order), f.maker.signature),
+      taker: idx(orderFromJson(f.taker.order), f.taker.signature),
+      size: BigInt(f.size),
+      price: BigInt(f.price),
+      makerFee: BigInt(f.makerFee),
+      takerFee: BigInt(f.takerFee),
+    }));
+    const block = await c.getBlock();
+    const batch = { number, deadline: block.timestamp + 600n, orders, signatures, fills: batchFills };
+    const sig = await signBatch(privateKeyToAccount(DEV_KEYS[0]), domain, batch);
+    const h = await this.chain.deployer.writeContract({
+      address: this.exchange,
+      abi: exchangeAbi,
+      functionName: "settle",
+      args: [batch, sig],
+      gas: 8_000_000n,
+    });
+    const r = await c.waitForTransactionReceipt({ hash: h });
+    if (r.status !== "success") throw new Error(`settle reverted (batch ${number})`);
+    return { batch: number, blockNumber: r.blockNumber };
   }
 }

@@ -8,6 +8,7 @@ import type { Params } from "./params";
 import { E } from "../errors";
 import * as P from "../streams/payloads";
 import { KLINE_INTERVALS } from "../streams/names";
+import { loadKlines } from "../streams/klines";
 import { fmtPrice, fmtQty, fmtQuote } from "../streams/format";
 import type { GatewayConfig } from "../config";
 
@@ -183,6 +184,12 @@ export function mountMarket(r: ExpressRouter, ctx: HttpContext, ev: EventRouter,
       const start = p.optInt("startTime");
       const end = p.optInt("endTime");
       if (start !== undefined && end !== undefined && start > end) throw E.startAfterEnd();
+      if (ev.klineStore) {
+        // durable: candles of settled trades from the keeper's store
+        return loadKlines(ev.klineStore, md.spec.id, iv, { startTime: start, endTime: end, limit }).then((list) =>
+          list.map((k) => P.klineRow(md, k)),
+        );
+      }
       let list = md.klines.get(iv)!;
       if (start !== undefined) list = list.filter((k) => k.t >= start);
       if (end !== undefined) list = list.filter((k) => k.t <= end);

@@ -66,6 +66,8 @@ export class MarketData {
   nextFundingTime = 0;
   status: "TRADING" | "HALT" = "TRADING";
   lastTradeTime = 0;
+  /** Klines come from the store of settled trades (Router.attachKlines), not from these trades. */
+  durableKlines = false;
 
   constructor(readonly spec: MarketSpec) {
     for (const k of Object.keys(KLINE_INTERVALS)) this.klines.set(k, []);
@@ -150,7 +152,7 @@ export class MarketData {
     this.trades.push(t);
     if (this.trades.length > TRADES_KEPT * 2) this.trades.splice(0, this.trades.length - TRADES_KEPT);
     this.lastTradeTime = ev.ts;
-    for (const [iv, ms] of Object.entries(KLINE_INTERVALS)) {
+    for (const [iv, ms] of this.durableKlines ? [] : Object.entries(KLINE_INTERVALS)) {
       const arr = this.klines.get(iv)!;
       const open = ev.ts - (ev.ts % ms);
       let k = arr[arr.length - 1];

@@ -10,6 +10,7 @@ import { AccountState, accountUpdate, orderTradeUpdate, type UserTrade } from ".
 import * as P from "./payloads";
 import { KLINE_INTERVALS } from "./names";
 import { fmtPrice, fmtQty } from "./format";
+import { RecentKlines, STORED_INTERVALS, baseInterval, type KlineStore, type StoredKline } from "./klines";
 
 interface DepthBatch {
   U: number;
@@ -31,6 +32,15 @@ export class Router {
   eventsIn = 0;
   /** Depth events whose pu did not follow (should stay 0). */
   gaps = 0;
+  /** Durable klines of settled trades (attachKlines); without it klines come from the engine's trades. */
+  klineStore?: KlineStore;
+  private readonly recentKlines = new Map<number, RecentKlines>();
+  /**
+   * Where @forceOrder comes from: the engine's LIQUIDATION account events (default), or a chain
+   * liquidation feed (onForceOrder; the engine events are then not published, so nothing twice).
+   */
+  forceOrdersFromEngine = true;
+  private readonly forceOrderIds = new Set<string>();
 
   constructor(
     specs: MarketSpec[],
@@ -89,9 +99,11 @@ export class Router {
           const t = md.applyTrade(ev);
           const sym = md.spec.symbol.toLowerCase();
           this.pub(`${sym}@aggTrade`, () => P.aggTrade(md, t));
-          for (const iv of Object.keys(KLINE_INTERVALS)) {
-            const k = md.klines.get(iv)!;
-            this.pub(`${sym}@kline_${iv}`, () => P.klinePayload(md, iv, k[k.length - 1], ev.ts, false));
+          if (!this.klineStore) {
+            for (const iv of Object.keys(KLINE_INTERVALS)) {
+              const k = md.klines.get(iv)!;
+              this.pub(`${sym}@kline_${iv}`, () => P.klinePayload(md, iv, k[k.length - 1], ev.ts, false));
+            }
           }
           const buyer = ev.takerSide === "BUY" ? ev.takerAccount : ev.makerAccount;
           const seller = ev.takerSide === "BUY" ? ev.makerAccount : ev.takerAccount;
@@ -149,7 +161,8 @@ export class Router {
                 ? "FUNDING_FEE"
                 : ev.reason;
           touch(ev.account, reason, ev.ts, ev.market);
-          if (ev.reason === "LIQUIDATION") this.onLiquidation(ev.market, ev.ts, ev.position);
+          if (ev.reason === "LIQUIDATION" && this.forceOrdersFromEngine)
+            this.onLiquidation(ev.market, ev.ts, ev.position);
           if (ev.reason === "SETTLEMENT_FAILED") {
             this.userPublish(ev.account, { e: "TRADE_SETTLEMENT", E: ev.ts, t: ev.ref, X: "FAILED", m: ev.market });
           }
@@ -196,6 +209,77 @@ export class Router {
     });
     this.pub(`${sym}@forceOrder`, payload);
     this.pub("!forceOrder@arr", payload);
+  }
+
+  /**
+   * Serve klines from a store of settled-trade candles: REST reads it, streams follow onCandle.
+   * `seed` are the newest stored candles (KlineStore.recent) at attach time.
+   */
+  attachKlines(store: KlineStore, seed: readonly { market: number; interval: string; kline: StoredKline }[]): void {
+    this.klineStore = store;
+    for (const md of this.markets.values()) md.durableKlines = true;
+    for (const s of seed) this.recent(s.market).apply(s.interval, s.kline);
+  }
+
+  private recent(market: number): RecentKlines {
+    let r = this.recentKlines.get(market);
+    if (!r) this.recentKlines.set(market, (r = new RecentKlines()));
+    return r;
+  }
+
+  /** A stored candle changed (or was removed by a reorg: `removed`); pushes every kline stream it feeds. */
+  onCandle(market: number, interval: string, k: StoredKline, removed = false): void {
+    const md = this.markets.get(market);
+    if (!md || !STORED_INTERVALS.includes(interval as never)) return;
+    const r = this.recent(market);
+    if (!(removed ? r.remove(interval, k.t, k.version) : r.apply(interval, k))) return;
+    const sym = md.spec.symbol.toLowerCase();
+    const now = this.now();
+    for (const iv of Object.keys(KLINE_INTERVALS)) {
+      if (baseInterval(iv) !== interval) continue;
+      const name = `${sym}@kline_${iv}`;
+      if (!this.hub.has(name)) continue;
+      const c = r.candleAt(iv, k.t);
+      if (c) this.hub.publish(name, JSON.stringify(P.klinePayload(md, iv, c, now, now > c.T)));
+    }
+  }
+
+  /** The candle of a stream interval containing `t`, from the durable klines (tests, REST helpers). */
+  durableKlineAt(market: number, iv: string, t: number) {
+    return this.recentKlines.get(market)?.candleAt(iv, t);
+  }
+
+  /**
+   * A liquidation on chain (keeper's liquidation feed): publishes @forceOrder and !forceOrder@arr once
+   * per `id` (the bot and the listener may both report it). `isBuy`: the side of the forced order (a
+   * long is closed by a sell).
+   */
+  onForceOrder(f: { id: string; market: number; isBuy: boolean; size: number; price: number; ts: number }): boolean {
+    const md = this.markets.get(f.market);
+    if (!md || this.forceOrderIds.has(f.id)) return false;
+    this.forceOrderIds.add(f.id);
+    if (this.forceOrderIds.size > 10_000) this.forceOrderIds.delete(this.forceOrderIds.values().next().value!);
+    const { pricePrecision: pd, quantityPrecision: qd, symbol } = md.spec;
+    const payload = () => ({
+      e: "forceOrder",
+      E: f.ts,
+      o: {
+        s: symbol,
+        S: f.isBuy ? "BUY" : "SELL",
+        o: "LIMIT",
+        f: "IOC",
+        q: fmtQty(f.size, qd),
+        p: fmtPrice(f.price, pd),
+        ap: fmtPrice(f.price, pd),
+        X: "FILLED",
+        l: fmtQty(f.size, qd),
+        z: fmtQty(f.size, qd),
+        T: f.ts,
+      },
+    });
+    this.pub(`${symbol.toLowerCase()}@forceOrder`, payload);
+    this.pub("!forceOrder@arr", payload);
+    return true;
   }
 
   private onDepth(ev: DepthEvent): void {
