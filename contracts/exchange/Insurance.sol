@@ -6,6 +6,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Accounts} from "./Accounts.sol";
 import {Collateral} from "./Collateral.sol";
+import {ExitGuard} from "./ExitGuard.sol";
 
 /// @notice ERC-7201 namespaced storage of the insurance fund.
 /// @custom:storage-location erc7201:perpx.storage.Insurance
@@ -31,9 +32,9 @@ library InsuranceStorage {
 ///         used first to cover bad debt (Liquidation). Fed by liquidation penalties (their insurance share and
 ///         the rounding remainder of the takeover), by `depositInsurance` from anyone, by the treasurer moving
 ///         accrued fees in (`moveFeesToInsurance`), and by the forced-exit fee (`_creditInsurance`).
-///         No role can take money out of it: it leaves only to cover bad debt (and, after a freeze, as the
-///         escape rules of the Exchange say). See contracts/README.md, "Liquidation, insurance, bad debt".
-abstract contract Insurance is Accounts, Collateral, ReentrancyGuardTransient {
+///         No role can take money out of it: it leaves only to cover bad debt; after a freeze it is part of
+///         the escape pool (Escape: the whole collateral balance backs the users' claims first). See contracts/README.md, "Liquidation, insurance, bad debt".
+abstract contract Insurance is Accounts, Collateral, ReentrancyGuardTransient, ExitGuard {
     using SafeERC20 for IERC20;
 
     /// @notice `from` paid `amount` (what actually arrived) into the insurance fund.
@@ -48,7 +49,7 @@ abstract contract Insurance is Accounts, Collateral, ReentrancyGuardTransient {
 
     /// @notice Pays `amount` of collateral from the caller into the insurance fund (credits what arrived).
     function depositInsurance(uint256 amount) external nonReentrant {
-        // FROZEN GUARD (EXIT helper): revert ExchangeFrozen once frozen, like every deposit.
+        _requireNotFrozen(); // like every deposit
         if (amount == 0) revert ZeroAmount();
         uint256 before = collateral.balanceOf(address(this));
         collateral.safeTransferFrom(msg.sender, address(this), amount);
@@ -60,7 +61,7 @@ abstract contract Insurance is Accounts, Collateral, ReentrancyGuardTransient {
 
     /// @notice Moves `amount` of accrued trading fees into the insurance fund (TREASURER_ROLE).
     function moveFeesToInsurance(uint256 amount) external onlyRole(TREASURER_ROLE) {
-        // FROZEN GUARD (EXIT helper): revert ExchangeFrozen once frozen (the final balances stay fixed).
+        _requireNotFrozen(); // the balances stay as they were at the freeze
         uint256 available = _ledger.fees;
         if (amount == 0 || amount > available) revert InsufficientFees(amount, available);
         unchecked {

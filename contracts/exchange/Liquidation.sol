@@ -168,7 +168,7 @@ abstract contract Liquidation is Risk, Insurance {
     ///         margin rule afterwards. Reverts, moving nothing, if a feed the account or the caller depends on
     ///         is stale or out of bounds.
     function liquidate(address account, uint32 market, uint64 size) external nonReentrant {
-        // FROZEN GUARD (EXIT helper): revert ExchangeFrozen once frozen.
+        _requireNotFrozen(); // never paused: the guardian pause does not stop liquidation
         if (account == msg.sender) revert SelfLiquidation(account);
         MarketConfig storage cfg = _marketConfig(market);
         int256 pos = _positions[account][market].size();
@@ -256,9 +256,10 @@ abstract contract Liquidation is Risk, Insurance {
         if (covered < debt) {
             uint256 rest = debt - covered;
             uint256 charged = _socializeLoss(market, !accountWasLong, rest);
-            // The charge is rounded up per position (>= rest) whenever the side has open interest, which it
-            // always has here (the liquidator just took the account's side, and sizes sum to zero); any
-            // excess stays with the Exchange as dust. If nothing could be charged the debt stays on the account.
+            // _socializeLoss charges `rest` (the side pays at least that: each position's share is rounded up,
+            // the excess stays with the Exchange as dust) whenever the side has open interest, which it always
+            // has here: the liquidator just took the account's side and sizes sum to zero. If nothing could be
+            // charged (0), that part of the debt stays on the account.
             socialised = charged < rest ? charged : rest;
         }
         _accounts[account] = w.withCash((cash + int256(covered + socialised)).toInt120());
