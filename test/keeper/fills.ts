@@ -104,7 +104,10 @@ export class TradeMaker {
    * Settles fills in one batch without the keeper: signed by the operator (dev key #0, the deployer),
    * sent by the deployer; resolves with the batch number once mined (automine).
    */
-  async settle(fills: readonly FillMessage[]): Promise<{ batch: bigint; blockNumber: bigint }> {
+  async settle(
+    fills: readonly FillMessage[],
+    fees: { maxPriorityFeePerGas?: bigint } = {},
+  ): Promise<{ batch: bigint; blockNumber: bigint }> {
     const c = this.chain.client;
     const domain = exchangeDomain(31337, this.exchange);
     const number = (await c.readContract({
@@ -142,6 +145,9 @@ export class TradeMaker {
       functionName: "settle",
       args: [batch, sig],
       gas: 8_000_000n,
+      ...(fees.maxPriorityFeePerGas
+        ? { maxPriorityFeePerGas: fees.maxPriorityFeePerGas, maxFeePerGas: fees.maxPriorityFeePerGas * 4n }
+        : {}),
     });
     const r = await c.waitForTransactionReceipt({ hash: h });
     if (r.status !== "success") throw new Error(`settle reverted (batch ${number})`);
