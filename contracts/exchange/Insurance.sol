@@ -33,7 +33,8 @@ library InsuranceStorage {
 ///         the rounding remainder of the takeover), by `depositInsurance` from anyone, by the treasurer moving
 ///         accrued fees in (`moveFeesToInsurance`), and by the forced-exit fee (`_creditInsurance`).
 ///         No role can take money out of it: it leaves only to cover bad debt; after a freeze it is part of
-///         the escape pool (Escape: the whole collateral balance backs the users' claims first). See contracts/README.md, "Liquidation, insurance, bad debt".
+///         the escape pool (Escape: the whole collateral balance backs the users' claims first).
+///         See contracts/README.md, "Liquidation, insurance, bad debt".
 abstract contract Insurance is Accounts, Collateral, ReentrancyGuardTransient, ExitGuard {
     using SafeERC20 for IERC20;
 
