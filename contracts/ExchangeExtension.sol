@@ -7,6 +7,7 @@ import {Nonces} from "./exchange/Nonces.sol";
 import {Risk} from "./exchange/Risk.sol";
 import {Collateral} from "./exchange/Collateral.sol";
 import {Liquidation} from "./exchange/Liquidation.sol";
+import {FundingUpdates} from "./exchange/FundingUpdates.sol";
 import {ForcedExit} from "./exchange/ForcedExit.sol";
 import {Escape} from "./exchange/Escape.sol";
 import {Pause} from "./exchange/Pause.sol";
@@ -24,6 +25,7 @@ contract ExchangeExtension is
     Collateral,
     ReentrancyGuardTransient,
     Liquidation, // LIQUIDATION helper: liquidate, insurance fund, bad debt
+    FundingUpdates, // FUNDING helper: updateFunding, funding parameters and views
     ForcedExit, // EXIT helper: fast and slow withdrawals, forced requests and their serving
     Escape, // EXIT helper: freeze, final prices, escape register and claim
     Pause, // EXIT helper: guardian pause, operator key revocation

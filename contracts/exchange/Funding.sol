@@ -5,7 +5,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Accounts} from "./Accounts.sol";
 import {Markets} from "./Markets.sol";
 import {Packing} from "../libraries/Packing.sol";
-import {Units} from "../libraries/Units.sol";
+import {FundingMath} from "../libraries/FundingMath.sol";
 
 /// @title FundingStorage
 /// @notice ERC-7201 namespace "perpx.storage.Funding": per-market funding indices, open interest and the
@@ -41,12 +41,20 @@ library FundingStorage {
     }
 }
 
+// File-level events: they enter the ABI of a contract only where it emits them (the extension's cold
+// paths), so the core Exchange ABI, which the subgraph indexes event by event, does not change.
+
+/// @notice Pending funding of a position settled into its account's cash (positive = paid).
+event FundingSettled(address indexed account, uint32 indexed market, int256 amount, int256 cash);
+/// @notice Uncovered loss `amount` charged to one side of `market` through its index (moved by `indexDelta`).
+event LossSocialized(uint32 indexed market, bool chargeLongs, uint256 amount, int256 indexDelta);
+
 /// @title Funding
 /// @notice Per-market cumulative funding indices, open interest, and the one place outside the settlement hot
 ///         path that changes a position: `_applyPositionChange` (liquidation, forced-exit serving) settles
 ///         the position's pending funding first.
 ///
-/// Indices: `longIndex` and `shortIndex` (int128) in 1e-12 quote units per whole base unit (price units x
+/// Indices: `longIndex` and `shortIndex` (int128) in 1e-6 quote units (1e-12 USD) per whole base unit (price units x
 /// 1e6). A position of signed size `s` whose snapshot is `k` owes `ceil(s * (index - k) / (SIZE_ONE * 1e6))`
 /// where `index` is its side's index: positive = pays (rounded up, against the payer), negative = receives
 /// (rounded toward zero, so the receiver gets no more than its exact share). A funding update moves both
@@ -58,24 +66,10 @@ abstract contract Funding is Accounts, Markets {
     using SafeCast for int256;
     using SafeCast for uint256;
 
-    /// @dev Divisor of size x index: SIZE_ONE (size units per base unit) x 1e6 (index units per price unit).
-    int256 internal constant FUNDING_DIVISOR = 1e14;
-
-    /// @notice Pending funding of a position settled into its account's cash (positive = paid).
-    event FundingSettled(address indexed account, uint32 indexed market, int256 amount, int256 cash);
-    /// @notice Uncovered loss `amount` charged to one side of `market` through its index (moved by `indexDelta`).
-    event LossSocialized(uint32 indexed market, bool chargeLongs, uint256 amount, int256 indexDelta);
-
     error OpenInterestOverflow(uint32 market);
 
     function _fundingMarket(uint256 market) internal view returns (FundingStorage.MarketFunding storage) {
         return FundingStorage.layout().markets[market];
-    }
-
-    /// @dev ceil(size * indexDelta / FUNDING_DIVISOR): what a position of `size` owes for an index move.
-    ///      |size| < 2^64 and |indexDelta| < 2^129, so the product fits int256.
-    function _fundingOwed(int256 size, int256 indexDelta) internal pure returns (int256) {
-        return Units.divCeil(size * indexDelta, FUNDING_DIVISOR);
     }
 
     /// @dev Funding `account`'s position word in `market` owes now (positive = pays, rounded against the
@@ -84,8 +78,7 @@ abstract contract Funding is Accounts, Markets {
         int256 s = positionWord.size();
         if (s == 0) return 0;
         FundingStorage.MarketFunding storage f = _fundingMarket(market);
-        int256 index = s > 0 ? int256(f.longIndex) : int256(f.shortIndex);
-        return _fundingOwed(s, index - positionWord.fundingSnapshot());
+        return FundingMath.pending(s, f.longIndex, f.shortIndex, positionWord.fundingSnapshot());
     }
 
     /// @dev The position word of size `newSize` with its side's current index as snapshot (zero when flat).
@@ -108,10 +101,7 @@ abstract contract Funding is Accounts, Markets {
         FundingStorage.MarketFunding storage f = _fundingMarket(market);
         (int128 longIndex, int128 shortIndex) = (f.longIndex, f.shortIndex);
         int256 oldSize = p.size();
-        int256 owed = 0;
-        if (oldSize != 0) {
-            owed = _fundingOwed(oldSize, (oldSize > 0 ? longIndex : shortIndex) - p.fundingSnapshot());
-        }
+        int256 owed = FundingMath.pending(oldSize, longIndex, shortIndex, p.fundingSnapshot());
         newSize = oldSize + sizeDelta;
         newCash = w.cash() - owed + cashDelta;
         int256 oiDelta = (newSize > 0 ? newSize : int256(0)) - (oldSize > 0 ? oldSize : int256(0));
@@ -159,7 +149,8 @@ abstract contract Funding is Accounts, Markets {
         FundingStorage.MarketFunding storage f = _fundingMarket(market);
         uint256 oi = f.openInterest;
         if (amount == 0 || oi == 0) return 0;
-        int256 delta = Units.divCeil(amount.toInt256() * FUNDING_DIVISOR, int256(oi));
+        if (amount > type(uint128).max) revert SafeCast.SafeCastOverflowedUintToInt(amount);
+        int256 delta = FundingMath.socialLossDelta(amount, oi);
         if (chargeLongs) f.longIndex = (int256(f.longIndex) + delta).toInt128();
         else f.shortIndex = (int256(f.shortIndex) - delta).toInt128();
         emit LossSocialized(uint32(market), chargeLongs, amount, chargeLongs ? delta : -delta);
