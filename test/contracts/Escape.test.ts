@@ -175,6 +175,27 @@ describe("Exchange: forced exit, freeze and escape", () => {
       expect(await positionOf(fx, addr(fx.carol))).to.equal(-size("0.0001"));
     });
 
+    it("oracle failure: the request still files; serving at a stale or insane mark is refused", async () => {
+      await trade(fx, fx.bob, fx.alice, "1");
+      const now = BigInt(await time.latest());
+      await fx.btcFeed.write.setAnswerAt([BTC_ANSWER(60_000n), now - 4000n]);
+      await fx.ext.write.requestForcedExit([0n], { account: fx.alice.account });
+      await expectRevert(
+        fx.ext.write.serveForcedExit([addr(fx.alice), BTC], { account: fx.carol.account }),
+        "OracleStale",
+      );
+      await fx.btcFeed.write.setAnswer([BTC_ANSWER(20_000_000n)]);
+      await expectRevert(
+        fx.ext.write.serveForcedExit([addr(fx.alice), BTC], { account: fx.carol.account }),
+        "OraclePriceOutOfBounds",
+      );
+      // Nothing moved; once the feed is sane again the request can be served.
+      expect(await positionOf(fx, addr(fx.alice))).to.equal(size("1"));
+      await fx.btcFeed.write.setAnswer([BTC_ANSWER(60_000n)]);
+      await fx.ext.write.serveForcedExit([addr(fx.alice), BTC], { account: fx.carol.account });
+      expect(await positionOf(fx, addr(fx.alice))).to.equal(0n);
+    });
+
     it("the operator serves by a batch; clearForcedExit closes the request; then no freeze", async () => {
       await trade(fx, fx.bob, fx.alice, "1");
       await fx.ext.write.requestForcedExit([0n], { account: fx.alice.account });
