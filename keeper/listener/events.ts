@@ -4,7 +4,7 @@ import { exchangeAbi } from "../../sdk/abi";
 import { skipReasonName } from "../../sdk/skipReasons";
 import type { Queryable } from "../db";
 import type { OutboxMessage } from "../outbox";
-import { CANDLES, CHAIN_EVENTS, MATCHER_COMMANDS } from "../topics";
+import { CANDLES, CHAIN_EVENTS, LIQUIDATIONS, MATCHER_COMMANDS } from "../topics";
 import { fillKey, upsertCandles, type CandleFill } from "./candles";
 
 export { SKIP_REASONS } from "../../sdk/skipReasons";
@@ -24,25 +24,263 @@ export interface WriteContext {
   tradeIds?: ReadonlyMap<string, number>;
 }
 
+type Row = Record<string, unknown>;
+
 interface TableSpec {
   table: string;
   columns: string[];
   values(a: Args, l: DecodedLog, ctx: WriteContext): unknown[];
+  /** Computed columns of a new row, from the rows before it (in log order, after the block's inserts). */
+  compute?(q: Queryable, row: Row): Promise<Row>;
+  /** Engine commands of a stored row; `sign` -1 undoes them (reorg rollback). */
+  commands?(q: Queryable, row: Row, sign: 1 | -1, ref: string): Promise<unknown[]> | unknown[];
+  /** The event name of a stored row (tables holding several events). */
+  nameOf?(row: Row): string;
 }
 
 const logId = (l: { blockNumber: bigint; logIndex: number }) => `${l.blockNumber.toString()}:${l.logIndex}`;
+const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x));
+const big = (v: unknown) => BigInt(String(v ?? 0));
+const num = (v: bigint) => {
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : v.toString();
+};
 
-/** Where each event goes. Events not listed (roles, EIP712DomainChanged) are not stored. */
+const balance = (account: unknown, delta: bigint, sign: 1 | -1, ref: string) =>
+  delta === 0n
+    ? []
+    : [{ type: "balance", ts: Date.now(), account: lc(account), delta: num(delta * BigInt(sign)), ref }];
+
+/** A position and cash move decided by the chain: the engine cancels the account's orders and applies it. */
+const positionMove = (account: unknown, market: unknown, size: bigint, cash: bigint, sign: 1 | -1, ref: string) => ({
+  type: "liquidation",
+  ts: Date.now(),
+  account: lc(account),
+  market: Number(market),
+  sizeDelta: num(size * BigInt(sign)),
+  cashDelta: num(cash * BigInt(sign)),
+  ref,
+});
+
+/** Before the log at (block, logIndex) of `row`. */
+const before = (row: Row) => [String(row.block_number), Number(row.log_index)];
+
+/**
+ * The slow withdrawal `account` had pending just before `row`: the last request before it, unless a
+ * cancel or a claim came between. 0 when none.
+ */
+export async function pendingWithdrawal(q: Queryable, account: string, row: Row): Promise<bigint> {
+  const [b, li] = before(row);
+  const r = await q.query<{ amount: string; block_number: string; log_index: number }>(
+    `SELECT amount, block_number, log_index FROM ev_withdrawal_requests
+     WHERE account = $1 AND (block_number, log_index) < ($2::bigint, $3::integer)
+     ORDER BY block_number DESC, log_index DESC LIMIT 1`,
+    [account, b, li],
+  );
+  const req = r.rows[0];
+  if (!req) return 0n;
+  const closed = await q.query(
+    `SELECT 1 FROM ev_withdrawal_cancels WHERE account = $1
+       AND (block_number, log_index) > ($2::bigint, $3::integer) AND (block_number, log_index) < ($4::bigint, $5::integer)
+     UNION ALL
+     SELECT 1 FROM ev_withdrawals WHERE account = $1 AND kind = 'claim'
+       AND (block_number, log_index) > ($2::bigint, $3::integer) AND (block_number, log_index) < ($4::bigint, $5::integer)
+     LIMIT 1`,
+    [account, req.block_number, Number(req.log_index), b, li],
+  );
+  return closed.rowCount > 0 ? 0n : BigInt(req.amount);
+}
+
+/** Positions of `market` just before `row` (from PositionChanged). */
+async function positionsBefore(q: Queryable, market: number, row: Row): Promise<{ account: string; size: bigint }[]> {
+  const [b, li] = before(row);
+  const r = await q.query<{ account: string; size: string }>(
+    `SELECT DISTINCT ON (account) account, new_size AS size FROM ev_positions
+     WHERE market = $1 AND (block_number, log_index) < ($2::bigint, $3::integer)
+     ORDER BY account, block_number DESC, log_index DESC`,
+    [market, b, li],
+  );
+  return r.rows.map((x) => ({ account: x.account, size: BigInt(x.size) })).filter((x) => x.size !== 0n);
+}
+
+/** Funding index units per engine unit (sdk/funding.ts: 1e-6 quote per whole base unit). */
+const INDEX_PER_QUOTE = 1_000_000n;
+const FUNDING_INDEX_DIVISOR = 100_000_000_000_000n; // 1e8 size units x 1e6 index units
+const divCeil = (a: bigint, b: bigint) => (a >= 0n ? (a + b - 1n) / b : -(-a / b));
+
+/** Where each event goes. Events of the ABI not listed go to ev_other (name and arguments). */
 export const TABLES: Record<string, TableSpec> = {
   Deposit: {
     table: "ev_deposits",
     columns: ["account", "from_addr", "amount"],
     values: (a) => [lc(a.account), lc(a.from), s(a.amount)],
+    commands: (_q, r, sign, ref) => balance(r.account, big(r.amount), sign, ref),
   },
   Withdraw: {
     table: "ev_withdrawals",
     columns: ["account", "to_addr", "amount"],
     values: (a) => [lc(a.account), lc(a.to), s(a.amount)],
+    // A claim pays a pending slow request (whose amount the matcher already reserved); any other Withdraw is
+    // a fast withdrawal. A fast one of exactly the pending amount counts as the claim; the later real claim
+    // then counts as fast: the total the matcher debits is the same.
+    compute: async (q, r) => {
+      const pending = await pendingWithdrawal(q, String(r.account), r);
+      return { kind: pending > 0n && pending === big(r.amount) ? "claim" : "fast" };
+    },
+    commands: (_q, r, sign, ref) => (r.kind === "claim" ? [] : balance(r.account, -big(r.amount), sign, ref)),
+  },
+  WithdrawalRequested: {
+    table: "ev_withdrawal_requests",
+    columns: ["account", "amount", "claimable_at"],
+    values: (a) => [lc(a.account), s(a.amount), s(a.claimableAt)],
+    // the matcher stops counting the amount as free margin (reserves it); a replaced request is released
+    compute: async (q, r) => ({ replaced_amount: (await pendingWithdrawal(q, String(r.account), r)).toString() }),
+    commands: (_q, r, sign, ref) => balance(r.account, big(r.replaced_amount) - big(r.amount), sign, ref),
+  },
+  WithdrawalCancelled: {
+    table: "ev_withdrawal_cancels",
+    columns: ["account"],
+    values: (a) => [lc(a.account)],
+    compute: async (q, r) => ({ amount: (await pendingWithdrawal(q, String(r.account), r)).toString() }),
+    commands: (_q, r, sign, ref) => balance(r.account, big(r.amount), sign, ref),
+  },
+  Liquidated: {
+    table: "ev_liquidations",
+    columns: [
+      "account",
+      "liquidator",
+      "market",
+      "size_delta",
+      "mark",
+      "account_cash_delta",
+      "liquidator_cash_delta",
+      "penalty",
+      "liquidator_reward",
+      "insurance_credit",
+    ],
+    values: (a) => {
+      const m = a.amounts as Record<string, unknown>;
+      return [
+        lc(a.account),
+        lc(a.liquidator),
+        Number(a.market),
+        s(a.sizeDelta),
+        s(a.mark),
+        s(m.accountCashDelta),
+        s(m.liquidatorCashDelta),
+        s(m.penalty),
+        s(m.liquidatorReward),
+        s(m.insuranceCredit),
+      ];
+    },
+    // the engine cancels the account's orders and moves both positions and cashes as the chain did
+    commands: (_q, r, sign, ref) => [
+      positionMove(r.account, r.market, big(r.size_delta), big(r.account_cash_delta), sign, ref),
+      positionMove(r.liquidator, r.market, -big(r.size_delta), big(r.liquidator_cash_delta), sign, `${ref}:liquidator`),
+    ],
+  },
+  BadDebt: {
+    table: "ev_bad_debts",
+    columns: ["account", "market", "amount", "covered", "socialised"],
+    values: (a) => [lc(a.account), Number(a.market), s(a.amount), s(a.coveredByInsurance), s(a.socialised)],
+    commands: (_q, r, sign, ref) => balance(r.account, big(r.covered) + big(r.socialised), sign, ref),
+  },
+  LossSocialized: {
+    table: "ev_loss_socialized",
+    columns: ["market", "charge_longs", "amount", "index_delta"],
+    values: (a) => [Number(a.market), Boolean(a.chargeLongs), s(a.amount), s(a.indexDelta)],
+    // every position of the charged side owes ceil(|size| * |delta| / 1e14) (sdk/funding.ts fundingOwed)
+    compute: async (q, r) => {
+      const d = big(r.index_delta) < 0n ? -big(r.index_delta) : big(r.index_delta);
+      const longs = r.charge_longs === true || r.charge_longs === "true";
+      const charges = (await positionsBefore(q, Number(r.market), r))
+        .filter((p) => (longs ? p.size > 0n : p.size < 0n))
+        .map((p) => [p.account, divCeil((p.size < 0n ? -p.size : p.size) * d, FUNDING_INDEX_DIVISOR).toString()]);
+      return { charges: json(charges) };
+    },
+    commands: (_q, r, sign, ref) => {
+      const charges = (typeof r.charges === "string" ? JSON.parse(r.charges) : r.charges) as [string, string][];
+      return charges.flatMap(([a, amt]) => balance(a, -BigInt(amt), sign, `${ref}:${a}`));
+    },
+  },
+  FundingUpdated: {
+    table: "ev_funding",
+    columns: ["market", "requested_rate", "applied_rate", "mark", "long_index", "short_index"],
+    values: (a) => [Number(a.market), s(a.requestedRate), s(a.appliedRate), s(a.mark), s(a.longIndex), s(a.shortIndex)],
+    compute: async (q, r) => {
+      const [b, li] = before(r);
+      const prev = await q.query<{ long_index: string; block_number: string; log_index: number }>(
+        `SELECT long_index, block_number, log_index FROM ev_funding
+         WHERE market = $1 AND (block_number, log_index) < ($2::bigint, $3::integer)
+         ORDER BY block_number DESC, log_index DESC LIMIT 1`,
+        [Number(r.market), b, li],
+      );
+      const p = prev.rows[0];
+      const social = await q.query<{ d: string | null }>(
+        `SELECT sum(index_delta) AS d FROM ev_loss_socialized WHERE market = $1 AND charge_longs
+         AND (block_number, log_index) > ($2::bigint, $3::integer) AND (block_number, log_index) < ($4::bigint, $5::integer)`,
+        [Number(r.market), p?.block_number ?? "-1", Number(p?.log_index ?? 0), b, li],
+      );
+      return { index_delta: (big(r.long_index) - big(p?.long_index ?? 0) - big(social.rows[0].d ?? 0)).toString() };
+    },
+    // engine funding: quote units per whole base unit, rounded half away from zero
+    commands: (_q, r, sign, ref) => {
+      const d = big(r.index_delta);
+      const q = (d < 0n ? -1n : 1n) * (((d < 0n ? -d : d) + INDEX_PER_QUOTE / 2n) / INDEX_PER_QUOTE);
+      return q === 0n
+        ? []
+        : [{ type: "funding", ts: Date.now(), market: Number(r.market), indexDelta: num(q * BigInt(sign)), ref }];
+    },
+  },
+  ForcedExitRequested: {
+    table: "ev_forced_exits",
+    columns: ["account", "fee", "withdraw_amount", "freezable_after"],
+    values: (a) => [lc(a.account), s(a.fee), s(a.withdrawAmount), s(a.freezableAfter)],
+    commands: (_q, r, sign, ref) => balance(r.account, -big(r.fee), sign, ref),
+  },
+  ForcedExitTakeover: {
+    table: "ev_forced_exit_takeovers",
+    columns: ["account", "taker", "market", "size", "price"],
+    values: (a) => [lc(a.account), lc(a.taker), Number(a.market), s(a.size), s(a.price)],
+    // the taker takes the whole position at the mark: the long side pays ceil, the short side gets floor
+    commands: (_q, r, sign, ref) => {
+      const size = big(r.size);
+      const abs = size < 0n ? -size : size;
+      const pays = divCeil(abs * big(r.price), 100_000_000n);
+      const gets = (abs * big(r.price)) / 100_000_000n;
+      return [
+        positionMove(r.account, r.market, -size, size > 0n ? gets : -pays, sign, ref),
+        positionMove(r.taker, r.market, size, size > 0n ? -pays : gets, sign, `${ref}:taker`),
+      ];
+    },
+  },
+  Frozen: {
+    table: "ev_freezes",
+    columns: ["by_addr", "account", "frozen_at"],
+    values: (a) => [lc(a.by), lc(a.account), s(a.timestamp)],
+    // nothing settles any more: every market stops trading (cancel-only)
+    commands: async (q, _r, sign, ref) => {
+      const ms = await q.query<{ market: number }>("SELECT DISTINCT market FROM ev_markets ORDER BY market");
+      return ms.rows.map((m) => ({
+        type: "setStatus",
+        ts: Date.now(),
+        market: Number(m.market),
+        status: sign === 1 ? "HALT" : "TRADING",
+        ref: `${ref}:${m.market}`,
+      }));
+    },
+  },
+  EscapeRegistered: {
+    table: "ev_escapes",
+    columns: ["kind", "account", "to_addr", "equity", "claim", "paid"],
+    values: (a) => ["register", lc(a.account), null, s(a.equity), s(a.claim), null],
+    nameOf: (r) => (r.kind === "claim" ? "EscapeClaimed" : "EscapeRegistered"),
+  },
+  EscapeClaimed: {
+    table: "ev_escapes",
+    columns: ["kind", "account", "to_addr", "equity", "claim", "paid"],
+    values: (a) => ["claim", lc(a.account), lc(a.to), null, s(a.claim), s(a.paid)],
+    nameOf: (r) => (r.kind === "claim" ? "EscapeClaimed" : "EscapeRegistered"),
   },
   FillSettled: {
     table: "ev_fills",
@@ -91,11 +329,18 @@ export const TABLES: Record<string, TableSpec> = {
     table: "ev_cancels",
     columns: ["account", "order_hash", "nonce"],
     values: (a) => [lc(a.account), a.orderHash, s(a.nonce)],
+    commands: (_q, r, sign, ref) =>
+      sign === 1 ? [{ type: "chainCancel", ts: Date.now(), account: lc(r.account), hash: r.order_hash, ref }] : [],
   },
   MinNonceRaised: {
     table: "ev_min_nonces",
     columns: ["account", "min_nonce"],
     values: (a) => [lc(a.account), s(a.minNonce)],
+    // every order below minNonce is dead: the engine cancels all of the account's orders
+    commands: (_q, r, sign, ref) =>
+      sign === 1
+        ? [{ type: "chainCancel", ts: Date.now(), account: lc(r.account), minNonce: String(r.min_nonce), ref }]
+        : [],
   },
   AgentSet: {
     table: "ev_agents",
@@ -111,15 +356,34 @@ export const TABLES: Record<string, TableSpec> = {
   MarketListed: {
     table: "ev_markets",
     columns: ["market", "symbol", "params"],
-    values: (a) => [
-      Number(a.market),
-      hexToString(a.symbol as Hex).replace(/\0+$/, ""),
-      JSON.stringify(a.params, (_k, x) => (typeof x === "bigint" ? x.toString() : x)),
-    ],
+    values: (a) => [Number(a.market), hexToString(a.symbol as Hex).replace(/\0+$/, ""), json(a.params)],
   },
 };
 
-export const EVENT_TABLES = [...new Set(Object.values(TABLES).map((t) => t.table))];
+/** Any other event of the ABI (roles, parameters, pause, insurance, final prices, ...). */
+export const OTHER: TableSpec = {
+  table: "ev_other",
+  columns: ["name", "args"],
+  values: (a, l) => [l.eventName, json(a)],
+  nameOf: (r) => String(r.name),
+};
+
+export const specOf = (name: string): TableSpec => TABLES[name] ?? OTHER;
+
+/** Every event table once, with its specs (for the rollback). */
+export const EVENT_TABLES = [...new Set([...Object.values(TABLES), OTHER].map((t) => t.table))];
+
+/** The event name of a stored row of `table`. */
+export function rowName(table: string, row: Row): string {
+  const spec = tableSpec(table);
+  if (spec.nameOf) return spec.nameOf(row);
+  return Object.entries(TABLES).find(([, t]) => t.table === table)![0];
+}
+
+/** The spec that handles a table's rows (commands and names are per table). */
+export function tableSpec(table: string): TableSpec {
+  return [...Object.values(TABLES), OTHER].find((t) => t.table === table)!;
+}
 
 /** The identity of a log on the bus and in the tables. */
 export interface EventMessage {
@@ -140,34 +404,58 @@ export function toMessage(l: DecodedLog): EventMessage {
     blockHash: l.blockHash,
     logIndex: l.logIndex,
     txHash: l.transactionHash,
-    args: JSON.parse(JSON.stringify(l.args, (_k, x) => (typeof x === "bigint" ? x.toString() : x))),
+    args: JSON.parse(json(l.args)),
   };
 }
 
-const num = (v: string) => {
-  const n = Number(v);
-  return Number.isSafeInteger(n) ? n : v;
-};
+/**
+ * A liquidation as published on topics.LIQUIDATIONS (by the listener for every Liquidated event, and by the
+ * liquidator bot from its receipt, with the same id: the gateway shows it once on @forceOrder).
+ */
+export interface LiquidationMessage {
+  type: "liquidation";
+  /** tx hash and log index of the Liquidated event. */
+  id: string;
+  account: string;
+  liquidator: string;
+  market: number;
+  /** Size taken over (1e-8 units), positive. */
+  size: string;
+  /** The oracle mark it was taken over at, 6 decimals. */
+  price: string;
+  /** The liquidated position was long (closed by a sell). */
+  wasLong: boolean;
+  penalty: string;
+  /** ms */
+  ts: number;
+}
 
-/** Engine commands (matcher/engine/types.ts) for an event; `sign` -1 undoes it (reorg correction). */
-export function matcherCommands(name: string, args: Args, sign: 1 | -1, ref: string): unknown[] {
-  const ts = Date.now();
-  const amount = (v: unknown) => num((BigInt(String(v)) * BigInt(sign)).toString());
-  switch (name) {
-    case "Deposit":
-      return [{ type: "balance", ts, account: lc(args.account), delta: amount(args.amount), ref }];
-    case "Withdraw":
-      return [{ type: "balance", ts, account: lc(args.account), delta: amount(-BigInt(String(args.amount))), ref }];
-    case "OrderCancelled":
-      return sign === 1 ? [{ type: "chainCancel", ts, account: lc(args.account), hash: args.orderHash, ref }] : [];
-    case "MinNonceRaised":
-      // every order below minNonce is dead: the engine cancels all of the account's orders
-      return sign === 1
-        ? [{ type: "chainCancel", ts, account: lc(args.account), minNonce: String(args.minNonce), ref }]
-        : [];
-    default:
-      return [];
-  }
+export function liquidationMessage(row: Row, txHash: string, timeMs?: number): LiquidationMessage {
+  const d = big(row.size_delta);
+  return {
+    type: "liquidation",
+    id: `${txHash.toLowerCase()}:${Number(row.log_index)}`,
+    account: lc(row.account),
+    liquidator: lc(row.liquidator),
+    market: Number(row.market),
+    size: (d < 0n ? -d : d).toString(),
+    price: String(row.mark),
+    wasLong: d < 0n,
+    penalty: String(row.penalty),
+    ts: timeMs ?? Date.now(),
+  };
+}
+
+/** Engine commands (matcher/engine/types.ts) of a stored row; `sign` -1 undoes them (reorg correction). */
+export async function rowCommands(
+  q: Queryable,
+  table: string,
+  row: Row,
+  sign: 1 | -1,
+  ref: string,
+): Promise<unknown[]> {
+  const spec = tableSpec(table);
+  return spec.commands ? spec.commands(q, row, sign, ref) : [];
 }
 
 /**
@@ -183,28 +471,32 @@ export async function writeLogs(
     ctx = { ...ctx, tradeIds: await fillTradeIds(q, logs) };
   const byTable = new Map<string, { spec: TableSpec; logs: DecodedLog[] }>();
   for (const l of logs) {
-    const spec = TABLES[l.eventName];
-    if (!spec) continue;
+    const spec = specOf(l.eventName);
     let g = byTable.get(spec.table);
     if (!g) byTable.set(spec.table, (g = { spec, logs: [] }));
     g.logs.push(l);
   }
-  const inserted = new Set<string>();
-  for (const { spec, logs: ls } of byTable.values()) {
+  const inserted = new Map<string, Row>();
+  for (const { logs: ls } of byTable.values()) {
+    // one statement per (table, column list): events sharing a table share its columns
+    const spec = specOf(ls[0].eventName);
     const cols = ["block_number", "log_index", "block_hash", "tx_hash", ...spec.columns];
     const per = Math.max(1, Math.floor(60_000 / cols.length));
     for (let i = 0; i < ls.length; i += per) {
       const chunk = ls.slice(i, i + per);
       const params: unknown[] = [];
+      const rowsByKey = new Map<string, Row>();
       const rows = chunk.map((l) => {
         const base = params.length;
-        params.push(
+        const vals = [
           l.blockNumber.toString(),
           l.logIndex,
           l.blockHash,
           l.transactionHash,
-          ...spec.values(l.args, l, ctx),
-        );
+          ...specOf(l.eventName).values(l.args, l, ctx),
+        ];
+        params.push(...vals);
+        rowsByKey.set(logId(l), Object.fromEntries(cols.map((c, k) => [c, vals[k]])));
         return `(${cols.map((_c, k) => `$${base + k + 1}`).join(", ")})`;
       });
       const r = await q.query<{ block_number: string; log_index: number }>(
@@ -212,15 +504,29 @@ export async function writeLogs(
          ON CONFLICT (block_number, log_index) DO NOTHING RETURNING block_number, log_index`,
         params,
       );
-      for (const row of r.rows) inserted.add(`${row.block_number}:${Number(row.log_index)}`);
+      for (const row of r.rows) {
+        const k = `${row.block_number}:${Number(row.log_index)}`;
+        inserted.set(k, rowsByKey.get(k)!);
+      }
     }
   }
   const out: OutboxMessage[] = [];
   const fills: CandleFill[] = [];
   for (const l of logs) {
-    if (!TABLES[l.eventName]) continue;
     // already stored: the same block twice is a no-op
-    if (!inserted.has(logId(l))) continue;
+    const row = inserted.get(logId(l));
+    if (!row) continue;
+    const spec = specOf(l.eventName);
+    if (spec.compute) {
+      const extra = await spec.compute(q, row);
+      const keys = Object.keys(extra);
+      await q.query(
+        `UPDATE ${spec.table} SET ${keys.map((k, i) => `${k} = $${i + 3}`).join(", ")}
+         WHERE block_number = $1 AND log_index = $2`,
+        [row.block_number, row.log_index, ...keys.map((k) => extra[k])],
+      );
+      Object.assign(row, extra);
+    }
     const time = ctx.blockTimes?.get(l.blockNumber);
     if (l.eventName === "FillSettled" && time !== undefined) {
       const a = l.args;
@@ -239,8 +545,13 @@ export async function writeLogs(
       { kind: "stream", topic: CHAIN_EVENTS, payload: msg },
       { kind: "channel", topic: CHAIN_EVENTS, payload: msg },
     );
-    for (const c of matcherCommands(l.eventName, msg.args, 1, `${l.blockHash}:${l.logIndex}`))
-      out.push({ kind: "stream", topic: MATCHER_COMMANDS, payload: c });
+    if (spec.commands)
+      for (const c of await spec.commands(q, row, 1, `${l.blockHash}:${l.logIndex}`))
+        out.push({ kind: "stream", topic: MATCHER_COMMANDS, payload: c });
+    if (l.eventName === "Liquidated") {
+      const liq = liquidationMessage(row, l.transactionHash, time);
+      out.push({ kind: "channel", topic: LIQUIDATIONS, payload: liq });
+    }
   }
   for (const c of await upsertCandles(q, fills))
     out.push({ kind: "channel", topic: CANDLES, payload: { type: "candle", ...c } });

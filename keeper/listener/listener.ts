@@ -18,7 +18,7 @@ import { silentLogger, type Logger } from "../log";
 import { drainOutbox, enqueue, type OutboxMessage } from "../outbox";
 import { CANDLES, CHAIN_EVENTS, MATCHER_COMMANDS } from "../topics";
 import { rebuildCandles } from "./candles";
-import { EVENT_TABLES, TABLES, matcherCommands, writeLogs, type DecodedLog } from "./events";
+import { EVENT_TABLES, rowCommands, rowName, writeLogs, type DecodedLog } from "./events";
 
 export interface ListenerOptions {
   db: Db;
@@ -249,22 +249,22 @@ export class Listener {
     const removed: { name: string; blockNumber: string; blockHash: Hex; logIndex: number; txHash: Hex }[] = [];
     const cmds: OutboxMessage[] = [];
     const removedFills: { market: number; time: number }[] = [];
-    for (const [name, spec] of Object.entries(TABLES)) {
+    // each row's undo follows from the row itself (computed columns were stored with it)
+    for (const table of EVENT_TABLES) {
       const r = await q.query<
-        Record<string, string> & { block_number: string; block_hash: Hex; log_index: number; tx_hash: Hex }
-      >(`DELETE FROM ${spec.table} WHERE block_number > $1 RETURNING *`, [ancestor.toString()]);
+        Record<string, unknown> & { block_number: string; block_hash: Hex; log_index: number; tx_hash: Hex }
+      >(`DELETE FROM ${table} WHERE block_number > $1 RETURNING *`, [ancestor.toString()]);
       for (const row of r.rows) {
         removed.push({
-          name,
+          name: rowName(table, row),
           blockNumber: row.block_number,
           blockHash: row.block_hash,
           logIndex: Number(row.log_index),
           txHash: row.tx_hash,
         });
-        if (spec.table === "ev_fills" && row.block_time !== null && row.block_time !== undefined)
+        if (table === "ev_fills" && row.block_time !== null && row.block_time !== undefined)
           removedFills.push({ market: Number(row.market), time: Number(row.block_time) });
-        const args = { account: row.account, amount: row.amount };
-        for (const c of matcherCommands(name, args, -1, `${row.block_hash}:${row.log_index}:reorg`))
+        for (const c of await rowCommands(q, table, row, -1, `${row.block_hash}:${row.log_index}:reorg`))
           cmds.push({ kind: "stream", topic: MATCHER_COMMANDS, payload: c });
       }
     }

@@ -152,6 +152,8 @@ export class Settler {
   private readonly hashCache = new Map<string, Hex>();
   /** A batch reverted on chain: estimate the next one exactly (it may have run out of gas). */
   private estimateNext = false;
+  /** Paused: no new batch before this time (ms). */
+  private holdUntil = 0;
 
   constructor(opts: SettlerOptions) {
     this.o = {
@@ -224,7 +226,7 @@ export class Settler {
        FROM settle_fills WHERE status = 'queued'`,
     );
     const n = Number(q.rows[0].n);
-    if (n === 0) return "idle";
+    if (n === 0 || Date.now() < this.holdUntil) return "idle";
     if (!force && n < this.o.maxFills && Number(q.rows[0].age_ms ?? 0) < this.o.maxWaitMs) return "idle";
     return (await this.buildAndSubmit()) ? "submitted" : "idle";
   }
@@ -302,6 +304,23 @@ export class Settler {
           continue;
         }
         if (rev?.name === "BatchNumberMismatch" || rev?.name === "BatchExpired") continue;
+        if (rev?.name === "ExchangeFrozen") {
+          // nothing settles any more (escape only): every queued fill is final, failed
+          for (const c of cands) failures.push({ c, reason: "ExchangeFrozen" });
+          this.log.error("the Exchange is frozen: queued fills fail", { fills: cands.length });
+          cands = [];
+          continue;
+        }
+        if (rev?.name === "ExchangePaused") {
+          // a guardian pause is bounded: the fills wait, queued; try again in a while
+          this.holdUntil = Date.now() + Math.max(2000, this.o.maxWaitMs);
+          this.log.warn("the Exchange is paused: fills wait", { pausedUntil: String(rev.args[0]) });
+          if (failures.length) {
+            await this.o.db.tx((q) => this.finish(q, failures, [], undefined));
+            await this.publish();
+          }
+          return false;
+        }
         if (cands.length === 1) {
           failures.push({ c: cands[0], reason: rev?.name ?? "Reverted" });
           cands = [];

@@ -120,6 +120,12 @@ export function toCommand(m: Record<string, unknown>, ts: number): Command | str
       if (market === undefined || price === undefined) return "bad mark";
       return { type: "mark", ts, market, price };
     }
+    case "setStatus": {
+      // the chain froze (HALT: cancel-only), or a reorg undid the freeze (TRADING)
+      const market = int(m.market);
+      if (market === undefined || (m.status !== "HALT" && m.status !== "TRADING")) return "bad setStatus";
+      return { type: "setStatus", ts, market, status: m.status };
+    }
     default:
       return `unknown command type ${String(m.type)}`;
   }
