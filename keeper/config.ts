@@ -30,6 +30,13 @@
 // | LISTENER_REORG_WINDOW        | 12                               | blocks followed one by one below the head
 // | LISTENER_MAX_RANGE           | 2000                             | largest getLogs range
 // | LISTENER_POLL_MS             | 50                               | new-block poll interval (push p99 goal: 100 ms after the block)
+// | LIQUIDATOR_PRIVATE_KEY / LIQUIDATOR_KEYSTORE / ..._PASSWORD(_FILE) | | liquidator bot key: an Exchange account
+// |                              |                                  | with collateral (it takes positions over)
+// | LIQUIDATOR_ENABLED           | 1 when a liquidator key is given | run the liquidator bot
+// | LIQUIDATOR_POLL_MS           | 500                              | liquidator round interval (one check per new block)
+// | FUNDING_PRIVATE_KEY / FUNDING_KEYSTORE / ..._PASSWORD(_FILE) | | funding bot key (FUNDING_ROLE)
+// | FUNDING_ENABLED              | 1 when a funding key is given    | run the funding bot
+// | FUNDING_POLL_MS              | 1000                             | funding round interval (oracle sample, due check)
 // | METRICS_PORT                 | 9464                             | Prometheus /metrics (0 = off)
 // | LOG_LEVEL                    | info                             | debug, info, warn, error
 import fs from "node:fs";
@@ -63,6 +70,12 @@ export interface KeeperConfig {
   listenerReorgWindow: number;
   listenerMaxRange: number;
   listenerPollMs: number;
+  liquidatorKey: KeySource;
+  liquidatorEnabled: boolean;
+  liquidatorPollMs: number;
+  fundingKey: KeySource;
+  fundingEnabled: boolean;
+  fundingPollMs: number;
   metricsPort: number;
   logLevel: Level;
 }
@@ -100,6 +113,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeeperConfig {
     throw new Error("config: LOG_LEVEL must be debug, info, warn or error");
   const pglite = env.PGLITE_DIR ?? ".data/keeper/pglite";
   const bump = Number(env.TX_FEE_BUMP_PCT ?? "12.5");
+  const liquidatorKey = keySource(env, "LIQUIDATOR");
+  const fundingKey = keySource(env, "FUNDING");
+  const hasKey = (k: KeySource) => Boolean(k.privateKey || k.keystoreFile);
   if (!(bump >= 10)) throw new Error("config: TX_FEE_BUMP_PCT must be at least 10");
   return {
     rpcUrl: env.RPC_URL || "http://127.0.0.1:8545",
@@ -126,6 +142,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeeperConfig {
     listenerReorgWindow: int(env, "LISTENER_REORG_WINDOW", 12),
     listenerMaxRange: int(env, "LISTENER_MAX_RANGE", 2000, 1),
     listenerPollMs: int(env, "LISTENER_POLL_MS", 50, 10),
+    liquidatorKey,
+    liquidatorEnabled: bool(env, "LIQUIDATOR_ENABLED", hasKey(liquidatorKey)),
+    liquidatorPollMs: int(env, "LIQUIDATOR_POLL_MS", 500, 10),
+    fundingKey,
+    fundingEnabled: bool(env, "FUNDING_ENABLED", hasKey(fundingKey)),
+    fundingPollMs: int(env, "FUNDING_POLL_MS", 1000, 10),
     metricsPort: int(env, "METRICS_PORT", 9464),
     logLevel: level,
   };

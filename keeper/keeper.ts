@@ -1,5 +1,6 @@
 // Wires the keeper from a KeeperConfig: store (migrated), bus, chain client, listener, settler with its
-// transaction manager, metrics. Used by keeper/main.ts and by the settlement benchmark.
+// transaction manager, the liquidator and funding bots (each with a transaction manager of its own key),
+// metrics. Used by keeper/main.ts, matcher/main.ts (WITH_KEEPER) and the settlement benchmark.
 import { createPublicClient, http, type PublicClient } from "viem";
 import { openBus, type Bus } from "./bus";
 import type { KeeperConfig } from "./config";
@@ -10,6 +11,7 @@ import { createLogger, type Logger } from "./log";
 import { KeeperMetrics } from "./metrics";
 import { Settler } from "./settler";
 import { TxManager } from "./tx";
+import { FundingBot, Liquidator } from "./bots";
 
 export interface Keeper {
   db: Db;
@@ -19,6 +21,10 @@ export interface Keeper {
   listener?: Listener;
   settler?: Settler;
   tx?: TxManager;
+  liquidator?: Liquidator;
+  funding?: FundingBot;
+  /** Transaction managers of the bots' keys. */
+  botTx: TxManager[];
   metrics: KeeperMetrics;
   log: Logger;
   stop(): Promise<void>;
@@ -127,6 +133,59 @@ export async function startKeeper(
     }, 1000);
   }
 
+  const botTx: TxManager[] = [];
+  const botManager = async (name: string, key: KeeperConfig["gasKey"]) => {
+    const account = loadAccount(name, key);
+    const t = new TxManager({
+      db,
+      client,
+      account,
+      chainId,
+      confirmations: cfg.txConfirmations,
+      replaceAfterBlocks: cfg.txReplaceAfterBlocks,
+      feeBumpPct: cfg.txFeeBumpPct,
+      maxFeeCap: cfg.txMaxFeePerGas,
+      pollMs: cfg.txPollMs,
+      log: log.child(`tx.${name}`),
+      onAttempt: (_a, replacement) => metrics.txAttempts.inc({ kind: replacement ? "replacement" : "first" }),
+    });
+    await t.init();
+    t.start();
+    botTx.push(t);
+    log.info("bot key loaded", { bot: name, address: account.address });
+    return t;
+  };
+  let liquidator: Liquidator | undefined;
+  if (cfg.liquidatorEnabled) {
+    liquidator = new Liquidator({
+      db,
+      bus,
+      client,
+      exchange: cfg.exchange,
+      tx: await botManager("liquidator", cfg.liquidatorKey),
+      pollMs: cfg.liquidatorPollMs,
+      log: log.child("liquidator"),
+      onLiquidation: () => metrics.liquidations.inc(),
+    });
+    liquidator.start();
+  }
+  let funding: FundingBot | undefined;
+  if (cfg.fundingEnabled) {
+    funding = new FundingBot({
+      db,
+      client,
+      exchange: cfg.exchange,
+      tx: await botManager("funding", cfg.fundingKey),
+      pollMs: cfg.fundingPollMs,
+      log: log.child("funding"),
+      onUpdate: (d) => {
+        metrics.fundingUpdates.inc();
+        metrics.fundingRate.set({ market: String(d.market) }, Number(d.rate) / 1e9);
+      },
+    });
+    funding.start();
+  }
+
   return {
     db,
     bus,
@@ -135,10 +194,16 @@ export async function startKeeper(
     listener,
     settler,
     tx,
+    liquidator,
+    funding,
+    botTx,
     metrics,
     log,
     async stop() {
       if (queueTimer) clearInterval(queueTimer);
+      await liquidator?.stop();
+      await funding?.stop();
+      for (const t of botTx) await t.stop();
       await settler?.stop();
       await tx?.stop();
       await listener?.stop();

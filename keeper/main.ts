@@ -1,4 +1,4 @@
-// `npm run keeper`: the settler and the listener as one service. Configuration: keeper/config.ts.
+// `npm run keeper`: the settler, the listener and the liquidator and funding bots as one service. Configuration: keeper/config.ts.
 import { loadConfig } from "./config";
 import { startKeeper } from "./keeper";
 import { createLogger } from "./log";
@@ -12,7 +12,12 @@ async function main(): Promise<void> {
     metricsServer = await keeper.metrics.serve(cfg.metricsPort);
     log.info("metrics", { url: `http://127.0.0.1:${metricsServer.port}/metrics` });
   }
-  log.info("keeper running", { settler: cfg.settlerEnabled, listener: cfg.listenerEnabled });
+  log.info("keeper running", {
+    settler: cfg.settlerEnabled,
+    listener: cfg.listenerEnabled,
+    liquidator: cfg.liquidatorEnabled,
+    funding: cfg.fundingEnabled,
+  });
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

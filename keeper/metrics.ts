@@ -60,6 +60,22 @@ export class KeeperMetrics {
     buckets: [1, 2, 3, 5, 10, 20, 64],
     registers: [this.registry],
   });
+  readonly liquidations = new Counter({
+    name: "keeper_liquidations_total",
+    help: "Liquidations sent by the liquidator bot and mined",
+    registers: [this.registry],
+  });
+  readonly fundingUpdates = new Counter({
+    name: "keeper_funding_updates_total",
+    help: "updateFunding transactions sent by the funding bot",
+    registers: [this.registry],
+  });
+  readonly fundingRate = new Gauge({
+    name: "keeper_funding_rate",
+    help: "Last funding rate pushed per market (fraction per interval)",
+    labelNames: ["market"],
+    registers: [this.registry],
+  });
   readonly chainToBus = new Histogram({
     name: "keeper_block_to_bus_seconds",
     help: "Block timestamp to its events on the bus (whole-second block time resolution)",

@@ -66,7 +66,8 @@ export class TradeMaker {
     const size = opts.size ?? 1_000_000n; // 0.01 BTC
     const price = opts.price ?? 60_000_000_000n; // 60,000
     const makerIsBuy = opts.makerIsBuy ?? true;
-    const far = BigInt(Math.floor(Date.now() / 1000) + 86_400);
+    // chain time (other suites move it forward by days), not the wall clock
+    const far = (await this.chain.client.getBlock({ blockTag: "latest" })).timestamp + 86_400n;
     const domain = exchangeDomain(31337, this.exchange);
     const mk: Order = {
       account: maker.address,
