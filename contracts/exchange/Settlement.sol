@@ -782,30 +782,82 @@ abstract contract Settlement is Nonces, Risk {
     }
 
     /// @dev Writes every traded position, and every loaded position whose funding was settled into an
-    ///      account that is written: size and a snapshot of its side's index (zero word when flat). Adds each
-    ///      change of the long size to its market's open-interest delta.
+    ///      account that is written: size and a snapshot of its side's index (zero word when flat)
+    ///      (Funding._positionWordAt); updates the account's open-market bits; adds each change of the long size
+    ///      to its market's open-interest delta; emits PositionChanged. In assembly (layouts as in _settleFill;
+    ///      PositionCtx {acct, market, word, size, touched, owed}, AccountCtx {account, word, cash, minNonce,
+    ///      openAfter, nonceBits, touched, cashBefore}, MarketCtx.longIndex/shortIndex/oiDelta at
+    ///      0x160/0x180/0x1a0, Ctx.oiMarkets at 0x140). A size outside int64 reverts (SafeCast, as in storage).
     function _commitPositions(Ctx memory c) private {
         uint256 np = c.nPositions;
-        for (uint256 i = 0; i < np; ++i) {
-            PositionCtx memory p = c.positions[i];
-            AccountCtx memory a = c.accounts[p.acct];
-            if (!p.touched && (p.owed == 0 || !a.touched)) continue;
-            int64 size = p.size.toInt64();
-            MarketCtx memory mk = c.markets[p.market];
-            _positions[a.account][p.market] = _positionWordAt(size, int128(mk.longIndex), int128(mk.shortIndex));
-            uint64 bit = uint64(1) << p.market;
-            a.openAfter = size == 0 ? a.openAfter & ~bit : a.openAfter | bit;
-            int256 oldSize = p.word.size();
-            unchecked {
-                // int64 sizes: no overflow
-                int256 oiDelta = (size > 0 ? int256(size) : int256(0)) - (oldSize > 0 ? oldSize : int256(0));
-                if (oiDelta != 0) {
-                    mk.oiDelta += oiDelta; // at most 2^16 positions of |delta| < 2^64 per batch
-                    c.oiMarkets |= uint256(bit);
+        bytes32 topic = PositionChanged.selector;
+        int256 badSize;
+        bool bad;
+        assembly ("memory-safe") {
+            let positions := mload(add(c, 0x80))
+            let accounts := mload(add(c, 0x40))
+            let markets := mload(add(c, 0xc0))
+            let oiMask := mload(add(c, 0x140))
+            let slot := _positions.slot
+            for {
+                let i := 0
+            } lt(i, np) {
+                i := add(i, 1)
+            } {
+                let p := mload(add(add(positions, 0x20), shl(5, i)))
+                let a := mload(add(add(accounts, 0x20), shl(5, mload(p))))
+                if iszero(mload(add(p, 0x80))) {
+                    // not traded: written only when its funding was settled into an account that is written
+                    if or(iszero(mload(add(p, 0xa0))), iszero(mload(add(a, 0xc0)))) {
+                        continue
+                    }
                 }
+                let size := mload(add(p, 0x60))
+                if iszero(eq(size, signextend(7, size))) {
+                    bad := 1
+                    badSize := size
+                    break
+                }
+                let m := mload(add(p, 0x20))
+                let mk := mload(add(add(markets, 0x20), shl(5, m)))
+                let w := 0
+                if size {
+                    let index := mload(add(mk, 0x160))
+                    if slt(size, 0) {
+                        index := mload(add(mk, 0x180))
+                    }
+                    w := or(and(size, 0xffffffffffffffff), shl(64, and(index, 0xffffffffffffffffffffffffffffffff)))
+                }
+                let account := mload(a)
+                mstore(0, account)
+                mstore(0x20, slot)
+                mstore(0x20, keccak256(0, 0x40))
+                mstore(0, m)
+                sstore(keccak256(0, 0x40), w)
+                let bit := shl(m, 1)
+                switch size
+                case 0 {
+                    mstore(add(a, 0x80), and(mload(add(a, 0x80)), not(bit)))
+                }
+                default {
+                    mstore(add(a, 0x80), or(mload(add(a, 0x80)), bit))
+                }
+                let oldSize := signextend(7, mload(add(p, 0x40)))
+                // open interest: max(size, 0) - max(oldSize, 0); |delta| < 2^97 summed over < 2^17 positions
+                let d := sub(mul(size, sgt(size, 0)), mul(oldSize, sgt(oldSize, 0)))
+                if d {
+                    mstore(add(mk, 0x1a0), add(mload(add(mk, 0x1a0)), d))
+                    oiMask := or(oiMask, bit)
+                }
+                let ptr := mload(0x40)
+                mstore(ptr, oldSize)
+                mstore(add(ptr, 0x20), size)
+                mstore(add(ptr, 0x40), mload(add(a, 0x40)))
+                log3(ptr, 0x60, topic, account, m)
             }
-            emit PositionChanged(a.account, p.market, oldSize, size, a.cash);
+            mstore(add(c, 0x140), oiMask)
         }
+        if (bad) badSize.toInt64(); // reverts SafeCastOverflowedIntDowncast(64, size)
     }
 
     /// @dev One open-interest write per market whose long size changed in the batch.

@@ -24,6 +24,7 @@ import { takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
 import { type Address, type Hex, type LocalAccount, keccak256, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { deployExchange } from "../lib/deployExchange";
+import { profileTx } from "./profile";
 import { type Fill, type Order, exchangeDomain, signBatch, signOrder, signWithdrawal } from "../../sdk/eip712";
 import { feeCap } from "../../sdk/margin";
 import { price, size, usd } from "../../sdk/units";
@@ -86,6 +87,7 @@ async function main() {
     makerFee: feeCap(sz, P, -100n),
     takerFee: feeCap(sz, P, 500n),
   });
+  let lastSettle: Hex | undefined;
   const submit = async (orders: { order: Order; signature: Hex }[], fills: Fill[]) => {
     const batch = {
       number: (await exchange.read.nextBatchNumber()) as bigint,
@@ -97,6 +99,7 @@ async function main() {
     const sig = await signBatch(operator, domain, batch);
     const r = await wait(await exchange.write.settle([batch, sig]));
     if (r.status !== "success") throw new Error("settle reverted");
+    lastSettle = r.transactionHash;
     return r.gasUsed;
   };
 
@@ -239,6 +242,8 @@ async function main() {
       nonces.clear();
       for (const [k, v] of savedNonces) nonces.set(k, v);
       const gas = await batchOf(n, kind === "partial");
+      // GAS_PROFILE=1: where the gas of the batch of 50 fresh fills goes, by function and source line.
+      if (process.env.GAS_PROFILE && kind === "fresh" && n === 50) await profileTx(hre, lastSettle!, "Exchange");
       perFill[kind][n] = gas;
       const label = kind === "fresh" ? "fresh orders" : "partially filled makers";
       results[`settle_${kind}_batch${n}_gas_total`] = Number(gas);
