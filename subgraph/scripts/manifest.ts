@@ -1,5 +1,7 @@
 // Writes subgraph/subgraph.yaml (and copies the Exchange ABI to subgraph/abis/) from
-//   - the compiled contracts: artifacts/contracts/Exchange.sol/Exchange.json (run `npx hardhat compile`),
+//   - the compiled contracts: the Exchange's ABI merged with its ExchangeExtension's (one address; the
+//     Exchange delegatecalls the extension, whose events it emits): artifacts/contracts/{Exchange,
+//     ExchangeExtension}.sol (run `npx hardhat compile`), merged as sdk/abi is (scripts/lib/exportAbi.ts),
 //   - the deployment: deployments/<network>.json (network, Exchange address, deployment block),
 //   - HANDLERS below: which mapping function handles which Exchange event.
 // Event signatures are taken from the ABI, never typed by hand. An ABI event without a handler is
@@ -19,24 +21,45 @@ import { loadDeployment } from "../../sdk/deployments";
 export const ROOT = path.resolve(__dirname, "../..");
 export const SUBGRAPH_DIR = path.join(ROOT, "subgraph");
 export const EXCHANGE_ARTIFACT = path.join(ROOT, "artifacts/contracts/Exchange.sol/Exchange.json");
+/** The Exchange delegates its cold paths to the extension: its events come from the Exchange's address. */
+export const EXTENSION_ARTIFACT = path.join(ROOT, "artifacts/contracts/ExchangeExtension.sol/ExchangeExtension.json");
 
 /** Exchange event name -> handler exported by subgraph/src/exchange.ts. Add a line per new event. */
 export const HANDLERS: Record<string, string> = {
   AgentSet: "handleAgentSet",
+  BadDebt: "handleBadDebt",
   BatchSettled: "handleBatchSettled",
   Deposit: "handleDeposit",
   EIP712DomainChanged: "handleEIP712DomainChanged",
+  EscapeClaimed: "handleEscapeClaimed",
+  EscapeRegistered: "handleEscapeRegistered",
+  ExitParamsSet: "handleExitParamsSet",
+  FeesMovedToInsurance: "handleFeesMovedToInsurance",
   FeesWithdrawn: "handleFeesWithdrawn",
   FillSettled: "handleFillSettled",
   FillSkipped: "handleFillSkipped",
+  FinalPriceSet: "handleFinalPriceSet",
+  ForcedExitRequested: "handleForcedExitRequested",
+  ForcedExitServed: "handleForcedExitServed",
+  ForcedExitTakeover: "handleForcedExitTakeover",
+  Frozen: "handleFrozen",
+  FundingParamsSet: "handleFundingParamsSet",
+  FundingUpdated: "handleFundingUpdated",
+  InsuranceDeposited: "handleInsuranceDeposited",
+  Liquidated: "handleLiquidated",
+  LossSocialized: "handleLossSocialized",
   MarketListed: "handleMarketListed",
   MinNonceRaised: "handleMinNonceRaised",
   OrderCancelled: "handleOrderCancelled",
+  Paused: "handlePaused",
   PositionChanged: "handlePositionChanged",
   RoleAdminChanged: "handleRoleAdminChanged",
   RoleGranted: "handleRoleGranted",
   RoleRevoked: "handleRoleRevoked",
+  Unpaused: "handleUnpaused",
   Withdraw: "handleWithdraw",
+  WithdrawalCancelled: "handleWithdrawalCancelled",
+  WithdrawalRequested: "handleWithdrawalRequested",
 };
 
 export interface AbiParam {
@@ -63,9 +86,27 @@ export function eventSignature(e: AbiItem): string {
   return `${e.name}(${params.join(",")})`;
 }
 
-export function readExchangeAbi(artifact = EXCHANGE_ARTIFACT): AbiItem[] {
+function readAbi(artifact: string): AbiItem[] {
   if (!fs.existsSync(artifact)) throw new Error(`no ${path.relative(ROOT, artifact)}: run \`npx hardhat compile\``);
   return JSON.parse(fs.readFileSync(artifact, "utf8")).abi as AbiItem[];
+}
+
+/**
+ * The ABI of the Exchange's address: its own, then the extension's items it does not have (same kind and
+ * signature = the same item; the extension's constructor and fallbacks never face callers). Pass one
+ * artifact to read only that one (tests).
+ */
+export function readExchangeAbi(artifact?: string): AbiItem[] {
+  if (artifact) return readAbi(artifact);
+  const key = (x: AbiItem) => `${x.type}:${x.name ?? ""}(${(x.inputs ?? []).map((p) => p.type).join(",")})`;
+  const out = readAbi(EXCHANGE_ARTIFACT);
+  const seen = new Set(out.map(key));
+  for (const x of readAbi(EXTENSION_ARTIFACT)) {
+    if (x.type === "constructor" || x.type === "fallback" || x.type === "receive" || seen.has(key(x))) continue;
+    seen.add(key(x));
+    out.push(x);
+  }
+  return out;
 }
 
 export function abiEvents(abi: AbiItem[]): AbiItem[] {

@@ -30,8 +30,14 @@ export function getExchange(address: Address): Exchange {
     x.feesWithdrawn = zero();
     x.totalDeposited = zero();
     x.totalWithdrawn = zero();
+    x.insuranceFund = zero();
+    x.feesToInsurance = zero();
+    x.socializedLoss = zero();
+    x.liquidationCount = zero();
     x.paused = false;
     x.frozen = false;
+    x.escapeClaims = zero();
+    x.escapePaid = zero();
   }
   return x;
 }
@@ -92,7 +98,8 @@ export function getMarket(market: BigInt, event: ethereum.Event): Market {
     m.trades = zero();
     m.fees = zero();
     m.openInterest = zero();
-    m.fundingIndex = zero();
+    m.longFundingIndex = zero();
+    m.shortFundingIndex = zero();
     const x = getExchange(event.address);
     x.marketCount += 1;
     x.save();

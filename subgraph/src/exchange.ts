@@ -10,3 +10,26 @@ export { handleMarketListed } from "./mappings/markets";
 export { handleAgentSet, handleMinNonceRaised, handleOrderCancelled } from "./mappings/orders";
 export { handleBatchSettled, handleFillSettled, handleFillSkipped, handlePositionChanged } from "./mappings/settlement";
 export { handleDeposit, handleFeesWithdrawn, handleWithdraw } from "./mappings/vault";
+export {
+  handleBadDebt,
+  handleFeesMovedToInsurance,
+  handleFundingParamsSet,
+  handleFundingUpdated,
+  handleInsuranceDeposited,
+  handleLiquidated,
+  handleLossSocialized,
+} from "./mappings/risk";
+export {
+  handleEscapeClaimed,
+  handleEscapeRegistered,
+  handleExitParamsSet,
+  handleFinalPriceSet,
+  handleForcedExitRequested,
+  handleForcedExitServed,
+  handleForcedExitTakeover,
+  handleFrozen,
+  handlePaused,
+  handleUnpaused,
+  handleWithdrawalCancelled,
+  handleWithdrawalRequested,
+} from "./mappings/exit";

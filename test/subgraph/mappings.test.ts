@@ -7,7 +7,8 @@ import { expect } from "chai";
 import fs from "node:fs";
 import path from "node:path";
 import { keccak_256 } from "@noble/hashes/sha3";
-import { type Address, type Hex, type Log, decodeEventLog, getAddress, hexToBytes } from "viem";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+import { type Abi, type Address, type Hex, type Log, decodeEventLog, getAddress, hexToBytes } from "viem";
 import {
   BTC,
   type Fx,
@@ -126,6 +127,54 @@ describe("subgraph mappings on a real Exchange's events", function () {
     await fastWithdraw(fx, bob, usd("1000")); // operator co-signed (Withdrawals.sol)
     await exchange.write.withdrawFees([treasurer.account.address, 1n], { account: treasurer.account });
 
+    // ---- issue 3: slow withdrawals, insurance, funding, forced exit, liquidation into bad debt, pause, freeze
+    const { ext, admin, guardian, token, btcFeed, ethFeed } = fx;
+    const restamp = async (btc = price("60000")) => {
+      await btcFeed.write.setAnswer([btc * 100n]); // 8-decimal feed
+      await ethFeed.write.setAnswer([price("3000") * 100n]);
+    };
+    const params = await ext.read.exitParams();
+    // dave: a request replaced by another, cancelled, a third one claimed after the delay
+    await ext.write.requestWithdrawal([usd("500")], { account: dave.account });
+    await ext.write.requestWithdrawal([usd("450")], { account: dave.account });
+    await ext.write.cancelWithdrawal({ account: dave.account });
+    await ext.write.requestWithdrawal([usd("400")], { account: dave.account });
+    await time.increase(params.slowWithdrawalDelay + 1);
+    await restamp();
+    await ext.write.claimWithdrawal([dave.account.address], { account: dave.account });
+    // insurance: fees moved in by the treasurer, a deposit by alice
+    await ext.write.moveFeesToInsurance([usd("10")], { account: treasurer.account });
+    await token.write.approve([fx.deployment.exchange, usd("100")], { account: alice.account });
+    await ext.write.depositInsurance([usd("100")], { account: alice.account });
+    // funding: parameters, a first update (starts the clock), one interval later a second (accrues)
+    await ext.write.setFundingParams([3600, 1_000_000, 250_000], { account: admin.account });
+    await ext.write.updateFunding([BTC, 100_000n], { account: admin.account });
+    await time.increase(3600);
+    await restamp();
+    await ext.write.updateFunding([BTC, 200_000n], { account: admin.account });
+    // carol (long 1.5) files a forced exit; dave takes her position over at the mark
+    await ext.write.requestForcedExit([0n], { account: carol.account });
+    await ext.write.serveForcedExit([carol.account.address, BTC], { account: dave.account });
+    // dave takes his cash out down to the initial margin, the price falls: bankrupt; stranger liquidates all
+    await fastWithdraw(fx, dave, usd("90000"));
+    await token.write.approve([fx.deployment.exchange, usd("30000")], { account: alice.account });
+    await exchange.write.depositFor([stranger.account.address, usd("30000")], { account: alice.account });
+    await restamp(price("50000"));
+    await ext.write.liquidate([dave.account.address, BTC, size("1.5")], { account: stranger.account });
+    await restamp();
+    // a guardian pause and its end; the exit parameters set again (same values)
+    await ext.write.pause({ account: guardian.account });
+    await ext.write.unpause({ account: guardian.account });
+    await ext.write.setExitParams([params], { account: admin.account });
+    // bob (short) files a forced exit nobody serves: after the grace period anyone freezes; bob escapes
+    await ext.write.requestForcedExit([0n], { account: bob.account });
+    await time.increase(params.forcedExitGracePeriod + 1);
+    await restamp();
+    await ext.write.freeze([bob.account.address], { account: stranger.account });
+    await ext.write.escapeRegister([bob.account.address], { account: stranger.account });
+    await time.increase(params.exitWindow + 1);
+    await ext.write.escapeClaim([bob.account.address], { account: bob.account });
+
     // ---- the subgraph: every Exchange log, in chain order, through its handler
     exchangeLogs = await fx.publicClient.getLogs({ address: fx.deployment.exchange, fromBlock: 0n });
     const abi = readExchangeAbi();
@@ -153,7 +202,7 @@ describe("subgraph mappings on a real Exchange's events", function () {
       throw new Error(`test host: no ethereum.Value for ${p.type}`);
     };
     for (const log of exchangeLogs) {
-      const decoded = decodeEventLog({ abi: fx.exchange.abi, data: log.data, topics: log.topics });
+      const decoded = decodeEventLog({ abi: abi as Abi, data: log.data, topics: log.topics });
       const item = abi.find((x) => x.type === "event" && x.name === decoded.eventName)!;
       const args = decoded.args as unknown as Record<string, unknown>;
       const params = exp.newParams() as Ptr;
@@ -195,6 +244,25 @@ describe("subgraph mappings on a real Exchange's events", function () {
       "MinNonceRaised",
       "Withdraw",
       "FeesWithdrawn",
+      "WithdrawalRequested",
+      "WithdrawalCancelled",
+      "FeesMovedToInsurance",
+      "InsuranceDeposited",
+      "FundingParamsSet",
+      "FundingUpdated",
+      "ForcedExitRequested",
+      "ForcedExitTakeover",
+      "ForcedExitServed",
+      "Liquidated",
+      "BadDebt",
+      "LossSocialized",
+      "Paused",
+      "Unpaused",
+      "ExitParamsSet",
+      "Frozen",
+      "FinalPriceSet",
+      "EscapeRegistered",
+      "EscapeClaimed",
     ]) {
       expect(handled.get(name) ?? 0, name).to.be.greaterThan(0);
     }
@@ -234,7 +302,7 @@ describe("subgraph mappings on a real Exchange's events", function () {
 
   it("accounts and positions equal the contract's cash and positions", async () => {
     let longs = 0n;
-    for (const w of [fx.alice, fx.bob, fx.carol, fx.dave]) {
+    for (const w of [fx.alice, fx.bob, fx.carol, fx.dave, fx.stranger]) {
       const a = getAddress(w.account.address);
       const [cash] = await fx.exchange.read.accountOf([a]);
       const pos = await fx.exchange.read.positionOf([a, BTC]);
@@ -244,7 +312,8 @@ describe("subgraph mappings on a real Exchange's events", function () {
       if (pos > 0n) longs += pos;
     }
     expect(big(entity("Market", "0")!.openInterest)).to.equal(longs);
-    expect(longs).to.equal(size("1.5")); // carol's long; alice 0.5 short, bob 1 short
+    // carol's long 1.5, taken over by dave, liquidated into stranger; alice 0.5 short, bob 1 short
+    expect(longs).to.equal(size("1.5"));
   });
 
   it("books average-cost PnL and entry prices from the fills", () => {
@@ -272,7 +341,9 @@ describe("subgraph mappings on a real Exchange's events", function () {
       expect(pool, `batch ${b.id}`).to.equal(big(b.fees));
     }
     const x = entity("Exchange", fx.deployment.exchange)!;
-    expect(big(x.feesAccrued) - big(x.feesWithdrawn)).to.equal(await fx.exchange.read.feesAccrued());
+    expect(big(x.feesAccrued) - big(x.feesWithdrawn) - big(x.feesToInsurance)).to.equal(
+      await fx.exchange.read.feesAccrued(),
+    );
     const skipped = all("SkippedFill");
     expect(skipped.map((s) => s.reason)).to.deep.equal(["Expired"]);
     expect(all("PositionSnapshot")).to.have.length(handled.get("PositionChanged")!);
@@ -295,7 +366,12 @@ describe("subgraph mappings on a real Exchange's events", function () {
       ).to.equal(2n);
       const last = stats.sort((a, b) => Number(big(a.periodStart) - big(b.periodStart))).at(-1)!;
       expect(big(last.openInterest), type).to.equal(big(m.openInterest));
-      expect(big(last.close), type).to.equal(price("61000"));
+      // later periods (days later: liquidation, takeover) moved open interest without trades
+      const lastTraded = stats.filter((x) => big(x.trades) > 0n).at(-1)!;
+      expect(big(lastTraded.close), type).to.equal(price("61000"));
+      expect(
+        stats.filter((x) => big(x.trades) === 0n).every((x) => x.close === undefined || x.close === null),
+      ).to.equal(true);
     }
   });
 
@@ -306,9 +382,99 @@ describe("subgraph mappings on a real Exchange's events", function () {
     const agent = all("Agent")[0];
     expect(agent.agent).to.equal(fx.stranger.account.address.toLowerCase());
     expect(big(agent.expiry)).to.equal(4_000_000_000n);
-    expect(all("Withdrawal").map((w) => [w.kind, w.amount])).to.deep.equal([["Instant", usd("1000").toString()]]);
+    expect(all("Withdrawal").map((w) => [w.kind, w.amount])).to.deep.equal([
+      ["Instant", usd("1000").toString()],
+      ["Slow", usd("400").toString()],
+      ["Instant", usd("90000").toString()],
+    ]);
     expect(all("FeeWithdrawal").map((w) => w.amount)).to.deep.equal(["1"]);
     const roles = all("RoleMember").map((r) => r.roleName);
     expect(roles).to.include.members(["DEFAULT_ADMIN_ROLE", "OPERATOR_ROLE", "TREASURER_ROLE"]);
+  });
+
+  it("withdrawal requests: replaced, cancelled, claimed; forced exits served or pending", () => {
+    const reqs = all("WithdrawalRequest").sort((a, b) => Number(big(a.requestedAt) - big(b.requestedAt)));
+    const dave = fx.dave.account.address.toLowerCase();
+    expect(reqs.filter((r) => r.account === dave).map((r) => [r.kind, r.amount, r.status])).to.deep.equal([
+      ["Slow", usd("500").toString(), "Replaced"],
+      ["Slow", usd("450").toString(), "Cancelled"],
+      ["Slow", usd("400").toString(), "Claimed"],
+    ]);
+    const forced = reqs.filter((r) => r.kind === "Forced");
+    expect(forced.map((r) => [r.account, r.status])).to.deep.equal([
+      [fx.carol.account.address.toLowerCase(), "Served"],
+      [fx.bob.account.address.toLowerCase(), "Pending"],
+    ]);
+    expect(big(forced[0].fee) > 0n).to.equal(true);
+    const slow = all("Withdrawal").find((w) => w.kind === "Slow")!;
+    expect(slow.request).to.equal(reqs.find((r) => r.status === "Claimed")!.id);
+    expect(entity("Account", getAddress(fx.dave.account.address))!.pendingWithdrawal ?? null).to.equal(null);
+  });
+
+  it("insurance fund, funding indices, liquidation into bad debt and the socialised loss match the contract", async () => {
+    const x = entity("Exchange", fx.deployment.exchange)!;
+    expect(big(x.insuranceFund)).to.equal(await fx.ext.read.insuranceFund());
+    expect(all("InsuranceChange").map((c) => c.kind)).to.include.members([
+      "FeesMoved",
+      "Deposit",
+      "ForcedExitFee",
+      "Liquidation",
+    ]);
+    const m = entity("Market", "0")!;
+    const [longIndex, shortIndex, lastRate] = await fx.ext.read.fundingState([BTC]);
+    expect(big(m.longFundingIndex)).to.equal(longIndex);
+    expect(big(m.shortFundingIndex)).to.equal(shortIndex); // funding and the socialised loss
+    expect(big(m.fundingRate)).to.equal(lastRate);
+    const fu = all("FundingUpdate").sort((a, b) => Number(big(a.timestamp) - big(b.timestamp)));
+    expect(fu.map((f) => [f.requestedRate, f.appliedRate])).to.deep.equal([
+      ["100000", "100000"],
+      ["200000", "200000"],
+    ]);
+    expect(big(fu[0].indexDelta)).to.equal(0n); // the first update starts the clock
+    expect(big(fu[1].indexDelta)).to.equal(longIndex); // no loss was charged to the longs
+    const [liq] = all("Liquidation");
+    expect([liq.account, liq.liquidator, big(liq.sizeDelta), big(liq.price)]).to.deep.equal([
+      fx.dave.account.address.toLowerCase(),
+      fx.stranger.account.address.toLowerCase(),
+      -size("1.5"),
+      price("50000"),
+    ]);
+    const [bad] = all("BadDebt");
+    expect(big(bad.coveredByInsurance) + big(bad.socialised)).to.equal(big(bad.amount));
+    expect(big(bad.socialised) > 0n).to.equal(true); // the fund was short
+    const [soc] = all("SocializedLoss");
+    expect(soc.chargeLongs).to.equal(false); // dave was long: the shorts profited
+    expect(big(x.socializedLoss)).to.equal(big(soc.amount));
+    expect(x.liquidationCount).to.equal("1");
+    // the liquidator's position: taken over at the mark
+    const p = entity("Position", positionId(getAddress(fx.stranger.account.address), BTC))!;
+    expect([big(p.size), big(p.entryPrice)]).to.deep.equal([size("1.5"), price("50000")]);
+    const causes = all("PositionSnapshot").map((s) => s.cause);
+    expect(causes.filter((c) => c === "Liquidation")).to.have.length(4); // takeover and liquidation, two sides each
+  });
+
+  it("pause, parameters, freeze with final prices, and the escape", async () => {
+    const x = entity("Exchange", fx.deployment.exchange)!;
+    expect(all("PauseChange").map((p) => p.action)).to.deep.equal(["Paused", "Unpaused"]);
+    expect(x.paused).to.equal(false);
+    expect(
+      all("ParamsChange")
+        .map((c) => c.kind)
+        .sort(),
+    ).to.deep.equal(["Exit", "Funding"]);
+    expect(x.frozen).to.equal(true);
+    const [frozenAt] = await fx.ext.read.exitStatus();
+    expect(big(x.frozenAt)).to.equal(frozenAt);
+    const [fr] = all("Freeze");
+    const bob = fx.bob.account.address.toLowerCase();
+    expect([fr.caller, fr.account]).to.deep.equal([fx.stranger.account.address.toLowerCase(), bob]);
+    expect(fr.request).to.equal(all("WithdrawalRequest").find((r) => r.kind === "Forced" && r.account === bob)!.id);
+    expect(big(entity("Market", "0")!.finalPrice)).to.equal(price("60000"));
+    const esc = entity("Escape", getAddress(fx.bob.account.address))!;
+    const [, state, claim] = await fx.ext.read.exitOf([getAddress(fx.bob.account.address)]);
+    expect(state).to.equal(2); // claimed
+    expect(big(esc.claim)).to.equal(claim);
+    expect(big(esc.paid)).to.equal(claim); // the pool covers every claim
+    expect(big(x.escapePaid)).to.equal(claim);
   });
 });

@@ -4,7 +4,7 @@ import { EIP712DomainChanged, RoleAdminChanged, RoleGranted, RoleRevoked } from 
 import { DomainChange, RoleChange, RoleMember } from "../../generated/schema";
 import { eventId } from "../entities";
 
-const ROLE_NAMES: string[] = ["MARKET_ADMIN_ROLE", "OPERATOR_ROLE", "TREASURER_ROLE"];
+const ROLE_NAMES: string[] = ["MARKET_ADMIN_ROLE", "OPERATOR_ROLE", "TREASURER_ROLE", "GUARDIAN_ROLE", "FUNDING_ROLE"];
 
 /** The role's constant name in contracts/exchange/ExchangeRoles.sol, or its hex id. */
 export function roleName(role: Bytes): string {

@@ -211,17 +211,20 @@ export function handleFillSkipped(event: FillSkipped): void {
 export function handlePositionChanged(event: PositionChanged): void {
   const e = event.params;
   const p = getPosition(e.account, e.market, event);
-  if (!p.size.equals(e.newSize)) {
-    // Only fills move positions today; a mismatch means events this subgraph does not book yet.
-    log.warning("position {} of market {}: fills booked size {}, the contract says {}", [
-      e.account.toHexString(),
-      e.market.toString(),
-      p.size.toString(),
-      e.newSize.toString(),
-    ]);
+  // In a batch the fills (FillSettled, before) booked the new size. Otherwise the position moved outside a
+  // batch: a liquidation or a forced-exit takeover, whose event follows in the same transaction and books
+  // the cost at the mark (risk.ts bookMove); here only the size.
+  const outsideBatch = !p.size.equals(e.newSize);
+  if (outsideBatch) {
+    if (!p.size.equals(e.oldSize))
+      log.warning("position {} of market {}: booked size {}, the contract says {} before this change", [
+        e.account.toHexString(),
+        e.market.toString(),
+        p.size.toString(),
+        e.oldSize.toString(),
+      ]);
+    if (p.size.isZero()) p.openedAt = event.block.timestamp;
     p.size = e.newSize;
-    if (e.newSize.isZero()) p.cost = zero();
-    p.entryPrice = entryPrice(p.size, p.cost);
   }
   p.save();
 
@@ -243,7 +246,7 @@ export function handlePositionChanged(event: PositionChanged): void {
   snap.position = p.id;
   snap.account = e.account;
   snap.market = market.id;
-  snap.cause = "Settlement";
+  snap.cause = outsideBatch ? "Liquidation" : "Settlement";
   snap.oldSize = e.oldSize;
   snap.newSize = e.newSize;
   snap.cash = e.cash;
@@ -251,7 +254,7 @@ export function handlePositionChanged(event: PositionChanged): void {
   snap.entryPrice = p.entryPrice;
   snap.realizedPnl = p.realizedPnl;
   // BatchSettled follows in the same transaction; batch numbers are consecutive.
-  snap.batch = getExchange(event.address).lastBatch.plus(BigInt.fromI32(1)).toString();
+  if (!outsideBatch) snap.batch = getExchange(event.address).lastBatch.plus(BigInt.fromI32(1)).toString();
   snap.blockNumber = event.block.number;
   snap.timestamp = event.block.timestamp;
   snap.transactionHash = event.transaction.hash;

@@ -4,7 +4,7 @@ import {
   FeesWithdrawn as FeesWithdrawnEvent,
   Withdraw as WithdrawEvent,
 } from "../../generated/Exchange/Exchange";
-import { Deposit, FeeWithdrawal, Withdrawal } from "../../generated/schema";
+import { Deposit, FeeWithdrawal, Withdrawal, WithdrawalRequest } from "../../generated/schema";
 import { eventId, getAccount, getExchange } from "../entities";
 
 export function handleDeposit(event: DepositEvent): void {
@@ -38,6 +38,22 @@ export function handleWithdraw(event: WithdrawEvent): void {
   w.to = event.params.to;
   w.amount = event.params.amount;
   w.kind = "Instant";
+  // A claim pays the pending slow request (its whole amount); any other Withdraw is a fast one (a fast
+  // withdrawal of exactly the pending amount is taken for the claim; the later claim then counts as fast).
+  const pending = account.pendingWithdrawal;
+  if (pending != null) {
+    const r = WithdrawalRequest.load(pending!);
+    if (r != null && r.status == "Pending" && r.amount.equals(event.params.amount)) {
+      w.kind = "Slow";
+      w.request = r.id;
+      r.status = "Claimed";
+      r.closedAt = event.block.timestamp;
+      r.withdrawal = w.id;
+      r.save();
+      account.pendingWithdrawal = null;
+      account.save();
+    }
+  }
   w.blockNumber = event.block.number;
   w.timestamp = event.block.timestamp;
   w.transactionHash = event.transaction.hash;
