@@ -277,7 +277,76 @@ abstract contract Settlement is Nonces, Risk {
 
     function _loadOrder(bytes calldata sig, Ctx memory c, uint256 i) private {
         OrderCtx memory oc = c.orders[i];
-        oc.status = _checkOrder(oc.expiry, sig, c, oc);
+        if (_checkOrderFast(sig, c, oc)) oc.status = _loadOrderState(c, oc);
+        else oc.status = _checkOrder(oc.expiry, sig, c, oc);
+    }
+
+    /// @dev The checks of _checkOrder up to the signature, in assembly, for the common case only: a non-zero
+    ///      account, not expired, a market already loaded in this batch, a valid size, not a duplicate, and a
+    ///      65-byte low-s ECDSA signature recovering to the account or to a live agent of it (as
+    ///      OrderSignatures._isValidOrderSignature with OpenZeppelin's ECDSA.tryRecoverCalldata). Then it marks
+    ///      the order seen (the DuplicateOrder stamp) and returns true. Anything else returns false having
+    ///      changed nothing, and _checkOrder decides (it finds the exact reason, loads a market on first use,
+    ///      tries ERC-1271). OrderCtx layout as in _settleFill; MarketCtx.lot/minSize at 0xa0/0xc0.
+    function _checkOrderFast(bytes calldata sig, Ctx memory c, OrderCtx memory oc) private returns (bool ok) {
+        uint256 agentSlot;
+        assembly ("memory-safe") {
+            agentSlot := _agentExpiry.slot
+        }
+        uint256 stamp = uint256(c.number) + 1;
+        assembly ("memory-safe") {
+            let account := mload(add(oc, 0xc0))
+            let market := mload(add(oc, 0xe0))
+            let markets := mload(add(c, 0xc0))
+            // account != 0, not expired, market known and loaded
+            if and(
+                and(iszero(iszero(account)), iszero(gt(timestamp(), mload(add(oc, 0x1a0))))),
+                lt(market, mload(markets))
+            ) {
+                let mk := mload(add(add(markets, 0x20), shl(5, market)))
+                let size := mload(add(oc, 0x160))
+                let h := mload(oc)
+                if and(
+                    and(mload(mk), iszero(eq(tload(h), stamp))),
+                    and(
+                        iszero(iszero(size)),
+                        and(iszero(mod(size, mload(add(mk, 0xa0)))), iszero(lt(size, mload(add(mk, 0xc0)))))
+                    )
+                ) {
+                    if eq(sig.length, 65) {
+                        let sv := calldataload(add(sig.offset, 0x20))
+                        // s in the lower half order (ECDSA malleability rule)
+                        if iszero(gt(sv, 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0)) {
+                            let ptr := mload(0x40)
+                            mstore(ptr, h)
+                            mstore(add(ptr, 0x20), byte(0, calldataload(add(sig.offset, 0x40))))
+                            mstore(add(ptr, 0x40), calldataload(sig.offset))
+                            mstore(add(ptr, 0x60), sv)
+                            mstore(0, 0)
+                            let signer := 0
+                            if staticcall(gas(), 1, ptr, 0x80, 0, 0x20) {
+                                signer := mload(0)
+                            }
+                            if signer {
+                                ok := eq(signer, account)
+                                if iszero(ok) {
+                                    // _agentExpiry[account][signer] >= block.timestamp
+                                    mstore(0, account)
+                                    mstore(0x20, agentSlot)
+                                    mstore(0x20, keccak256(0, 0x40))
+                                    mstore(0, signer)
+                                    let expiry := and(sload(keccak256(0, 0x40)), 0xffffffffffffffff)
+                                    ok := iszero(lt(expiry, timestamp()))
+                                }
+                            }
+                            if ok {
+                                tstore(h, stamp)
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     function _checkOrder(
