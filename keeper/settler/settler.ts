@@ -40,6 +40,12 @@ import { FILLS, MATCHER_COMMANDS, SETTLEMENT_RESULTS } from "../topics";
 import type { TxManager } from "../tx";
 import { orderFromJson, type FillMessage, type SettlementResult } from "./types";
 
+/**
+ * Gas limit of a batch beyond its per-fill bound: the fixed cost, plus the gas every oracle read and
+ * ERC-1271 call must still have left when it starts (100k + 1/63, Oracle.sol / OrderSignatures.sol).
+ */
+export const BATCH_BASE_GAS = 300_000n;
+
 export interface SettlerOptions {
   db: Db;
   bus: Bus;
@@ -61,11 +67,14 @@ export interface SettlerOptions {
   /** Gas limit = estimate * this / 100 (when estimating). Default 125. */
   gasMarginPct?: number;
   /**
-   * Gas limit per fill without a separate estimate (the payload is simulated once with eth_call): the
-   * limit is 150k + this * fills, capped at 95% of the block gas limit and 2^24; after an on-chain revert the
-   * next batch is estimated exactly. 0 = always estimate. Default 100,000 (fresh orders use ~36-42k).
+   * Gas limit per fill without a separate estimate (the payload is simulated once with eth_call at that
+   * limit): the limit is BATCH_BASE_GAS + this * fills, capped at 95% of the block gas limit and 2^24; when
+   * the simulation runs short of gas, or after an on-chain revert, the batch is estimated exactly. 0 = always
+   * estimate. Default 100,000 (fresh orders use ~36-50k).
    */
   gasPerFill?: number;
+  /** The fixed part of that limit. Default BATCH_BASE_GAS. */
+  baseGas?: bigint;
   pollMs?: number;
   /** Stream to read fills from. Default FILLS. */
   stream?: string;
@@ -370,12 +379,22 @@ export class Settler {
       this.estimateNext = false;
       return (est * BigInt(this.o.gasMarginPct)) / 100n;
     }
-    await this.o.client.call(req);
-    const bound = 150_000n + BigInt(this.o.gasPerFill) * BigInt(fills);
+    let bound = (this.o.baseGas ?? BATCH_BASE_GAS) + BigInt(this.o.gasPerFill) * BigInt(fills);
     // EIP-7825 (Osaka) caps a transaction at 2^24 gas; nodes refuse larger limits
     let cap = (blockGasLimit * 95n) / 100n;
     if (cap > 16_777_216n) cap = 16_777_216n;
-    return bound < cap ? bound : cap;
+    if (bound > cap) bound = cap;
+    // Simulated WITH that limit: the contract refuses to read an oracle (or call an ERC-1271 wallet) with
+    // less than its gas reserve left (InsufficientGas), which an unlimited eth_call never shows.
+    try {
+      await this.o.client.call({ ...req, gas: bound });
+    } catch (err) {
+      const rev = decodeRevert(err);
+      if (rev?.name !== "InsufficientGas" && !/out of gas/i.test(String(err))) throw err;
+      const est = await this.o.client.estimateGas(req);
+      return (est * BigInt(this.o.gasMarginPct)) / 100n;
+    }
+    return bound;
   }
 
   /** The contract's Batch: distinct orders (by EIP-712 hash), one signature each, fills by index. */

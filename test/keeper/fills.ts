@@ -61,7 +61,7 @@ export class TradeMaker {
   async trade(
     maker: Trader,
     taker: Trader,
-    opts: { makerIsBuy?: boolean; size?: bigint; price?: bigint; takerExpiry?: bigint } = {},
+    opts: { makerIsBuy?: boolean; size?: bigint; price?: bigint; takerExpiry?: bigint; market?: number } = {},
   ): Promise<FillMessage> {
     const size = opts.size ?? 1_000_000n; // 0.01 BTC
     const price = opts.price ?? 60_000_000_000n; // 60,000
@@ -71,7 +71,7 @@ export class TradeMaker {
     const domain = exchangeDomain(31337, this.exchange);
     const mk: Order = {
       account: maker.address,
-      market: 0,
+      market: opts.market ?? 0,
       isBuy: makerIsBuy,
       reduceOnly: false,
       price,
@@ -81,7 +81,7 @@ export class TradeMaker {
     };
     const tk: Order = {
       account: taker.address,
-      market: 0,
+      market: opts.market ?? 0,
       isBuy: !makerIsBuy,
       reduceOnly: false,
       price,
@@ -95,7 +95,7 @@ export class TradeMaker {
       taker: { order: orderToJson(tk), signature: await signOrder(privateKeyToAccount(taker.key), domain, tk) },
       size: size.toString(),
       price: price.toString(),
-      makerFee: feeCap(size, price, -100n).toString(),
+      makerFee: feeCap(size, price, (opts.market ?? 0) === 0 ? -100n : 0n).toString(), // ETH-USD: maker 0
       takerFee: feeCap(size, price, 500n).toString(),
       ts: Date.now(),
     };

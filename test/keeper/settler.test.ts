@@ -47,7 +47,11 @@ describe("keeper/settler", function () {
         await cleanup();
       });
 
-      async function parts(gasKey?: `0x${string}`, maxCalldataBytes?: number) {
+      async function parts(
+        gasKey?: `0x${string}`,
+        maxCalldataBytes?: number,
+        gas: { baseGas?: bigint; gasPerFill?: number } = {},
+      ) {
         const tx = new TxManager({
           db,
           client,
@@ -65,6 +69,7 @@ describe("keeper/settler", function () {
           tx,
           maxFills: 50,
           maxCalldataBytes,
+          ...gas,
         });
         return { tx, settler };
       }
@@ -109,6 +114,23 @@ describe("keeper/settler", function () {
           fills.map((f) => ["settlement", f.tradeId, true]),
         );
         expect(await settler.queueDepth()).to.equal(0);
+      });
+
+      it("a batch of one fill goes through on the first transaction: its gas limit leaves every oracle read its reserve", async () => {
+        const [a, b] = [await tm0.trader(), await tm0.trader()];
+        // both hold positions in both markets: the margin checks read two oracles
+        await tm0.settle([
+          await tm0.trade(a, b),
+          await tm0.trade(b, a, { market: 1, price: 3_000_000_000n, size: 100_000_000n }),
+        ]);
+        const fill = await tm0.trade(a, b);
+        await bus.append(FILLS, fill);
+        // a per-fill bound too small for the oracle's gas reserve: the simulation at that limit shows it
+        const { tx, settler } = await parts(undefined, undefined, { baseGas: 150_000n, gasPerFill: 10_000 });
+        await run(tx, settler, async () => (await results()).length === 1);
+        expect((await results())[0].status).to.equal("settled");
+        const its = await db.query<{ receipt_status: string }>("SELECT receipt_status FROM tx_intents");
+        expect(its.rows.map((r) => r.receipt_status)).to.deep.equal(["success"]);
       });
 
       it("keeps each batch under the calldata limit, splitting the queue over several batches in order", async () => {
