@@ -2,7 +2,8 @@
 // bridge to the keeper (fills out, chain commands in) and the oracle mark-price feeder.
 //   DEPLOYMENT_FILE (a .json path) or NETWORK (deployments/<NETWORK>.json, default localhost)
 //   RPC_URL (default http://127.0.0.1:8545): oracle reads; on chain id 31337 the mock feeds are
-//     re-stamped by the node's first unlocked account so they never go stale (MARK_REFRESH=0: off)
+//     re-stamped by an unlocked account of the node (MARK_REFRESH_ACCOUNT, default 0) so they never go
+//     stale (MARK_REFRESH=0: off)
 //   MARK_INTERVAL_MS (default 3000)
 //   REDIS_URL: journal, bus and bridge state in Redis (REDIS_PREFIX, default "keeper:" for the bus,
 //     the same as the keeper's); else a file journal (JOURNAL_DIR), the in-process bus with its
@@ -122,8 +123,9 @@ export async function startMatcher(env: NodeJS.ProcessEnv = process.env, opts: M
   const client = createPublicClient({ transport: http(rpcUrl) }) as PublicClient;
   let refresher: `0x${string}` | undefined;
   if (deployment.chainId === 31337 && env.MARK_REFRESH !== "0") {
+    // not #0: with `npm start` the keeper's funding bot sends from it with nonces of its own
     const accounts = (await client.request({ method: "eth_accounts" } as never)) as `0x${string}`[];
-    refresher = accounts[0];
+    refresher = accounts[Number(env.MARK_REFRESH_ACCOUNT ?? 0)] ?? accounts[0];
   }
   const marks = new MarkFeeder({
     venue,

@@ -6,7 +6,9 @@
 //   - without REDIS_URL: ONE process runs the matcher, gateway and keeper (WITH_KEEPER=1), since
 //     the in-process bus cannot cross processes; its streams persist in an append-only file.
 //   - a demo market maker (account #1) and taker (account #2): scripts/demo/.
-// Keys: operator = Hardhat account #0 (signs batches), gas = account #9 (sends them).
+// Keys: operator = Hardhat account #0 (signs batches; also the deployer, hence FUNDING_ROLE: the funding
+// bot sends from it), gas = account #9 (sends batches), liquidator = account #8 (funded and deposited: it
+// takes liquidated positions over). The mock feeds are re-stamped from account #7.
 // State of a fresh local chain lives under .data/stack (wiped at each start); with Redis and
 // Postgres every run uses its own key prefix and schema.
 import { existsSync, readFileSync, rmSync } from "node:fs";
@@ -28,6 +30,7 @@ const GATEWAY_PORT = Number(process.env.GATEWAY_PORT ?? 8080);
 const METRICS_PORT = Number(process.env.METRICS_PORT ?? 9464);
 const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
 const GAS_ACCOUNT = 9;
+const LIQUIDATOR_ACCOUNT = 8;
 
 /** Private key of a Hardhat default account (well known; local chains only). */
 export function hardhatKey(index: number): `0x${string}` {
@@ -57,11 +60,12 @@ async function main(): Promise<void> {
   await waitForRpc(rpcUrl);
   console.log(`[start] chain ready at ${rpcUrl}`);
 
-  // The node's unlocked accounts #1..#5 become funded traders (#0 deploys and operates).
-  const accounts = (await rpc<string[]>(rpcUrl, "eth_accounts")).slice(1, 1 + FUNDED_ACCOUNTS);
+  // The node's unlocked accounts #1..#5 become funded traders (#0 deploys and operates), #8 the liquidator.
+  const all = await rpc<string[]>(rpcUrl, "eth_accounts");
+  const accounts = all.slice(1, 1 + FUNDED_ACCOUNTS);
   await runStep("deploy", hardhatBin, ["run", "scripts/deploy.ts", "--network", "localhost"], {
     RPC_URL: rpcUrl,
-    FUND: accounts.join(","),
+    FUND: [...accounts, all[LIQUIDATOR_ACCOUNT]].join(","),
   });
   const deploymentFile = path.join(root, "deployments", "localhost.json");
   if (!existsSync(deploymentFile)) throw new Error(`deploy finished but wrote no ${deploymentFile}`);
@@ -79,6 +83,9 @@ async function main(): Promise<void> {
     METRICS_PORT: String(METRICS_PORT),
     OPERATOR_PRIVATE_KEY: process.env.OPERATOR_PRIVATE_KEY ?? hardhatKey(0),
     GAS_PRIVATE_KEY: process.env.GAS_PRIVATE_KEY ?? hardhatKey(GAS_ACCOUNT),
+    LIQUIDATOR_PRIVATE_KEY: process.env.LIQUIDATOR_PRIVATE_KEY ?? hardhatKey(LIQUIDATOR_ACCOUNT),
+    FUNDING_PRIVATE_KEY: process.env.FUNDING_PRIVATE_KEY ?? hardhatKey(0),
+    MARK_REFRESH_ACCOUNT: "7",
     JOURNAL_NAME: `engine-${runId}`,
     JOURNAL_DIR: path.join(stackDir, "journal"),
     BRIDGE_DIR: path.join(stackDir, "bridge"),
@@ -141,7 +148,15 @@ async function main(): Promise<void> {
         ? `Postgres ${pg.replace(/\/\/[^@/]*@/, "//***@")} schema perpx_${runId}`
         : `PGlite ${path.relative(root, svcEnv.PGLITE_DIR!)}`,
     ],
-    ["keys", `operator = account #0, gas = account #${GAS_ACCOUNT}`],
+    [
+      "keys",
+      `operator = account #0, gas = account #${GAS_ACCOUNT}, liquidator = account #${LIQUIDATOR_ACCOUNT}, funding = account #0`,
+    ],
+    ["bots", "liquidator (oracle marks, every block) and funding updater (once per funding interval) in the keeper"],
+    [
+      "market data",
+      `klines of settled trades from the store (${restUrl}/fapi/v1/klines), @forceOrder from liquidations`,
+    ],
     ["demo", process.env.DEMO !== "0" ? "market maker = account #1, taker = account #2" : "off (DEMO=0)"],
     ["logs", path.relative(root, path.join(root, ".data", "logs")) + "/{chain,matcher,keeper,maker,taker}.log"],
   ];
