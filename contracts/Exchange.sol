@@ -5,16 +5,20 @@ import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IER
 import {Settlement} from "./exchange/Settlement.sol";
 import {Vault} from "./exchange/Vault.sol";
 import {Collateral} from "./exchange/Collateral.sol";
+import {Cancels} from "./exchange/Cancels.sol";
+import {MarketListing} from "./exchange/MarketListing.sol";
+import {AgentKeys} from "./exchange/AgentKeys.sol";
 
 /// @title Exchange
 /// @notice Perpetual-futures exchange: orders matched off-chain, settled here in operator-signed batches.
 ///         Holds all collateral and positions. Composed of one-concern modules in contracts/exchange/:
-///         ExchangeRoles, Accounts, Markets, Oracle, Risk, Vault, Agents, OrderSignatures, Nonces, Settlement.
+///         ExchangeRoles, Accounts, Markets (+ MarketListing), Oracle, Risk, Vault, Agents (+ AgentKeys),
+///         OrderSignatures, Nonces (+ Cancels), Settlement.
 ///         The cold paths (liquidation, withdrawals, forced exit, freeze and escape, pause, parameters,
 ///         funding updates) live in ExchangeExtension, which this contract delegatecalls for every selector
 ///         it does not know itself: one address, one storage, two code blobs (EIP-170 caps each at 24 KB).
 ///         See contracts/README.md.
-contract Exchange is Settlement, Vault {
+contract Exchange is Settlement, Vault, Cancels, MarketListing, AgentKeys {
     /// @notice The ExchangeExtension this Exchange delegatecalls (immutable: there is no upgrade path).
     address public immutable extension;
 

@@ -10,19 +10,6 @@ import {ExchangeRoles} from "./ExchangeRoles.sol";
 abstract contract Agents is ExchangeRoles {
     mapping(address account => mapping(address agent => uint64 expiry)) internal _agentExpiry;
 
-    /// @notice Authorises `agent` for the caller until `expiry` (unix seconds, inclusive); 0 revokes.
-    function setAgent(address agent, uint64 expiry) external {
-        if (agent == address(0)) revert ZeroAddress();
-        if (agent == msg.sender) revert AgentIsAccount(agent);
-        _agentExpiry[msg.sender][agent] = expiry;
-        emit AgentSet(msg.sender, agent, expiry);
-    }
-
-    /// @notice Expiry of `agent` for `account` (0 = not an agent).
-    function agentExpiry(address account, address agent) external view returns (uint64) {
-        return _agentExpiry[account][agent];
-    }
-
     function _isLiveAgent(address account, address agent) internal view returns (bool) {
         return _agentExpiry[account][agent] >= block.timestamp;
     }
