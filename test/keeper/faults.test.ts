@@ -196,7 +196,10 @@ describe("keeper faults (whole keeper: Postgres, Redis, Hardhat)", function () {
     const fills: FillMessage[] = [];
     for (let i = 0; i < 6; i++) fills.push(await tm.trade(i % 2 ? b : a, i % 2 ? a : b, { makerIsBuy: i % 2 === 0 }));
     await chain.setAutomine(false);
-    const child: ChildProcess = spawn(path.join(ROOT, "node_modules/.bin/tsx"), [path.join(ROOT, "keeper/main.ts")], {
+    // the keeper itself (node with the tsx loader), not a tsx wrapper: the SIGKILL must hit the process
+    // that holds the keys and the connections
+    const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "keeper/main.ts")], {
+      cwd: ROOT,
       env: { ...process.env, ...s.env },
       stdio: "ignore",
     });
@@ -219,6 +222,7 @@ describe("keeper faults (whole keeper: Postgres, Redis, Hardhat)", function () {
     expect(pendingBefore).to.equal(1); // in the node's pool, not mined
     child.kill("SIGKILL");
     expect(await exited).to.equal("SIGKILL");
+    expect(() => process.kill(child.pid!, 0), "the keeper process is gone").to.throw(/ESRCH/);
     await chain.mine(); // the batch is mined while no keeper runs
     const m = miner();
     try {
