@@ -54,6 +54,7 @@ describe("e2e: order -> match -> settle -> user stream -> positions", function (
   let matcher: Matcher;
   let client: PublicClient;
   let tmp: string;
+  let env: NodeJS.ProcessEnv;
 
   before(async () => {
     const port = await freePort();
@@ -77,27 +78,25 @@ describe("e2e: order -> match -> settle -> user stream -> positions", function (
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "perpx-e2e-"));
     const file = path.join(tmp, "e2e.json");
     fs.writeFileSync(file, JSON.stringify({ network: "e2e", ...deploymentJson(d) }));
-    matcher = await startMatcher(
-      {
-        ...process.env,
-        RPC_URL: rpcUrl,
-        DEPLOYMENT_FILE: file,
-        REDIS_URL,
-        REDIS_PREFIX: `${run}:`,
-        DATABASE_URL,
-        DB_SCHEMA: run,
-        JOURNAL_NAME: run,
-        PORT: "0",
-        METRICS_PORT: "0",
-        RECOVER_WORKERS: "0",
-        OPERATOR_PRIVATE_KEY: key(0),
-        GAS_PRIVATE_KEY: key(9),
-        BATCH_MAX_WAIT_MS: "200",
-        MARK_INTERVAL_MS: "1000",
-        LOG_LEVEL: "warn",
-      },
-      { withKeeper: true },
-    );
+    env = {
+      ...process.env,
+      RPC_URL: rpcUrl,
+      DEPLOYMENT_FILE: file,
+      REDIS_URL,
+      REDIS_PREFIX: `${run}:`,
+      DATABASE_URL,
+      DB_SCHEMA: run,
+      JOURNAL_NAME: run,
+      PORT: "0",
+      METRICS_PORT: "0",
+      RECOVER_WORKERS: "0",
+      OPERATOR_PRIVATE_KEY: key(0),
+      GAS_PRIVATE_KEY: key(9),
+      BATCH_MAX_WAIT_MS: "200",
+      MARK_INTERVAL_MS: "1000",
+      LOG_LEVEL: "warn",
+    };
+    matcher = await startMatcher(env, { withKeeper: true });
   });
 
   after(async () => {
@@ -178,5 +177,23 @@ describe("e2e: order -> match -> settle -> user stream -> positions", function (
       const off = pr.find((p) => p.symbol === "BTCUSD");
       expect(BigInt(Math.round(Number(off?.positionAmt ?? "0") * 1e8))).to.equal(onChain);
     }
+  });
+
+  it("klines come from the settled trades in the store, and a restarted matcher still serves them", async () => {
+    const base = () => `http://127.0.0.1:${matcher.port}`;
+    const klines = async () =>
+      (await (await fetch(`${base()}/fapi/v1/klines?symbol=BTCUSD&interval=1m&limit=10`)).json()) as unknown[][];
+    // the listener indexed the settled fill: one trade of 0.01 in a 1m candle
+    const rows = await until("a 1m kline of the settled trade", async () => {
+      const k = await klines();
+      return k.length > 0 ? k : undefined;
+    });
+    expect(rows.reduce((n, r) => n + (r[8] as number), 0)).to.equal(1);
+    expect(rows.at(-1)![5]).to.equal("0.0100");
+    const stored = await matcher.keeper!.db.query<{ n: string }>("SELECT count(*) AS n FROM candles");
+    expect(Number(stored.rows[0].n)).to.equal(6); // 1m, 5m, 15m, 1h, 4h, 1d
+    await matcher.stop();
+    matcher = await startMatcher(env, { withKeeper: true });
+    expect(await klines()).to.deep.equal(rows);
   });
 });
