@@ -159,8 +159,8 @@ export class MarketFeeds {
         if (m?.type !== "event" || m.name !== "FundingUpdated" || !m.args) return;
         const md = router.markets.get(Number(m.args.market));
         if (!md) return;
-        // rate per interval in 1e-9 -> ppm (the gateway's unit)
-        md.fundingRatePpm = Number(m.args.appliedRate ?? 0) / 1000;
+        // rate per interval in 1e-9 -> whole ppm (the gateway's unit; Binance shows 8 decimals)
+        md.fundingRatePpm = Math.round(Number(m.args.appliedRate ?? 0) / 1000);
       }),
     );
   }

@@ -288,8 +288,24 @@ describe("keeper bots (Hardhat, Postgres)", function () {
     });
     const [, , rate2] = await read<[bigint, bigint, bigint, bigint, bigint]>("fundingState", [0]);
     expect(rate2).to.equal(dec.rate); // what was asked is what applied
-    // the listener: FundingUpdated stored with its index move, the matcher's funding command
+    // the listener: FundingUpdated stored with its index move, the matcher's funding command, the gateway's rate
+    const venue = new LocalVenue(marketsFromDeployment(d as never));
+    const gw = new Gateway({ venue, config: { port: 0, recoverWorkers: 0 }, logger: createLogger("error") });
+    const feeds = new MarketFeeds({ bus, router: gw.router });
+    await feeds.start();
+    const port = await gw.start();
     await listener.catchUp();
+    const sym = gw.router.markets.get(0)!.spec.symbol;
+    const pi = await until(async () => {
+      const r = (await (await fetch(`http://127.0.0.1:${port}/fapi/v1/premiumIndex?symbol=${sym}`)).json()) as {
+        lastFundingRate: string;
+      };
+      return Number(r.lastFundingRate) !== 0 ? r : undefined;
+    }, 5000);
+    // 1e-9 per interval, shown as a fraction with whole ppm
+    expect(pi.lastFundingRate).to.equal((Math.round(Number(dec.rate) / 1000) / 1e6).toFixed(8));
+    await feeds.stop();
+    await gw.stop();
     const f = await db.query<{ applied_rate: string; requested_rate: string; index_delta: string }>(
       "SELECT applied_rate, requested_rate, index_delta FROM ev_funding ORDER BY block_number DESC LIMIT 1",
     );
