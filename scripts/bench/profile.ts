@@ -74,7 +74,8 @@ export async function profileTx(hre: HardhatRuntimeEnvironment, hash: Hex, name:
   const logs = trace.structLogs;
   if (process.env.GAS_PROFILE_KEYS) console.log(Object.keys(logs[0]), logs[logs.length - 1]);
   let maxMem = 0;
-  for (const l of logs as (StructLog & { memSize?: number })[]) if (l.depth === 1 && (l.memSize ?? 0) > maxMem) maxMem = l.memSize!;
+  for (const l of logs as (StructLog & { memSize?: number })[])
+    if (l.depth === 1 && (l.memSize ?? 0) > maxMem) maxMem = l.memSize!;
   const words = Math.ceil(maxMem / 32);
   console.log(`memory: ${words} words, expansion cost ${3 * words + Math.floor((words * words) / 512)} gas`);
   const byLine = new Map<string, number>();
