@@ -228,7 +228,7 @@ describe("Funding", () => {
       expect(applied.at(-1)).to.equal(100_000n);
     });
 
-    it("a stale or insane oracle reverts and nothing changes; unknown market (the frozen guard: Escape.test.ts)", async () => {
+    it("a stale or insane oracle reverts and nothing changes; unknown market", async () => {
       const fx = await loadFixture(deployFixture);
       await update(fx, 100_000n);
       const before = await fundingOf(fx);
@@ -250,6 +250,30 @@ describe("Funding", () => {
       await expectRevert(fx.ext.read.fundingState([7]), "UnknownMarket");
       await expectRevert(fx.ext.read.openInterest([7]), "UnknownMarket");
       await expectRevert(fx.ext.read.pendingFunding([addr(fx.alice), 7]), "UnknownMarket");
+    });
+
+    it("once frozen, neither updateFunding nor setFundingParams works; pending funding stays as it was", async () => {
+      const fx = await loadFixture(longShortFixture);
+      await update(fx, 100_000n);
+      await advance(fx, HOUR);
+      await update(fx, 100_000n);
+      const before = await fundingOf(fx);
+      const owed = await fx.ext.read.pendingFunding([addr(fx.alice), BTC]);
+      await fx.ext.write.requestForcedExit([0n], { account: fx.alice.account });
+      const grace = BigInt((await fx.ext.read.exitParams()).forcedExitGracePeriod);
+      await advance(fx, grace + 1n);
+      await fx.ext.write.freeze([addr(fx.alice)], { account: fx.stranger.account });
+      const [frozenAt] = await fx.ext.read.exitStatus();
+      await expectRevert(fx.ext.write.updateFunding([BTC, 100_000n], { account: fx.admin.account }), "ExchangeFrozen", [
+        frozenAt,
+      ]);
+      await expectRevert(
+        fx.ext.write.setFundingParams([1800, 100_000, 10_000], { account: fx.admin.account }),
+        "ExchangeFrozen",
+        [frozenAt],
+      );
+      expect(await fundingOf(fx)).to.deep.equal(before);
+      expect(await fx.ext.read.pendingFunding([addr(fx.alice), BTC])).to.equal(owed);
     });
 
     it("setFundingParams: bounds (FundingParamOutOfBounds), event, effect on accrual", async () => {
