@@ -126,6 +126,10 @@ export function toCommand(m: Record<string, unknown>, ts: number): Command | str
       if (market === undefined || (m.status !== "HALT" && m.status !== "TRADING")) return "bad setStatus";
       return { type: "setStatus", ts, market, status: m.status };
     }
+    case "restrict":
+      // a forced exit filed on chain (reduce-only), or served/cleared (released)
+      if (!account || typeof m.reduceOnly !== "boolean") return "bad restrict";
+      return { type: "restrict", ts, account, reduceOnly: m.reduceOnly };
     default:
       return `unknown command type ${String(m.type)}`;
   }

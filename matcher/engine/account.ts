@@ -20,6 +20,8 @@ export class Account {
   /** intrusive list of all open and conditional orders */
   head: Order | null = null;
   orderCount = 0;
+  /** restricted to reduce-only orders (an open forced exit on chain: RestrictCmd) */
+  reduceOnly = false;
   constructor(readonly id: string) {}
 
   market(index: number): AccountMarketState {

@@ -27,6 +27,7 @@ import type {
   OrderType,
   PlaceCmd,
   ReasonCode,
+  RestrictCmd,
   SetStatusCmd,
   SettlementCmd,
   TimeInForce,
@@ -195,6 +196,9 @@ export class Engine {
         break;
       case "setStatus":
         reason = this.setStatus(cmd);
+        break;
+      case "restrict":
+        reason = this.restrict(cmd);
         break;
       default:
         reason = Reason.INVALID_COMMAND;
@@ -378,6 +382,7 @@ export class Engine {
     }
     const acct = this.accounts.get(c.account);
     if (acct === undefined) return ro ? Reason.REDUCE_ONLY_REJECTED : Reason.INSUFFICIENT_MARGIN;
+    if (acct.reduceOnly && !ro) return Reason.REDUCE_ONLY_REJECTED;
     const am = acct.market(m.index);
     const cid = c.clientOrderId ?? "";
     if (cid !== "" && am.clientIds !== null && am.clientIds.has(cid)) return Reason.DUPLICATE_CLIENT_ORDER_ID;
@@ -1022,6 +1027,15 @@ export class Engine {
     }
     const a = this.accounts.get(c.account);
     if (a) this.cancelAllOf(a, -1, Reason.CHAIN_CANCEL, "CANCELED");
+    return Reason.OK;
+  }
+
+  /** Forced exit on chain: cancel everything and accept only reduce-only orders, until released. */
+  private restrict(c: RestrictCmd): ReasonCode {
+    if (typeof c.account !== "string" || typeof c.reduceOnly !== "boolean") return Reason.INVALID_COMMAND;
+    const a = this.account(c.account);
+    a.reduceOnly = c.reduceOnly;
+    if (c.reduceOnly) this.cancelAllOf(a, -1, Reason.CHAIN_CANCEL, "CANCELED");
     return Reason.OK;
   }
 

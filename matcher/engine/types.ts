@@ -137,6 +137,17 @@ export interface FundingCmd extends CmdBase {
   indexDelta: number;
 }
 
+/**
+ * Chain: the account filed a forced exit (reduceOnly true: every order of the account is cancelled and
+ * only reduce-only orders are accepted from it), or the request was served or cleared (false: released).
+ * A position reopened while the request is open would let anyone freeze the Exchange.
+ */
+export interface RestrictCmd extends CmdBase {
+  type: "restrict";
+  account: string;
+  reduceOnly: boolean;
+}
+
 /** Mark price update (price units). */
 export interface MarkCmd extends CmdBase {
   type: "mark";
@@ -172,7 +183,8 @@ export type Command =
   | FundingCmd
   | MarkCmd
   | SettlementCmd
-  | SetStatusCmd;
+  | SetStatusCmd
+  | RestrictCmd;
 
 export type CommandType = Command["type"];
 

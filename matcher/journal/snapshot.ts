@@ -68,7 +68,15 @@ export interface Snapshot {
     trailing: number[];
     window: [number[], number[], number[], number[], number, number];
   }[];
-  accounts: { id: string; cash: number; touched: number[]; pos: number[]; orders: number[] }[];
+  accounts: {
+    id: string;
+    cash: number;
+    touched: number[];
+    pos: number[];
+    orders: number[];
+    /** present (true) only for an account restricted to reduce-only (RestrictCmd) */
+    reduceOnly?: true;
+  }[];
   pendingTrades: TradeEvent[];
   withdrawals: [string, { account: string; amount: number }][];
   countdowns: [string, { account: string; market: number; timeoutMs: number; deadline: number }][];
@@ -144,6 +152,7 @@ export function takeSnapshot(e: Engine): Snapshot {
         touched: [...a.touched],
         pos: a.touched.map((j) => (a.markets[j] as AccountMarketState).pos),
         orders: os,
+        ...(a.reduceOnly ? { reduceOnly: true as const } : {}),
       };
     }),
     pendingTrades: [...e.pendingTrades.values()],
@@ -162,6 +171,7 @@ export function restoreSnapshot(opts: EngineOptions, s: Snapshot): Engine {
   for (const a of s.accounts) {
     const acct = new Account(a.id);
     acct.cash = a.cash;
+    if (a.reduceOnly === true) acct.reduceOnly = true;
     a.touched.forEach((j, i) => (acct.market(j).pos = a.pos[i]));
     e.accounts.set(a.id, acct);
   }
