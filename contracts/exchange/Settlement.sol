@@ -134,7 +134,7 @@ abstract contract Settlement is Nonces, Risk {
         Ctx memory c;
         c.number = batch.number;
         // Arrays of struct pointers without eagerly allocated elements: each element is created on first
-        // use (_hashOrders, _accountIndex, _positionIndex) and only indices already created are ever read.
+        // use (_hashOrders, _loadOrderStateFast, _positionIndex) and only indices already created are read.
         c.orders = _orderArray(n);
         c.accounts = _accountArray(n);
         c.positions = _positionArray(n);
@@ -380,8 +380,119 @@ abstract contract Settlement is Nonces, Risk {
 
     /// @dev Loads the order's account, nonce state, filled amount and position.
     function _loadOrderState(Ctx memory c, OrderCtx memory oc) private returns (SkipReason) {
+        (bool done, SkipReason reason, uint256 acct) = _loadOrderStateFast(c, oc);
+        if (done) return reason;
+        return _loadOrderStateChecked(c, oc, acct);
+    }
+
+    /// @dev Loads the order's account into `c.accounts` on first use (transient storage maps (batch number,
+    ///      account) to index + 1, so lookups are O(1)): an AccountCtx {account, word, cash, minNonce, openAfter,
+    ///      nonceBits, touched, cashBefore} unpacked from the account word (Packing layout), appended at
+    ///      c.nAccounts (one per order at most). Then, in assembly, the rest of _loadOrderState with
+    ///      _positionIndex inlined for an account whose NONCE_BITS flag is clear (its bitmap is all zero, so the
+    ///      order is neither closed nor partially filled: bitsBefore, filledBefore and filled stay zero as
+    ///      _hashOrders set them). For a flagged account it returns done = false and the account's index, and
+    ///      _loadOrderStateChecked finishes.
+    function _loadOrderStateFast(
+        Ctx memory c,
+        OrderCtx memory oc
+    ) private returns (bool done, SkipReason reason, uint256 acct) {
+        uint256 batchNumber = c.number;
+        uint256 accountsSlot;
+        uint256 positionsSlot;
+        uint256 cancelled = uint256(SkipReason.Cancelled);
+        uint256 r;
+        assembly ("memory-safe") {
+            accountsSlot := _accounts.slot
+            positionsSlot := _positions.slot
+        }
+        assembly ("memory-safe") {
+            let account := mload(add(oc, 0xc0))
+            let key := or(account, shl(166, batchNumber))
+            let v := tload(key)
+            let a := 0
+            switch v
+            case 0 {
+                mstore(0, account)
+                mstore(0x20, accountsSlot)
+                let w := sload(keccak256(0, 0x40))
+                let idx := mload(add(c, 0x60))
+                mstore(add(c, 0x60), add(idx, 1))
+                a := mload(0x40)
+                mstore(0x40, add(a, 0x100))
+                mstore(a, account)
+                mstore(add(a, 0x20), w)
+                mstore(add(a, 0x40), signextend(14, w)) // cash int120
+                mstore(add(a, 0x60), and(shr(128, w), 0xffffffffffffffff)) // minNonce
+                mstore(add(a, 0x80), shr(192, w)) // openMarkets
+                mstore(add(a, 0xa0), and(shr(120, w), 1)) // NONCE_BITS
+                mstore(add(a, 0xc0), 0)
+                mstore(add(a, 0xe0), signextend(14, w)) // cashBefore
+                mstore(add(add(mload(add(c, 0x40)), 0x20), shl(5, idx)), a)
+                v := add(idx, 1)
+                tstore(key, v)
+            }
+            default {
+                a := mload(add(add(mload(add(c, 0x40)), 0x20), shl(5, sub(v, 1))))
+            }
+            acct := sub(v, 1)
+            switch lt(mload(add(oc, 0x180)), mload(add(a, 0x60)))
+            case 1 {
+                done := 1
+                r := cancelled
+            }
+            default {
+                if iszero(mload(add(a, 0xa0))) {
+                    done := 1
+                    let market := mload(add(oc, 0xe0))
+                    let pkey := or(or(account, shl(160, market)), or(shl(166, batchNumber), shl(255, 1)))
+                    let pv := tload(pkey)
+                    if iszero(pv) {
+                        mstore(0, account)
+                        mstore(0x20, positionsSlot)
+                        mstore(0x20, keccak256(0, 0x40))
+                        mstore(0, market)
+                        let w := sload(keccak256(0, 0x40))
+                        let idx := mload(add(c, 0xa0))
+                        mstore(add(c, 0xa0), add(idx, 1))
+                        let p := mload(0x40)
+                        mstore(0x40, add(p, 0xc0))
+                        mstore(p, sub(v, 1))
+                        mstore(add(p, 0x20), market)
+                        mstore(add(p, 0x40), w)
+                        let sz := signextend(7, w)
+                        mstore(add(p, 0x60), sz)
+                        mstore(add(p, 0x80), 0)
+                        let owed := 0
+                        if sz {
+                            // pending funding, settled into the running cash at once (as _positionIndex)
+                            let mk := mload(add(add(mload(add(c, 0xc0)), 0x20), shl(5, market)))
+                            let index := mload(add(mk, 0x160))
+                            if slt(sz, 0) {
+                                index := mload(add(mk, 0x180))
+                            }
+                            let prod := mul(sz, sub(index, signextend(15, shr(64, w))))
+                            owed := add(sdiv(prod, 100000000000000), sgt(smod(prod, 100000000000000), 0))
+                            if owed {
+                                mstore(add(a, 0x40), sub(mload(add(a, 0x40)), owed))
+                                mstore(add(a, 0xe0), sub(mload(add(a, 0xe0)), owed))
+                            }
+                        }
+                        mstore(add(p, 0xa0), owed)
+                        mstore(add(add(mload(add(c, 0x80)), 0x20), shl(5, idx)), p)
+                        pv := add(idx, 1)
+                        tstore(pkey, pv)
+                    }
+                    mstore(add(oc, 0xa0), sub(pv, 1)) // oc.pos
+                }
+            }
+        }
+        reason = SkipReason(r);
+    }
+
+    /// @dev The rest of _loadOrderState for account `acct` (loaded): nonce bits, filled amount, position.
+    function _loadOrderStateChecked(Ctx memory c, OrderCtx memory oc, uint256 acct) private returns (SkipReason) {
         address account = oc.account;
-        uint256 acct = _accountIndex(c, account);
         uint64 nonce = oc.nonce;
         if (nonce < c.accounts[acct].minNonce) return SkipReason.Cancelled;
         uint256 bits;
@@ -435,37 +546,6 @@ abstract contract Settlement is Nonces, Risk {
             mk.mark = price;
         }
         return mk.priced;
-    }
-
-    /// @dev Index of `account` in `c.accounts`, loading it on first use. Transient storage maps
-    ///      (batch number, account) to index + 1, so lookups are O(1).
-    function _accountIndex(Ctx memory c, address account) private returns (uint256 idx) {
-        uint256 key = uint256(uint160(account)) | (uint256(c.number) << 166);
-        uint256 v;
-        assembly ("memory-safe") {
-            v := tload(key)
-        }
-        if (v != 0) return v - 1;
-        uint256 w = _accounts[account];
-        AccountCtx[] memory arr = c.accounts;
-        // A new AccountCtx {account, word, cash, minNonce, openAfter, nonceBits, touched, cashBefore} unpacked
-        // from the account word (Packing layout), appended at c.nAccounts (one per order at most).
-        assembly ("memory-safe") {
-            idx := mload(add(c, 0x60))
-            mstore(add(c, 0x60), add(idx, 1))
-            let a := mload(0x40)
-            mstore(0x40, add(a, 0x100))
-            mstore(a, and(account, 0xffffffffffffffffffffffffffffffffffffffff))
-            mstore(add(a, 0x20), w)
-            mstore(add(a, 0x40), signextend(14, w)) // cash int120
-            mstore(add(a, 0x60), and(shr(128, w), 0xffffffffffffffff)) // minNonce
-            mstore(add(a, 0x80), shr(192, w)) // openMarkets
-            mstore(add(a, 0xa0), and(shr(120, w), 1)) // NONCE_BITS
-            mstore(add(a, 0xc0), 0)
-            mstore(add(a, 0xe0), signextend(14, w)) // cashBefore: funding of positions is taken at their load
-            mstore(add(add(arr, 0x20), shl(5, idx)), a)
-            tstore(key, add(idx, 1))
-        }
     }
 
     function _positionKey(address account, uint256 market, uint64 number) private pure returns (uint256) {

@@ -49,7 +49,12 @@ function pcToInstruction(code: string): Map<number, number> {
 }
 
 /** Prints the `top` costliest source lines and functions of transaction `hash` in contract `name`. */
-export async function profileTx(hre: HardhatRuntimeEnvironment, hash: Hex, name: string, top = 40) {
+export async function profileTx(
+  hre: HardhatRuntimeEnvironment,
+  hash: Hex,
+  name: string,
+  top = Number(process.env.GAS_PROFILE_TOP ?? 40),
+) {
   const fq = `contracts/${name}.sol:${name}`;
   const info = await hre.artifacts.getBuildInfo(fq);
   if (!info) throw new Error(`no build info for ${fq}`);
@@ -104,7 +109,8 @@ export async function profileTx(hre: HardhatRuntimeEnvironment, hash: Hex, name:
       key = fn = `generated#${e.f}`;
     }
     byLine.set(key, (byLine.get(key) ?? 0) + cost);
-    const opKey = `${l.op}${fn.endsWith("(top)") ? ` @ ${fn}` : ""}`;
+    const focus = process.env.GAS_PROFILE_FN;
+    const opKey = `${l.op}${fn.endsWith("(top)") || (focus && fn.endsWith(focus)) ? ` @ ${fn}` : ""}`;
     byOp.set(opKey, (byOp.get(opKey) ?? 0) + cost);
     byFn.set(fn, (byFn.get(fn) ?? 0) + cost);
   }
