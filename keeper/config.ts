@@ -37,6 +37,12 @@
 // | FUNDING_PRIVATE_KEY / FUNDING_KEYSTORE / ..._PASSWORD(_FILE) | | funding bot key (FUNDING_ROLE)
 // | FUNDING_ENABLED              | 1 when a funding key is given    | run the funding bot
 // | FUNDING_POLL_MS              | 1000                             | funding round interval (oracle sample, due check)
+// | FORCED_EXIT_PRIVATE_KEY / FORCED_EXIT_KEYSTORE / ..._PASSWORD(_FILE) | (the liquidator key) | forced-exit
+// |                              |                                  | server key: an Exchange account with collateral
+// | FORCED_EXIT_ENABLED          | 1 when either key is given       | run the forced-exit server bot
+// | FORCED_EXIT_POLL_MS          | 1000                             | forced-exit round interval
+// | FORCED_EXIT_WAIT_SEC         | 0                                | wait after filing before serving (capped at
+// |                              |                                  | half the grace period; 0 = serve at once)
 // | METRICS_PORT                 | 9464                             | Prometheus /metrics (0 = off)
 // | LOG_LEVEL                    | info                             | debug, info, warn, error
 import fs from "node:fs";
@@ -76,6 +82,11 @@ export interface KeeperConfig {
   fundingKey: KeySource;
   fundingEnabled: boolean;
   fundingPollMs: number;
+  /** The forced-exit server's key: FORCED_EXIT_*, else the liquidator's. */
+  forcedExitKey: KeySource;
+  forcedExitEnabled: boolean;
+  forcedExitPollMs: number;
+  forcedExitWaitSec: number;
   metricsPort: number;
   logLevel: Level;
 }
@@ -116,6 +127,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeeperConfig {
   const liquidatorKey = keySource(env, "LIQUIDATOR");
   const fundingKey = keySource(env, "FUNDING");
   const hasKey = (k: KeySource) => Boolean(k.privateKey || k.keystoreFile);
+  const ownForcedExitKey = keySource(env, "FORCED_EXIT");
+  const forcedExitKey = hasKey(ownForcedExitKey) ? ownForcedExitKey : liquidatorKey;
   if (!(bump >= 10)) throw new Error("config: TX_FEE_BUMP_PCT must be at least 10");
   return {
     rpcUrl: env.RPC_URL || "http://127.0.0.1:8545",
@@ -148,6 +161,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeeperConfig {
     fundingKey,
     fundingEnabled: bool(env, "FUNDING_ENABLED", hasKey(fundingKey)),
     fundingPollMs: int(env, "FUNDING_POLL_MS", 1000, 10),
+    forcedExitKey,
+    forcedExitEnabled: bool(env, "FORCED_EXIT_ENABLED", hasKey(forcedExitKey)),
+    forcedExitPollMs: int(env, "FORCED_EXIT_POLL_MS", 1000, 10),
+    forcedExitWaitSec: int(env, "FORCED_EXIT_WAIT_SEC", 0),
     metricsPort: int(env, "METRICS_PORT", 9464),
     logLevel: level,
   };

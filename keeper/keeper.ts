@@ -1,6 +1,6 @@
 // Wires the keeper from a KeeperConfig: store (migrated), bus, chain client, listener, settler with its
-// transaction manager, the liquidator and funding bots (each with a transaction manager of its own key),
-// metrics. Used by keeper/main.ts, matcher/main.ts (WITH_KEEPER) and the settlement benchmark.
+// transaction manager, the liquidator, funding and forced-exit bots (each with a transaction manager of its
+// own key; bots sharing a key share its manager), metrics. Used by keeper/main.ts, matcher/main.ts (WITH_KEEPER) and the settlement benchmark.
 import { createPublicClient, http, type PublicClient } from "viem";
 import { openBus, type Bus } from "./bus";
 import type { KeeperConfig } from "./config";
@@ -11,7 +11,7 @@ import { createLogger, type Logger } from "./log";
 import { KeeperMetrics } from "./metrics";
 import { Settler } from "./settler";
 import { TxManager } from "./tx";
-import { FundingBot, Liquidator } from "./bots";
+import { ForcedExitBot, FundingBot, Liquidator } from "./bots";
 
 export interface Keeper {
   db: Db;
@@ -23,6 +23,7 @@ export interface Keeper {
   tx?: TxManager;
   liquidator?: Liquidator;
   funding?: FundingBot;
+  forcedExit?: ForcedExitBot;
   /** Transaction managers of the bots' keys. */
   botTx: TxManager[];
   metrics: KeeperMetrics;
@@ -136,6 +137,12 @@ export async function startKeeper(
   const botTx: TxManager[] = [];
   const botManager = async (name: string, key: KeeperConfig["gasKey"]) => {
     const account = loadAccount(name, key);
+    // one manager per key: two managers of one sender would race for its nonces
+    const same = botTx.find((t) => t.address.toLowerCase() === account.address.toLowerCase());
+    if (same) {
+      log.info("bot key shared", { bot: name, address: account.address });
+      return same;
+    }
     const t = new TxManager({
       db,
       client,
@@ -186,6 +193,28 @@ export async function startKeeper(
     funding.start();
   }
 
+  let forcedExit: ForcedExitBot | undefined;
+  if (cfg.forcedExitEnabled) {
+    if (!cfg.listenerEnabled)
+      log.warn("forced-exit bot without the listener: it finds requests in the listener's tables");
+    forcedExit = new ForcedExitBot({
+      db,
+      client,
+      exchange: cfg.exchange,
+      tx: await botManager("forcedExit", cfg.forcedExitKey),
+      pollMs: cfg.forcedExitPollMs,
+      waitSec: cfg.forcedExitWaitSec,
+      log: log.child("forcedExit"),
+      onServed: (x) => metrics.forcedExitsServed.inc({ kind: x.market === "clear" ? "clear" : "serve" }),
+      onFailure: (f) => metrics.forcedExitFailures.inc({ reason: f.reason.slice(0, 60) }),
+      onRound: (open, minLeft) => {
+        metrics.forcedExitsOpen.set(open);
+        metrics.forcedExitTimeLeft.set(minLeft ?? -1);
+      },
+    });
+    forcedExit.start();
+  }
+
   return {
     db,
     bus,
@@ -196,6 +225,7 @@ export async function startKeeper(
     tx,
     liquidator,
     funding,
+    forcedExit,
     botTx,
     metrics,
     log,
@@ -203,6 +233,7 @@ export async function startKeeper(
       if (queueTimer) clearInterval(queueTimer);
       await liquidator?.stop();
       await funding?.stop();
+      await forcedExit?.stop();
       for (const t of botTx) await t.stop();
       await settler?.stop();
       await tx?.stop();

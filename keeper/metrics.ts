@@ -76,6 +76,28 @@ export class KeeperMetrics {
     labelNames: ["market"],
     registers: [this.registry],
   });
+  readonly forcedExitsServed = new Counter({
+    name: "keeper_forced_exits_served_total",
+    help: "serveForcedExit / clearForcedExit transactions of the forced-exit bot, mined with success",
+    labelNames: ["kind"],
+    registers: [this.registry],
+  });
+  readonly forcedExitFailures = new Counter({
+    name: "keeper_forced_exit_failures_total",
+    help: "Forced-exit requests the bot could not serve in a round (alert), by reason",
+    labelNames: ["reason"],
+    registers: [this.registry],
+  });
+  readonly forcedExitsOpen = new Gauge({
+    name: "keeper_forced_exits_open",
+    help: "Forced-exit requests open on chain (seen by the bot's last round)",
+    registers: [this.registry],
+  });
+  readonly forcedExitTimeLeft = new Gauge({
+    name: "keeper_forced_exit_min_time_left_seconds",
+    help: "Least time before an open forced-exit request makes the Exchange freezable (-1: none open)",
+    registers: [this.registry],
+  });
   readonly chainToBus = new Histogram({
     name: "keeper_block_to_bus_seconds",
     help: "Block timestamp to its events on the bus (whole-second block time resolution)",

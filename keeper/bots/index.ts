@@ -6,6 +6,8 @@
 //   - funding.ts: once per funding interval per market, the rate from the exchange's price (settled trades)
 //     against the oracle index over the interval, clamped like the contract (sdk/funding.ts), pushed with
 //     updateFunding under an idempotent key per interval.
+//   - forcedExit.ts: every open forced-exit request is served (serveForcedExit, the bot takes the positions
+//     over) or cleared well before anyone could freeze the Exchange; alerts when it cannot.
 export interface Service {
   readonly name: string;
   start(): void | Promise<void>;
@@ -14,3 +16,4 @@ export interface Service {
 
 export { Liquidator, type LiquidatorOptions, type LiquidationRound } from "./liquidator";
 export { FundingBot, type FundingBotOptions, type FundingDecision } from "./funding";
+export { ForcedExitBot, type ForcedExitBotOptions, type ForcedExitRound, type ForcedExitFailure } from "./forcedExit";

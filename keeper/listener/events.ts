@@ -62,6 +62,15 @@ const positionMove = (account: unknown, market: unknown, size: bigint, cash: big
   ref,
 });
 
+/** Forced exit: the engine accepts only reduce-only orders from the account (cancelling its orders), or not. */
+const restrict = (account: unknown, reduceOnly: boolean, ref: string) => ({
+  type: "restrict",
+  ts: Date.now(),
+  account: lc(account),
+  reduceOnly,
+  ref,
+});
+
 /** Before the log at (block, logIndex) of `row`. */
 const before = (row: Row) => [String(row.block_number), Number(row.log_index)];
 
@@ -236,7 +245,13 @@ export const TABLES: Record<string, TableSpec> = {
     table: "ev_forced_exits",
     columns: ["account", "fee", "withdraw_amount", "freezable_after"],
     values: (a) => [lc(a.account), s(a.fee), s(a.withdrawAmount), s(a.freezableAfter)],
-    commands: (_q, r, sign, ref) => balance(r.account, -big(r.fee), sign, ref),
+    // the fee, and the account may only reduce until the request is served (its orders are cancelled):
+    // a position reopened meanwhile would let anyone freeze the Exchange. Undone: released (one open
+    // request per account, so none was open before it).
+    commands: (_q, r, sign, ref) => [
+      ...balance(r.account, -big(r.fee), sign, ref),
+      restrict(r.account, sign === 1, ref),
+    ],
   },
   ForcedExitTakeover: {
     table: "ev_forced_exit_takeovers",
@@ -366,6 +381,25 @@ export const OTHER: TableSpec = {
   columns: ["name", "args"],
   values: (a, l) => [l.eventName, json(a)],
   nameOf: (r) => String(r.name),
+  // ForcedExitServed releases the account's reduce-only restriction. Undone: restricted again if its
+  // request is still stored (a reorg that removes both, in any table order, ends released).
+  commands: async (q, r, sign, ref) => {
+    if (r.name !== "ForcedExitServed") return [];
+    const args = (typeof r.args === "string" ? JSON.parse(r.args) : r.args) as Args;
+    const account = lc(args.account);
+    if (sign === 1) return [restrict(account, false, ref)];
+    const [b, li] = before(r);
+    // its request: one stored before it with no other ForcedExitServed of the account in between
+    const req = await q.query(
+      `SELECT 1 FROM ev_forced_exits f WHERE f.account = $1 AND (f.block_number, f.log_index) < ($2::bigint, $3::integer)
+         AND NOT EXISTS (SELECT 1 FROM ev_other o WHERE o.name = 'ForcedExitServed' AND lower(o.args->>'account') = $1
+           AND (o.block_number, o.log_index) > (f.block_number, f.log_index)
+           AND (o.block_number, o.log_index) < ($2::bigint, $3::integer))
+       LIMIT 1`,
+      [account, b, li],
+    );
+    return req.rowCount > 0 ? [restrict(account, true, ref)] : [];
+  },
 };
 
 export const specOf = (name: string): TableSpec => TABLES[name] ?? OTHER;
