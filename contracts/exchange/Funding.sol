@@ -96,21 +96,39 @@ abstract contract Funding is Accounts, Markets {
         int256 sizeDelta,
         int256 cashDelta
     ) internal virtual returns (int256 newSize, int256 newCash) {
-        uint256 w = _accounts[account];
         uint256 p = _positions[account][market];
+        int256 oldSize = p.size();
+        newSize = oldSize + sizeDelta;
+        (int256 owed, uint256 word) = _repositioned(market, p, newSize);
+        _positions[account][market] = word;
+        newCash = _writeAccount(account, market, newSize, cashDelta - owed);
+        emit PositionChanged(account, uint32(market), oldSize, newSize, newCash);
+    }
+
+    /// @dev For position word `p` becoming `newSize`: the funding it owes, and its new word (fresh snapshot);
+    ///      updates open interest.
+    function _repositioned(uint256 market, uint256 p, int256 newSize) private returns (int256 owed, uint256 word) {
         FundingStorage.MarketFunding storage f = _fundingMarket(market);
         (int128 longIndex, int128 shortIndex) = (f.longIndex, f.shortIndex);
         int256 oldSize = p.size();
-        int256 owed = FundingMath.pending(oldSize, longIndex, shortIndex, p.fundingSnapshot());
-        newSize = oldSize + sizeDelta;
-        newCash = w.cash() - owed + cashDelta;
+        owed = FundingMath.pending(oldSize, longIndex, shortIndex, p.fundingSnapshot());
         int256 oiDelta = (newSize > 0 ? newSize : int256(0)) - (oldSize > 0 ? oldSize : int256(0));
         if (oiDelta != 0) _addOpenInterest(f, market, oiDelta);
+        word = _positionWordAt(newSize, longIndex, shortIndex);
+    }
+
+    /// @dev Adds `cashChange` to the account's cash and sets its open bit of `market` from `newSize`.
+    function _writeAccount(
+        address account,
+        uint256 market,
+        int256 newSize,
+        int256 cashChange
+    ) private returns (int256 newCash) {
+        uint256 w = _accounts[account];
+        newCash = w.cash() + cashChange;
         uint64 open = w.openMarkets();
         open = newSize == 0 ? open & ~uint64(1 << market) : open | uint64(1 << market);
-        _positions[account][market] = _positionWordAt(newSize, longIndex, shortIndex);
         _accounts[account] = Packing.packAccount(newCash.toInt120(), w.minNonce(), open, w.hasNonceBits());
-        emit PositionChanged(account, uint32(market), oldSize, newSize, newCash);
     }
 
     /// @dev openInterest += delta, reverting below zero or above uint96 (never for consistent books).

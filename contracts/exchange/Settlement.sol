@@ -398,26 +398,16 @@ abstract contract Settlement is Nonces, Risk {
         OrderCtx memory oc
     ) private returns (bool done, SkipReason reason, uint256 acct) {
         uint256 batchNumber = c.number;
-        uint256 accountsSlot;
-        uint256 positionsSlot;
-        uint256 cancelled = uint256(SkipReason.Cancelled);
-        uint256 r;
+        bool cancelled;
+        // Split into Yul functions so the non-IR (coverage) build stays within the stack.
         assembly ("memory-safe") {
-            accountsSlot := _accounts.slot
-            positionsSlot := _positions.slot
-        }
-        assembly ("memory-safe") {
-            let account := mload(add(oc, 0xc0))
-            let key := or(account, shl(166, batchNumber))
-            let v := tload(key)
-            let a := 0
-            switch v
-            case 0 {
+            // A new AccountCtx for `account`, appended at c.nAccounts.
+            function newAccount(ctx, account, slot_) -> a, idx {
                 mstore(0, account)
-                mstore(0x20, accountsSlot)
+                mstore(0x20, slot_)
                 let w := sload(keccak256(0, 0x40))
-                let idx := mload(add(c, 0x60))
-                mstore(add(c, 0x60), add(idx, 1))
+                idx := mload(add(ctx, 0x60))
+                mstore(add(ctx, 0x60), add(idx, 1))
                 a := mload(0x40)
                 mstore(0x40, add(a, 0x100))
                 mstore(a, account)
@@ -428,66 +418,87 @@ abstract contract Settlement is Nonces, Risk {
                 mstore(add(a, 0xa0), and(shr(120, w), 1)) // NONCE_BITS
                 mstore(add(a, 0xc0), 0)
                 mstore(add(a, 0xe0), signextend(14, w)) // cashBefore
-                mstore(add(add(mload(add(c, 0x40)), 0x20), shl(5, idx)), a)
-                v := add(idx, 1)
-                tstore(key, v)
+                mstore(add(add(mload(add(ctx, 0x40)), 0x20), shl(5, idx)), a)
             }
-            default {
-                a := mload(add(add(mload(add(c, 0x40)), 0x20), shl(5, sub(v, 1))))
-            }
-            acct := sub(v, 1)
-            switch lt(mload(add(oc, 0x180)), mload(add(a, 0x60)))
-            case 1 {
-                done := 1
-                r := cancelled
-            }
-            default {
-                if iszero(mload(add(a, 0xa0))) {
-                    done := 1
-                    let market := mload(add(oc, 0xe0))
-                    let pkey := or(or(account, shl(160, market)), or(shl(166, batchNumber), shl(255, 1)))
-                    let pv := tload(pkey)
-                    if iszero(pv) {
-                        mstore(0, account)
-                        mstore(0x20, positionsSlot)
-                        mstore(0x20, keccak256(0, 0x40))
-                        mstore(0, market)
-                        let w := sload(keccak256(0, 0x40))
-                        let idx := mload(add(c, 0xa0))
-                        mstore(add(c, 0xa0), add(idx, 1))
-                        let p := mload(0x40)
-                        mstore(0x40, add(p, 0xc0))
-                        mstore(p, sub(v, 1))
-                        mstore(add(p, 0x20), market)
-                        mstore(add(p, 0x40), w)
-                        let sz := signextend(7, w)
-                        mstore(add(p, 0x60), sz)
-                        mstore(add(p, 0x80), 0)
-                        let owed := 0
-                        if sz {
-                            // pending funding, settled into the running cash at once (as _positionIndex)
-                            let mk := mload(add(add(mload(add(c, 0xc0)), 0x20), shl(5, market)))
-                            let index := mload(add(mk, 0x160))
-                            if slt(sz, 0) {
-                                index := mload(add(mk, 0x180))
-                            }
-                            let prod := mul(sz, sub(index, signextend(15, shr(64, w))))
-                            owed := add(sdiv(prod, 100000000000000), sgt(smod(prod, 100000000000000), 0))
-                            if owed {
-                                mstore(add(a, 0x40), sub(mload(add(a, 0x40)), owed))
-                                mstore(add(a, 0xe0), sub(mload(add(a, 0xe0)), owed))
-                            }
-                        }
-                        mstore(add(p, 0xa0), owed)
-                        mstore(add(add(mload(add(c, 0x80)), 0x20), shl(5, idx)), p)
-                        pv := add(idx, 1)
-                        tstore(pkey, pv)
+            // Funding._pendingFunding of position word w in `market` (indices of its MarketCtx)
+            function owedOf(ctx, market, w) -> owed {
+                let sz := signextend(7, w)
+                if sz {
+                    let mk := mload(add(add(mload(add(ctx, 0xc0)), 0x20), shl(5, market)))
+                    let index := mload(add(mk, 0x160))
+                    if slt(sz, 0) {
+                        index := mload(add(mk, 0x180))
                     }
-                    mstore(add(oc, 0xa0), sub(pv, 1)) // oc.pos
+                    // |sz| < 2^63, |index - snapshot| < 2^129: the signed product fits; ceil(prod / 1e14)
+                    let prod := mul(sz, sub(index, signextend(15, shr(64, w))))
+                    owed := add(sdiv(prod, 100000000000000), sgt(smod(prod, 100000000000000), 0))
                 }
             }
+            // A new PositionCtx of account a (index acct_) in `market`, appended at c.nPositions; its pending
+            // funding is settled into a's running cash and cashBefore at once (as _positionIndex).
+            function newPosition(ctx, a, acct_, market, slot_) -> idx {
+                mstore(0, mload(a))
+                mstore(0x20, slot_)
+                mstore(0x20, keccak256(0, 0x40))
+                mstore(0, market)
+                let w := sload(keccak256(0, 0x40))
+                idx := mload(add(ctx, 0xa0))
+                mstore(add(ctx, 0xa0), add(idx, 1))
+                let p := mload(0x40)
+                mstore(0x40, add(p, 0xc0))
+                mstore(p, acct_)
+                mstore(add(p, 0x20), market)
+                mstore(add(p, 0x40), w)
+                mstore(add(p, 0x60), signextend(7, w)) // size int64
+                mstore(add(p, 0x80), 0)
+                let owed := owedOf(ctx, market, w)
+                if owed {
+                    mstore(add(a, 0x40), sub(mload(add(a, 0x40)), owed))
+                    mstore(add(a, 0xe0), sub(mload(add(a, 0xe0)), owed))
+                }
+                mstore(add(p, 0xa0), owed)
+                mstore(add(add(mload(add(ctx, 0x80)), 0x20), shl(5, idx)), p)
+            }
+            // returns (done, cancelled, acct) as described above
+            function load(ctx, o, number_, accountsSlot, positionsSlot) -> done_, cancelled_, acct_ {
+                let account := mload(add(o, 0xc0))
+                let key := or(account, shl(166, number_))
+                let v := tload(key)
+                let a := 0
+                switch v
+                case 0 {
+                    let idx := 0
+                    a, idx := newAccount(ctx, account, accountsSlot)
+                    v := add(idx, 1)
+                    tstore(key, v)
+                }
+                default {
+                    a := mload(add(add(mload(add(ctx, 0x40)), 0x20), shl(5, sub(v, 1))))
+                }
+                acct_ := sub(v, 1)
+                switch lt(mload(add(o, 0x180)), mload(add(a, 0x60)))
+                case 1 {
+                    done_ := 1
+                    cancelled_ := 1
+                }
+                default {
+                    if iszero(mload(add(a, 0xa0))) {
+                        done_ := 1
+                        let market := mload(add(o, 0xe0))
+                        // _positionKey(account, market, number)
+                        key := or(or(account, shl(160, market)), or(shl(166, number_), shl(255, 1)))
+                        v := tload(key)
+                        if iszero(v) {
+                            v := add(newPosition(ctx, a, acct_, market, positionsSlot), 1)
+                            tstore(key, v)
+                        }
+                        mstore(add(o, 0xa0), sub(v, 1)) // oc.pos
+                    }
+                }
+            }
+            done, cancelled, acct := load(c, oc, batchNumber, _accounts.slot, _positions.slot)
         }
-        reason = SkipReason(r);
+        if (cancelled) reason = SkipReason.Cancelled;
     }
 
     /// @dev The rest of _loadOrderState for account `acct` (loaded): nonce bits, filled amount, position.
@@ -942,12 +953,62 @@ abstract contract Settlement is Nonces, Risk {
         bytes32 topic = PositionChanged.selector;
         int256 badSize;
         bool bad;
+        uint256 slot;
         assembly ("memory-safe") {
+            slot := _positions.slot
+        }
+        // Split into Yul functions so the non-IR (coverage) build stays within the stack.
+        assembly ("memory-safe") {
+            // _positions[account][m] = w
+            function writeWord(account, m, slot_, w) {
+                mstore(0, account)
+                mstore(0x20, slot_)
+                mstore(0x20, keccak256(0, 0x40))
+                mstore(0, m)
+                sstore(keccak256(0, 0x40), w)
+            }
+            // Funding._positionWordAt: size and the snapshot of its side's index; zero when flat
+            function wordOf(size, mk) -> w {
+                if size {
+                    let index := mload(add(mk, 0x160))
+                    if slt(size, 0) {
+                        index := mload(add(mk, 0x180))
+                    }
+                    w := or(and(size, 0xffffffffffffffff), shl(64, and(index, 0xffffffffffffffffffffffffffffffff)))
+                }
+            }
+            // PositionChanged(account, market, oldSize, newSize, cash) of position p of account a
+            function emitChanged(topic_, p, a, m) {
+                let ptr := mload(0x40)
+                mstore(ptr, signextend(7, mload(add(p, 0x40))))
+                mstore(add(ptr, 0x20), mload(add(p, 0x60)))
+                mstore(add(ptr, 0x40), mload(add(a, 0x40)))
+                log3(ptr, 0x60, topic_, mload(a), m)
+            }
+            // Writes position p of account a; returns its market and its open-interest delta (also added to
+            // the market's oiDelta): max(size, 0) - max(oldSize, 0), |d| < 2^97 over < 2^17 positions.
+            function commitOne(p, a, markets, slot_) -> m, d {
+                let size := mload(add(p, 0x60))
+                m := mload(add(p, 0x20))
+                let mk := mload(add(add(markets, 0x20), shl(5, m)))
+                let account := mload(a)
+                writeWord(account, m, slot_, wordOf(size, mk))
+                switch size
+                case 0 {
+                    mstore(add(a, 0x80), and(mload(add(a, 0x80)), not(shl(m, 1))))
+                }
+                default {
+                    mstore(add(a, 0x80), or(mload(add(a, 0x80)), shl(m, 1)))
+                }
+                let oldSize := signextend(7, mload(add(p, 0x40)))
+                d := sub(mul(size, sgt(size, 0)), mul(oldSize, sgt(oldSize, 0)))
+                if d {
+                    mstore(add(mk, 0x1a0), add(mload(add(mk, 0x1a0)), d))
+                }
+            }
             let positions := mload(add(c, 0x80))
             let accounts := mload(add(c, 0x40))
-            let markets := mload(add(c, 0xc0))
             let oiMask := mload(add(c, 0x140))
-            let slot := _positions.slot
             for {
                 let i := 0
             } lt(i, np) {
@@ -967,42 +1028,11 @@ abstract contract Settlement is Nonces, Risk {
                     badSize := size
                     break
                 }
-                let m := mload(add(p, 0x20))
-                let mk := mload(add(add(markets, 0x20), shl(5, m)))
-                let w := 0
-                if size {
-                    let index := mload(add(mk, 0x160))
-                    if slt(size, 0) {
-                        index := mload(add(mk, 0x180))
-                    }
-                    w := or(and(size, 0xffffffffffffffff), shl(64, and(index, 0xffffffffffffffffffffffffffffffff)))
-                }
-                let account := mload(a)
-                mstore(0, account)
-                mstore(0x20, slot)
-                mstore(0x20, keccak256(0, 0x40))
-                mstore(0, m)
-                sstore(keccak256(0, 0x40), w)
-                let bit := shl(m, 1)
-                switch size
-                case 0 {
-                    mstore(add(a, 0x80), and(mload(add(a, 0x80)), not(bit)))
-                }
-                default {
-                    mstore(add(a, 0x80), or(mload(add(a, 0x80)), bit))
-                }
-                let oldSize := signextend(7, mload(add(p, 0x40)))
-                // open interest: max(size, 0) - max(oldSize, 0); |delta| < 2^97 summed over < 2^17 positions
-                let d := sub(mul(size, sgt(size, 0)), mul(oldSize, sgt(oldSize, 0)))
+                let m, d := commitOne(p, a, mload(add(c, 0xc0)), slot)
+                emitChanged(topic, p, a, m)
                 if d {
-                    mstore(add(mk, 0x1a0), add(mload(add(mk, 0x1a0)), d))
-                    oiMask := or(oiMask, bit)
+                    oiMask := or(oiMask, shl(m, 1))
                 }
-                let ptr := mload(0x40)
-                mstore(ptr, oldSize)
-                mstore(add(ptr, 0x20), size)
-                mstore(add(ptr, 0x40), mload(add(a, 0x40)))
-                log3(ptr, 0x60, topic, account, m)
             }
             mstore(add(c, 0x140), oiMask)
         }
