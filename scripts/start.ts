@@ -8,7 +8,8 @@
 //   - a demo market maker (account #1) and taker (account #2): scripts/demo/.
 // Keys: operator = Hardhat account #0 (signs batches; also the deployer, hence FUNDING_ROLE: the funding
 // bot sends from it), gas = account #9 (sends batches), liquidator = account #8 (funded and deposited: it
-// takes liquidated positions over). The mock feeds are re-stamped from account #7.
+// takes liquidated positions over; the forced-exit server bot sends from it too, unless FORCED_EXIT_PRIVATE_KEY
+// is set, and takes forced-exit positions over). The mock feeds are re-stamped from account #7.
 // State of a fresh local chain lives under .data/stack (wiped at each start); with Redis and
 // Postgres every run uses its own key prefix and schema.
 import { existsSync, readFileSync, rmSync } from "node:fs";
@@ -150,9 +151,12 @@ async function main(): Promise<void> {
     ],
     [
       "keys",
-      `operator = account #0, gas = account #${GAS_ACCOUNT}, liquidator = account #${LIQUIDATOR_ACCOUNT}, funding = account #0`,
+      `operator = account #0, gas = account #${GAS_ACCOUNT}, liquidator = account #${LIQUIDATOR_ACCOUNT}, funding = account #0, forced exit = ${process.env.FORCED_EXIT_PRIVATE_KEY ? "FORCED_EXIT_PRIVATE_KEY" : `account #${LIQUIDATOR_ACCOUNT}`}`,
     ],
-    ["bots", "liquidator (oracle marks, every block) and funding updater (once per funding interval) in the keeper"],
+    [
+      "bots",
+      "liquidator (oracle marks, every block), funding updater (once per funding interval) and forced-exit server (serves requests at once) in the keeper",
+    ],
     [
       "market data",
       `klines of settled trades from the store (${restUrl}/fapi/v1/klines), @forceOrder from liquidations`,
