@@ -14,7 +14,9 @@ import { exchangeAbi, mockAggregatorAbi } from "../../sdk/abi";
 import { MemoryBus } from "../../keeper/bus";
 import { ForcedExitBot, type ForcedExitFailure } from "../../keeper/bots";
 import type { Db } from "../../keeper/db";
+import { loadConfig } from "../../keeper/config";
 import { Listener } from "../../keeper/listener";
+import { rowCommands } from "../../keeper/listener/events";
 import { MATCHER_COMMANDS } from "../../keeper/topics";
 import { TxManager } from "../../keeper/tx";
 import { toCommand } from "../../matcher/bridge/bridge";
@@ -334,5 +336,67 @@ describe("keeper forced-exit bot (Hardhat, Postgres, engine)", function () {
     expect(cmds.filter((c) => c.type === "restrict").map((c) => [c.account, c.reduceOnly])).to.deep.include.members([
       [y.address.toLowerCase(), false],
     ]);
+  });
+});
+
+describe("keeper forced exit: config and the listener's restrict undo", () => {
+  it("FORCED_EXIT_* keys, else the liquidator's; enabled with either; the wait setting", () => {
+    const base = { EXCHANGE_ADDRESS: "0x" + "11".repeat(20) };
+    const none = loadConfig({ ...base });
+    expect(none.forcedExitEnabled).to.equal(false);
+    const liq = loadConfig({ ...base, LIQUIDATOR_PRIVATE_KEY: "0xaa" });
+    expect(liq.forcedExitEnabled).to.equal(true);
+    expect(liq.forcedExitKey.privateKey).to.equal("0xaa");
+    expect(liq.forcedExitWaitSec).to.equal(0);
+    const own = loadConfig({
+      ...base,
+      LIQUIDATOR_PRIVATE_KEY: "0xaa",
+      FORCED_EXIT_PRIVATE_KEY: "0xbb",
+      FORCED_EXIT_WAIT_SEC: "3600",
+    });
+    expect(own.forcedExitKey.privateKey).to.equal("0xbb");
+    expect(own.forcedExitWaitSec).to.equal(3600);
+    expect(
+      loadConfig({ ...base, LIQUIDATOR_PRIVATE_KEY: "0xaa", FORCED_EXIT_ENABLED: "0" }).forcedExitEnabled,
+    ).to.equal(false);
+  });
+
+  it("a reorg undoing only ForcedExitServed restricts again; undoing it with its request (the listener deletes requests first) ends released", async () => {
+    const { db, cleanup } = await DB_TARGETS[0].open();
+    try {
+      const a = "0x" + "ab".repeat(20);
+      const cols = "block_number, log_index, block_hash, tx_hash";
+      const req = { block_number: "10", log_index: 0, block_hash: "0x1", tx_hash: "0x1", account: a, fee: "5" };
+      const served = {
+        block_number: "11",
+        log_index: 0,
+        block_hash: "0x2",
+        tx_hash: "0x2",
+        name: "ForcedExitServed",
+        args: JSON.stringify({ account: "0x" + "AB".repeat(20) }),
+      };
+      await db.query(
+        `INSERT INTO ev_forced_exits (${cols}, account, fee, withdraw_amount, freezable_after) VALUES (10, 0, '0x1', '0x1', $1, 5, 0, 99)`,
+        [a],
+      );
+      await db.query(
+        `INSERT INTO ev_other (${cols}, name, args) VALUES (11, 0, '0x2', '0x2', 'ForcedExitServed', $1)`,
+        [served.args],
+      );
+      const restrictOf = (cs: unknown[]) =>
+        (cs as Record<string, unknown>[]).filter((c) => c.type === "restrict").map((c) => [c.account, c.reduceOnly]);
+      // forward: restricted, then released
+      expect(restrictOf(await rowCommands(db, "ev_forced_exits", req, 1, "r"))).to.deep.equal([[a, true]]);
+      expect(restrictOf(await rowCommands(db, "ev_other", served, 1, "s"))).to.deep.equal([[a, false]]);
+      // only the served row removed: restricted again (its request stands)
+      expect(restrictOf(await rowCommands(db, "ev_other", served, -1, "s"))).to.deep.equal([[a, true]]);
+      // both removed, requests first (the listener's table order): the served undo restricts nothing
+      await db.query("DELETE FROM ev_forced_exits");
+      const undoReq = restrictOf(await rowCommands(db, "ev_forced_exits", req, -1, "r"));
+      expect(undoReq).to.deep.equal([[a, false]]);
+      expect(restrictOf(await rowCommands(db, "ev_other", served, -1, "s"))).to.deep.equal([]);
+    } finally {
+      await cleanup();
+    }
   });
 });
