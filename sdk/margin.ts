@@ -91,13 +91,18 @@ export function riskGrew(before: AccountState, after: AccountState): boolean {
  * The check settlement applies to every touched account once, after all its fills:
  * - if its risk grew: equity after >= initial requirement after;
  * - otherwise it must not get worse: either it meets the initial requirement after, or its
- *   maintenance health (equity - maintenance requirement) did not fall.
+ *   equity after is not negative and its maintenance health (equity - maintenance requirement)
+ *   did not fall.
+ * A bankrupt account (equity < 0 at the marks) therefore cannot trade at all: were it allowed to trade
+ * itself flat, its negative cash would be bad debt nobody covers. Liquidation closes it instead, and the
+ * insurance fund (or the socialised-loss rule) takes the debt.
  */
 export function passesSettlementCheck(before: AccountState, after: AccountState, marks: Marks, risks: Risks): boolean {
   const eqAfter = equity(after, marks);
   const imAfter = initialRequirement(after, marks, risks);
   if (eqAfter >= imAfter) return true;
   if (riskGrew(before, after)) return false;
+  if (eqAfter < 0n) return false;
   const healthAfter = eqAfter - maintenanceRequirement(after, marks, risks);
   const healthBefore = equity(before, marks) - maintenanceRequirement(before, marks, risks);
   return healthAfter >= healthBefore;

@@ -1137,13 +1137,13 @@ abstract contract Settlement is Nonces, Risk {
                     }
                 }
             }
-            // Margin.passesSettlementCheck
+            // Margin.passesSettlementCheck: IM met, or (risk did not grow, equity >= 0, health not worse)
             if ok {
                 let eqA := mload(add(t, 0x40))
                 ok := or(
                     iszero(slt(eqA, mload(add(t, 0x60)))),
                     and(
-                        iszero(mload(add(t, 0xa0))),
+                        and(iszero(mload(add(t, 0xa0))), iszero(slt(eqA, 0))),
                         iszero(slt(sub(eqA, mload(add(t, 0x80))), sub(mload(t), mload(add(t, 0x20)))))
                     )
                 )

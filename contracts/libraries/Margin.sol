@@ -85,10 +85,12 @@ library Margin {
     }
 
     /// @notice The settlement rule (sdk passesSettlementCheck): initial margin after if risk grew,
-    ///         otherwise initial margin after or maintenance health not worse.
+    ///         otherwise initial margin after, or equity not negative and maintenance health not worse
+    ///         (a bankrupt account cannot trade itself flat into uncovered debt: liquidation closes it).
     function passesSettlementCheck(Totals memory t) internal pure returns (bool) {
         if (t.equityAfter >= t.imAfter) return true;
         if (t.riskGrew) return false;
+        if (t.equityAfter < 0) return false;
         return t.equityAfter - t.mmAfter >= t.equityBefore - t.mmBefore;
     }
 

@@ -442,6 +442,37 @@ describe("Exchange: settlement", () => {
       );
     });
 
+    it("a bankrupt account (equity < 0) cannot trade, not even itself flat: liquidation takes its debt", async () => {
+      // alice buys 300 ETH @ 3,000 (IM 90k of 100k); ETH falls to 2,600: equity -20k, bankrupt.
+      const zero = { makerFee: 0n, takerFee: 0n };
+      const m1 = await makeOrder(fx, fx.bob, { market: ETH, isBuy: false, price: price("3000"), size: size("300") });
+      const t1 = await makeOrder(fx, fx.alice, { market: ETH, isBuy: true, price: price("3000"), size: size("300") });
+      await settle(fx, [m1, t1], [fill(0, 1, size("300"), price("3000"), ETH_RATES, zero)]);
+      await fx.ethFeed.write.setAnswer([2_600n * 10n ** 8n]);
+      const [equity] = await fx.exchange.read.accountHealth([addr(fx.alice)]);
+      expect(equity).to.equal(-usd("20000"));
+      // Closing all 300 ETH at the mark would improve maintenance health (-59k -> -20k) but leave -20k cash
+      // that nobody covers: refused, naming alice (equity after -20k, no requirement left).
+      const close = await makeOrder(fx, fx.alice, {
+        market: ETH,
+        isBuy: false,
+        price: price("2600"),
+        size: size("300"),
+      });
+      const carolBuy = await makeOrder(fx, fx.carol, {
+        market: ETH,
+        isBuy: true,
+        price: price("2600"),
+        size: size("300"),
+      });
+      await expectRevert(
+        settle(fx, [close, carolBuy], [fill(0, 1, size("300"), price("2600"), ETH_RATES, zero)]),
+        "AccountMarginCheckFailed",
+        [addr(fx.alice), -usd("20000"), 0n, -usd("20000") - usd("39000"), -usd("20000")],
+      );
+      expect(await positionOf(fx, addr(fx.alice), ETH)).to.equal(size("300"));
+    });
+
     it("an account holding a position in a market whose feed is stale: MarkPriceUnavailable(account, market)", async () => {
       const { maker, taker, f } = await simpleTrade();
       await settle(fx, [maker, taker], [f]);

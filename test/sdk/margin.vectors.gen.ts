@@ -122,11 +122,20 @@ const accounts = [
   accountVector("opens beyond IM: refused", 100_000_000_000n, -1_100_600_000_000n, [
     { market: 0, sizeBefore: 0n, sizeAfter: 2_000_000_000n, mark: 60_000_000_000n, ...R },
   ]),
-  accountVector("below IM, reduces at the mark: accepted", -890_000_000_000n, -863_000_000_000n, [
+  accountVector("below IM, reduces at the mark: accepted", -790_000_000_000n, -763_000_000_000n, [
     { market: 1, sizeBefore: 30_000_000_000n, sizeAfter: 29_000_000_000n, mark: 2_700_000_000n, ...R },
   ]),
-  accountVector("below IM, reduces below the mark: refused", -890_000_000_000n, -865_000_000_000n, [
+  accountVector("below IM, reduces below the mark: refused", -790_000_000_000n, -765_000_000_000n, [
     { market: 1, sizeBefore: 30_000_000_000n, sizeAfter: 29_000_000_000n, mark: 2_700_000_000n, ...R },
+  ]),
+  accountVector(
+    "bankrupt, reduces at the mark: refused (liquidation closes it)",
+    -890_000_000_000n,
+    -863_000_000_000n,
+    [{ market: 1, sizeBefore: 30_000_000_000n, sizeAfter: 29_000_000_000n, mark: 2_700_000_000n, ...R }],
+  ),
+  accountVector("bankrupt, trades itself flat into negative cash: refused", -890_000_000_000n, -80_000_000_000n, [
+    { market: 1, sizeBefore: 30_000_000_000n, sizeAfter: 0n, mark: 2_700_000_000n, ...R },
   ]),
   accountVector("flips short to long: risk grew", 50_000_000_000n, 50_000_000_000n - 60_000_000_000n, [
     { market: 0, sizeBefore: -50_000_000n, sizeAfter: 50_000_000n, mark: 60_000_000_000n, ...R },
