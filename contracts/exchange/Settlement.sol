@@ -571,41 +571,46 @@ abstract contract Settlement is Nonces, Risk {
         }
         if (v != 0) return v - 1;
         uint256 w = _positions[account][market];
-        PositionCtx[] memory arr = c.positions;
         // A new PositionCtx {acct, market, word, size, touched, owed}, appended at c.nPositions (one per order
         // at most). Its pending funding (Funding._pendingFunding, with the market's indices loaded by
         // _loadMarket, MarketCtx.longIndex/shortIndex at 0x160/0x180) is settled into the account's running
         // cash and taken from its cashBefore (AccountCtx 0x40, 0xe0) right away: the position is written with
-        // a fresh snapshot at commit whenever its account is.
+        // a fresh snapshot at commit whenever its account is. (The same as newPosition in _loadOrderStateFast;
+        // Yul functions keep the non-IR coverage build within the stack.)
         assembly ("memory-safe") {
-            idx := mload(add(c, 0xa0))
-            mstore(add(c, 0xa0), add(idx, 1))
-            let p := mload(0x40)
-            mstore(0x40, add(p, 0xc0))
-            mstore(p, acct)
-            mstore(add(p, 0x20), and(market, 0xffffffff))
-            mstore(add(p, 0x40), w)
-            let sz := signextend(7, w) // size int64
-            mstore(add(p, 0x60), sz)
-            mstore(add(p, 0x80), 0)
-            let owed := 0
-            if sz {
-                let mk := mload(add(add(mload(add(c, 0xc0)), 0x20), shl(5, and(market, 0xffffffff))))
-                let index := mload(add(mk, 0x160))
-                if slt(sz, 0) {
-                    index := mload(add(mk, 0x180))
+            function owedOf(ctx, m, w_) -> owed {
+                let sz := signextend(7, w_)
+                if sz {
+                    let mk := mload(add(add(mload(add(ctx, 0xc0)), 0x20), shl(5, m)))
+                    let index := mload(add(mk, 0x160))
+                    if slt(sz, 0) {
+                        index := mload(add(mk, 0x180))
+                    }
+                    // |sz| < 2^63, |index - snapshot| < 2^129: the signed product fits; ceil(prod / 1e14)
+                    let prod := mul(sz, sub(index, signextend(15, shr(64, w_))))
+                    owed := add(sdiv(prod, 100000000000000), sgt(smod(prod, 100000000000000), 0))
                 }
-                // |sz| < 2^63, |index - snapshot| < 2^129: the signed product fits; ceil(prod / 1e14)
-                let prod := mul(sz, sub(index, signextend(15, shr(64, w))))
-                owed := add(sdiv(prod, 100000000000000), sgt(smod(prod, 100000000000000), 0))
+            }
+            function newPosition(ctx, acct_, m, w_) -> idx_ {
+                idx_ := mload(add(ctx, 0xa0))
+                mstore(add(ctx, 0xa0), add(idx_, 1))
+                let p := mload(0x40)
+                mstore(0x40, add(p, 0xc0))
+                mstore(p, acct_)
+                mstore(add(p, 0x20), m)
+                mstore(add(p, 0x40), w_)
+                mstore(add(p, 0x60), signextend(7, w_)) // size int64
+                mstore(add(p, 0x80), 0)
+                let owed := owedOf(ctx, m, w_)
                 if owed {
-                    let a := mload(add(add(mload(add(c, 0x40)), 0x20), shl(5, acct)))
+                    let a := mload(add(add(mload(add(ctx, 0x40)), 0x20), shl(5, acct_)))
                     mstore(add(a, 0x40), sub(mload(add(a, 0x40)), owed))
                     mstore(add(a, 0xe0), sub(mload(add(a, 0xe0)), owed))
                 }
+                mstore(add(p, 0xa0), owed)
+                mstore(add(add(mload(add(ctx, 0x80)), 0x20), shl(5, idx_)), p)
             }
-            mstore(add(p, 0xa0), owed)
-            mstore(add(add(arr, 0x20), shl(5, idx)), p)
+            idx := newPosition(c, acct, and(market, 0xffffffff), w)
             tstore(key, add(idx, 1))
         }
     }
@@ -1006,35 +1011,36 @@ abstract contract Settlement is Nonces, Risk {
                     mstore(add(mk, 0x1a0), add(mload(add(mk, 0x1a0)), d))
                 }
             }
-            let positions := mload(add(c, 0x80))
-            let accounts := mload(add(c, 0x40))
-            let oiMask := mload(add(c, 0x140))
-            for {
-                let i := 0
-            } lt(i, np) {
-                i := add(i, 1)
-            } {
-                let p := mload(add(add(positions, 0x20), shl(5, i)))
-                let a := mload(add(add(accounts, 0x20), shl(5, mload(p))))
-                if iszero(mload(add(p, 0x80))) {
-                    // not traded: written only when its funding was settled into an account that is written
-                    if or(iszero(mload(add(p, 0xa0))), iszero(mload(add(a, 0xc0)))) {
-                        continue
+            // Every position of the context; returns (true, size) at the first size outside int64.
+            function commitAll(ctx, np_, topic_, slot_) -> bad_, badSize_ {
+                let oiMask := mload(add(ctx, 0x140))
+                for {
+                    let i := 0
+                } lt(i, np_) {
+                    i := add(i, 1)
+                } {
+                    let p := mload(add(add(mload(add(ctx, 0x80)), 0x20), shl(5, i)))
+                    let a := mload(add(add(mload(add(ctx, 0x40)), 0x20), shl(5, mload(p))))
+                    if iszero(mload(add(p, 0x80))) {
+                        // not traded: written only when its funding was settled into an account that is written
+                        if or(iszero(mload(add(p, 0xa0))), iszero(mload(add(a, 0xc0)))) {
+                            continue
+                        }
+                    }
+                    badSize_ := mload(add(p, 0x60))
+                    if iszero(eq(badSize_, signextend(7, badSize_))) {
+                        bad_ := 1
+                        break
+                    }
+                    let m, d := commitOne(p, a, mload(add(ctx, 0xc0)), slot_)
+                    emitChanged(topic_, p, a, m)
+                    if d {
+                        oiMask := or(oiMask, shl(m, 1))
                     }
                 }
-                let size := mload(add(p, 0x60))
-                if iszero(eq(size, signextend(7, size))) {
-                    bad := 1
-                    badSize := size
-                    break
-                }
-                let m, d := commitOne(p, a, mload(add(c, 0xc0)), slot)
-                emitChanged(topic, p, a, m)
-                if d {
-                    oiMask := or(oiMask, shl(m, 1))
-                }
+                mstore(add(ctx, 0x140), oiMask)
             }
-            mstore(add(c, 0x140), oiMask)
+            bad, badSize := commitAll(c, np, topic, slot)
         }
         if (bad) badSize.toInt64(); // reverts SafeCastOverflowedIntDowncast(64, size)
     }
