@@ -4,8 +4,8 @@ pragma solidity 0.8.28;
 import {ExchangeRoles} from "./ExchangeRoles.sol";
 
 /// @title Markets
-/// @notice Market storage (listing is in MarketListing, by MARKET_ADMIN_ROLE). Market ids are 0, 1, 2, ... in listing order, at most 64
-///         (an account's open markets fit a 64-bit mask).
+/// @notice Market storage; listing (MARKET_ADMIN_ROLE) is in MarketListing. Market ids are 0, 1, 2, ... in
+///         listing order, at most 64 (an account's open markets fit a 64-bit mask).
 abstract contract Markets is ExchangeRoles {
     uint256 public constant MAX_MARKETS = 64;
     int32 internal constant MAX_FEE_PPM = 100_000; // 10% of notional
