@@ -65,26 +65,33 @@ abstract contract ForcedExit is Withdrawals, Insurance {
         int256 size = _positions[account][market].size();
         if (size == 0) revert NoPosition(account);
         uint256 price = markPrice(market);
-        (int256 pays, int256 gets) = Margin.tradeCash(uint64(uint256(size > 0 ? size : -size)), uint64(price));
-        _ledger.fees += uint128(uint256(pays - gets));
-
-        uint256 tw = _accounts[msg.sender];
-        Margin.Totals memory before = _totalsAt(msg.sender, tw.openMarkets(), tw.cash());
-        int256 takerBefore = _positions[msg.sender][market].size();
-        (int256 takerAfter, int256 takerCash) = _applyPositionChange(msg.sender, market, size, size > 0 ? -pays : gets);
-        _applyPositionChange(account, market, -size, size > 0 ? gets : -pays);
-        Margin.Totals memory t = _totalsAt(msg.sender, _accounts[msg.sender].openMarkets(), takerCash);
-        (t.equityBefore, t.mmBefore, t.riskGrew) = (
-            before.equityAfter,
-            before.mmAfter,
-            Margin.grew(takerBefore, takerAfter)
-        );
-        if (!Margin.passesSettlementCheck(t)) revert InsufficientMargin(msg.sender, t.equityAfter, uint256(t.imAfter));
+        _takeOverAtMark(account, market, size, price);
         emit ForcedExitTakeover(account, msg.sender, market, size, price);
         if (_accounts[account].openMarkets() == 0) {
             e.freezableAfter = 0;
             emit ForcedExitServed(account);
         }
+    }
+
+    /// @dev The caller takes `account`'s whole position (`size`) at `price` (the buyer pays the notional rounded
+    ///      up, the seller gets it rounded down, the remainder to the fee pool), then must pass the settlement
+    ///      rule. Split from serveForcedExit to keep the non-IR (coverage) build within the stack.
+    function _takeOverAtMark(address account, uint32 market, int256 size, uint256 price) private {
+        (int256 pays, int256 gets) = Margin.tradeCash(uint64(uint256(size > 0 ? size : -size)), uint64(price));
+        _ledger.fees += uint128(uint256(pays - gets));
+        uint256 tw = _accounts[msg.sender];
+        Margin.Totals memory before = _totalsAt(msg.sender, tw.openMarkets(), tw.cash());
+        int256 takerBefore = _positions[msg.sender][market].size();
+        (int256 takerAfter, int256 takerCash) = _applyPositionChange(msg.sender, market, size, size > 0 ? -pays : gets);
+        _applyPositionChange(account, market, -size, size > 0 ? gets : -pays);
+        _requireTakerMargin(before, Margin.grew(takerBefore, takerAfter), takerCash);
+    }
+
+    /// @dev The settlement rule for the taker: totals now (with `takerCash`) against `before`.
+    function _requireTakerMargin(Margin.Totals memory before, bool riskGrew, int256 takerCash) private view {
+        Margin.Totals memory t = _totalsAt(msg.sender, _accounts[msg.sender].openMarkets(), takerCash);
+        (t.equityBefore, t.mmBefore, t.riskGrew) = (before.equityAfter, before.mmAfter, riskGrew);
+        if (!Margin.passesSettlementCheck(t)) revert InsufficientMargin(msg.sender, t.equityAfter, uint256(t.imAfter));
     }
 
     /// @notice Closes `account`'s forced request once it holds no position (the operator's batches served it).
