@@ -21,6 +21,7 @@ import {
   settle,
   size,
   usd,
+  chainNow,
 } from "./helpers";
 import { hashOrder } from "../../sdk/eip712";
 
@@ -137,7 +138,7 @@ describe("Exchange: orders, signatures and nonces", () => {
     });
 
     it("an expired agent's order is refused", async () => {
-      const expiry = BigInt(await time.latest()) + 100n;
+      const expiry = (await chainNow()) + 100n;
       await fx.exchange.write.setAgent([addr(fx.stranger), expiry], { account: fx.alice.account });
       const o = await makeOrder(fx, fx.stranger, {
         isBuy: true,

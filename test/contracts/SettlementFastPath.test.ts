@@ -17,6 +17,7 @@ import {
   price,
   settle,
   size,
+  chainNow,
 } from "./helpers";
 
 const P = price("60000");
@@ -24,7 +25,7 @@ const P = price("60000");
 describe("Settlement fast paths: boundaries", () => {
   it("an agent whose expiry is this very second still signs, on the slow and on the fast path", async () => {
     const fx = await loadFixture(deployFixture);
-    const t = BigInt(await time.latest()) + 100n;
+    const t = (await chainNow()) + 100n;
     for (const [w, agent] of [
       [fx.alice, fx.stranger],
       [fx.bob, fx.keeper],
@@ -53,7 +54,7 @@ describe("Settlement fast paths: boundaries", () => {
 
   it("an order expiring this very second fills; a later order of the batch is checked the same way", async () => {
     const fx = await loadFixture(deployFixture);
-    const t = BigInt(await time.latest()) + 100n;
+    const t = (await chainNow()) + 100n;
     const maker = await makeOrder(fx, fx.bob, { isBuy: false, price: P, size: size("0.5"), expiry: t });
     const taker = await makeOrder(fx, fx.alice, { isBuy: true, price: P, size: size("0.5"), expiry: t });
     const late = await makeOrder(fx, fx.carol, { isBuy: true, price: P, size: size("0.5"), expiry: t - 1n });

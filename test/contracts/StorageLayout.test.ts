@@ -50,7 +50,9 @@ describe("Storage layout: Exchange and ExchangeExtension", () => {
     }
   });
 
-  it("both contracts fit EIP-170 (24,576 bytes of runtime code)", async () => {
+  it("both contracts fit EIP-170 (24,576 bytes of runtime code)", async function () {
+    // Under solidity-coverage the code is instrumented (and the limit lifted): not the code that deploys.
+    if (process.env.SOLIDITY_COVERAGE === "true") this.skip();
     for (const name of ["Exchange", "ExchangeExtension"]) {
       const a = await hre.artifacts.readArtifact(name);
       const bytes = (a.deployedBytecode.length - 2) / 2;

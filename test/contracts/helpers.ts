@@ -2,7 +2,7 @@
 // order and batch signing through sdk/eip712.ts, custom-error assertions, event decoding.
 import hre from "hardhat";
 import { expect } from "chai";
-import { time } from "@nomicfoundation/hardhat-network-helpers";
+import { mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import {
   type Address,
   type Hex,
@@ -276,4 +276,12 @@ export { SkipReason } from "../../sdk/skipReasons";
 export async function deployBareExchange(token: Address, admin: Address) {
   const ext = await hre.viem.deployContract("ExchangeExtension", [token]);
   return hre.viem.deployContract("Exchange", [token, admin, ext.address]);
+}
+
+/** The chain's time now: mines a block first. After loadFixture reverts to an old snapshot, the latest block
+ *  is the snapshot's, but the next block takes the wall clock, which may be minutes later on a slow run
+ *  (coverage): a deadline computed from time.latest() alone could already be past. */
+export async function chainNow(): Promise<bigint> {
+  await mine();
+  return BigInt(await time.latest());
 }
