@@ -1,19 +1,38 @@
-// `npm run bench:settlement`: the settler and the listener against a local Hardhat node.
+// `npm run bench:settlement`: the settler and the listener against a local chain: the Hardhat node
+// (JavaScript EVM) and anvil (Rust EVM, npm package @foundry-rs/anvil), the same workload on each in one run.
 //
 // Measures, with fresh signed orders for every fill (as the contract's gas benchmark "fresh" case):
 // - sustained settlement: fills/s from the first fill appended to the last one confirmed (burst load),
 // - fill to confirmed: p50 and p99 per fill (append to the durable log -> result on the bus),
 // - chain event to bus push: from the moment a block is first visible over RPC to its events on the
 //   bus channel the gateway's WebSocket layer subscribes to (p50/p99),
-// - gas per fill.
+// - gas per fill,
+// - where one batch cycle's time goes (median over the batches, ms): build (from the previous batch's
+//   result to the simulation: queue reads, nextBatchNumber, latest block, assembly, operator signature,
+//   encoding), simulate (settler's eth_call), record (batch and attempt rows in the store, fee lookup,
+//   transaction signing), send (eth_sendRawTransaction: with automine the node executes and mines the
+//   transaction before it answers), receipt (to the TxManager's receipt), result (to the settler's
+//   results: its poll, receipt, store, outbox) and the listener's push after the send returned.
+// Chains: BENCH_CHAIN=hardhat|anvil|both (default both). Both run automine with the Hardhat network's
+// settings (chain id 31337, 60M block gas limit, Osaka, the test mnemonic's accounts, default code size limit).
+// Figures carry the chain in their names (fills_per_s_hardhat, fills_per_s_anvil, ...).
 // Store and bus: DATABASE_URL / REDIS_URL when set, else PGlite in memory and the in-process bus.
 // Writes bench-results/settlement.json. BENCH_FILLS (default 2400) and BENCH_MAX_FILLS (batch, 400).
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import net from "node:net";
 import path from "node:path";
-import { createPublicClient, createWalletClient, http, maxUint256, type Hex, type PublicClient } from "viem";
+import {
+  createPublicClient,
+  createWalletClient,
+  http,
+  maxUint256,
+  type EIP1193RequestFn,
+  type Hex,
+  type PublicClient,
+  type Transport,
+} from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { exchangeAbi, mockUSDAbi } from "../../sdk/abi";
 import { exchangeDomain, signOrder, type Order } from "../../sdk/eip712";
@@ -31,6 +50,10 @@ const ROOT = path.resolve(__dirname, "../..");
 const N = Number(process.env.BENCH_FILLS ?? 2400);
 const MAX_FILLS = Number(process.env.BENCH_MAX_FILLS ?? 400);
 const OPERATOR = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80" as Hex;
+const MNEMONIC = "test test test test test test test test test test test junk";
+const GAS_LIMIT = 60_000_000;
+
+type ChainKind = "hardhat" | "anvil";
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -47,31 +70,119 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function main() {
-  const port = await freePort();
-  const node = spawn(
-    path.join(ROOT, "node_modules/.bin/hardhat"),
-    ["node", "--hostname", "127.0.0.1", "--port", String(port)],
-    {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
+/** The anvil binary of the platform package (spawned directly: the npm wrapper would outlive a SIGKILL). */
+function anvilBinary(): string {
+  const arch = process.arch === "x64" ? "amd64" : process.arch;
+  try {
+    return require.resolve(`@foundry-rs/anvil-${process.platform}-${arch}/bin/anvil`);
+  } catch {
+    return path.join(ROOT, "node_modules/.bin/anvil");
+  }
+}
+
+async function startNode(kind: ChainKind, port: number): Promise<ChildProcess> {
+  const node =
+    kind === "hardhat"
+      ? spawn(
+          path.join(ROOT, "node_modules/.bin/hardhat"),
+          ["node", "--hostname", "127.0.0.1", "--port", String(port)],
+          {
+            cwd: ROOT,
+            stdio: ["ignore", "pipe", "inherit"],
+          },
+        )
+      : spawn(
+          anvilBinary(),
+          [
+            ...["--host", "127.0.0.1", "--port", String(port), "--chain-id", "31337"],
+            ...["--gas-limit", String(GAS_LIMIT), "--hardfork", "osaka", "--mnemonic", MNEMONIC],
+            ...["--accounts", "20", "--balance", "10000"],
+          ],
+          { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
+        );
   process.on("exit", () => node.kill("SIGKILL"));
-  await new Promise<void>((resolve) => {
+  await new Promise<void>((resolve, reject) => {
     let out = "";
+    node.once("exit", (code) => reject(new Error(`${kind} node exited (${code}) before listening`)));
     node.stdout!.on("data", (d) => {
       out += d;
-      if (out.includes("Started HTTP")) resolve();
+      if (out.includes("Started HTTP") || out.includes("Listening on")) resolve();
     });
   });
+  node.removeAllListeners("exit");
+  node.stdout!.resume();
+  return node;
+}
+
+/** Timeline of one batch cycle, from RPC calls and callbacks (one batch is in flight at a time). */
+interface Mark {
+  what: "simStart" | "simEnd" | "sendStart" | "sendEnd" | "receipt" | "result" | "push";
+  t: number;
+}
+
+/** The HTTP transport with a hook around every request (method, params, duration, result). */
+function timedHttp(
+  url: string,
+  on: (method: string, params: unknown, t0: number, t1: number, result: unknown) => void,
+): Transport {
+  const base = http(url);
+  return ((opts: Parameters<Transport>[0]) => {
+    const t = base(opts);
+    const request = (async (args: { method: string; params?: unknown }) => {
+      const t0 = performance.now();
+      const result = await t.request(args as never);
+      on(args.method, args.params, t0, performance.now(), result);
+      return result;
+    }) as EIP1193RequestFn;
+    return { ...t, request };
+  }) as Transport;
+}
+
+async function runChain(kind: ChainKind) {
+  const port = await freePort();
+  const node = await startNode(kind, port);
   const url = `http://127.0.0.1:${port}`;
   const chain = {
     id: 31337,
-    name: "hardhat",
+    name: kind,
     nativeCurrency: { name: "ETH", symbol: "ETH", decimals: 18 },
     rpcUrls: { default: { http: [url] } },
   };
+  const marks: Mark[] = [];
+  const rpcMs = new Map<string, { n: number; ms: number }>();
+  const rpcStat = (who: string, method: string, ms: number) => {
+    const k = `${who}:${method}`;
+    const s = rpcMs.get(k) ?? { n: 0, ms: 0 };
+    s.n++;
+    s.ms += ms;
+    rpcMs.set(k, s);
+  };
+  const settlerClient = createPublicClient({
+    chain,
+    cacheTime: 0,
+    pollingInterval: 20,
+    transport: timedHttp(url, (method, params, t0, t1) => {
+      const big = method === "eth_call" && ((params as [{ data?: string }])[0]?.data?.length ?? 0) > 10_000;
+      rpcStat("settler", big ? "eth_call(settle)" : method, t1 - t0);
+      if (big) marks.push({ what: "simStart", t: t0 }, { what: "simEnd", t: t1 });
+    }),
+  }) as PublicClient;
+  const txClient = createPublicClient({
+    chain,
+    cacheTime: 0,
+    pollingInterval: 20,
+    transport: timedHttp(url, (method, _params, t0, t1, result) => {
+      rpcStat("tx", method, t1 - t0);
+      if (method === "eth_sendRawTransaction") marks.push({ what: "sendStart", t: t0 }, { what: "sendEnd", t: t1 });
+      if (method === "eth_getTransactionReceipt" && result) marks.push({ what: "receipt", t: t1 });
+    }),
+  }) as PublicClient;
+  const listenerClient = createPublicClient({
+    chain,
+    cacheTime: 0,
+    pollingInterval: 20,
+    transport: timedHttp(url, (method, _params, t0, t1) => rpcStat("listener", method, t1 - t0)),
+  }) as PublicClient;
   const client = createPublicClient({ chain, transport: http(url), cacheTime: 0, pollingInterval: 20 }) as PublicClient;
   const deployer = createWalletClient({ chain, transport: http(url), account: privateKeyToAccount(OPERATOR) });
   const d = await deployExchange({ publicClient: client, walletClient: deployer });
@@ -115,7 +226,7 @@ async function main() {
   const size = 10_000n;
   const px = 60_000_000_000n;
   const expiry = BigInt(Math.floor(Date.now() / 1000) + 86_400);
-  process.stderr.write(`signing ${2 * N} orders...\n`);
+  process.stderr.write(`[${kind}] signing ${2 * N} orders...\n`);
   const fills: FillMessage[] = [];
   for (let i = 0; i < N; i++) {
     const m = traders[i % T];
@@ -152,18 +263,18 @@ async function main() {
     });
   }
 
-  const schema = `bench_settle_${process.pid}`;
+  const schema = `bench_settle_${kind}_${process.pid}`;
   const db = await openDb({ url: process.env.DATABASE_URL, schema: process.env.DATABASE_URL ? schema : undefined });
   await migrate(db);
-  const bus = openBus({ url: process.env.REDIS_URL, prefix: `bench:${process.pid}:` });
+  const bus = openBus({ url: process.env.REDIS_URL, prefix: `bench:${kind}:${process.pid}:` });
   const gasKey = generatePrivateKey();
   await client.request({
-    method: "hardhat_setBalance" as never,
+    method: (kind === "hardhat" ? "hardhat_setBalance" : "anvil_setBalance") as never,
     params: [privateKeyToAccount(gasKey).address, "0x56BC75E2D63100000"] as never,
   });
   const tx = new TxManager({
     db,
-    client,
+    client: txClient,
     account: privateKeyToAccount(gasKey),
     chainId: 31337,
     pollMs: 10,
@@ -175,7 +286,7 @@ async function main() {
   const settler = new Settler({
     db,
     bus,
-    client,
+    client: settlerClient,
     exchange: d.exchange,
     chainId: 31337,
     operator: privateKeyToAccount(OPERATOR),
@@ -184,13 +295,16 @@ async function main() {
     maxWaitMs: 100,
     pollMs: 5,
     log: process.env.BENCH_LOG ? createLogger("bench.settler", "info") : silentLogger,
-    onBatch: (b) => gasPerBatch.push({ fills: b.fills, gas: b.gasUsed }),
+    onBatch: (b) => {
+      gasPerBatch.push({ fills: b.fills, gas: b.gasUsed });
+      marks.push({ what: "result", t: performance.now() });
+    },
   });
   const fromBlock = (await client.getBlockNumber()) + 1n;
   const listener = new Listener({
     db,
     bus,
-    client,
+    client: listenerClient,
     exchange: d.exchange,
     fromBlock,
     reorgWindow: 0,
@@ -217,8 +331,10 @@ async function main() {
     const e = m as { type: string; blockNumber: string };
     if (e.type !== "event" || seenBlocks.has(e.blockNumber)) return;
     seenBlocks.add(e.blockNumber);
+    const now = performance.now();
+    marks.push({ what: "push", t: now });
     const t0 = firstSeen.get(e.blockNumber);
-    if (t0 !== undefined) pushLat.push(performance.now() - t0);
+    if (t0 !== undefined) pushLat.push(now - t0);
   });
   const appendedAt = new Map<number, number>();
   const latencies: number[] = [];
@@ -238,7 +354,7 @@ async function main() {
   listener.start();
   settler.start();
 
-  process.stderr.write(`settling ${N} fills, batches of up to ${MAX_FILLS}...\n`);
+  process.stderr.write(`[${kind}] settling ${N} fills, batches of up to ${MAX_FILLS}...\n`);
   const start = performance.now();
   for (let i = 0; i < N; i += 200) {
     const chunk = fills.slice(i, i + 200);
@@ -248,7 +364,7 @@ async function main() {
   }
   while (done < N) {
     await new Promise((r) => setTimeout(r, 20));
-    if (performance.now() - start > 600_000) throw new Error(`timeout: ${done}/${N} final`);
+    if (performance.now() - start > 600_000) throw new Error(`${kind}: timeout: ${done}/${N} final`);
   }
   const seconds = (lastAt - start) / 1000;
   await new Promise((r) => setTimeout(r, 300));
@@ -273,19 +389,105 @@ async function main() {
     chain_event_samples: pushLat.length,
     gas_per_fill: totalFills ? Number(totalGas / BigInt(totalFills)) : 0,
     gas_per_batch_max: Number(gasPerBatch.reduce((m, b) => (b.gas > m ? b.gas : m), 0n)),
-    load_avg_1m: r2(os.loadavg()[0]),
   };
-  fs.mkdirSync(path.join(ROOT, "bench-results"), { recursive: true });
-  fs.writeFileSync(path.join(ROOT, "bench-results/settlement.json"), JSON.stringify(result, null, 2) + "\n");
-  console.log(
-    `settlement bench: store ${db.kind}, bus ${bus.kind}, Hardhat automine (one batch per block), burst load, ` +
-      "fresh orders per fill; chain-to-push is measured to the bus channel the gateway subscribes to",
-  );
-  console.table(Object.entries(result).map(([figure, value]) => ({ figure, value })));
+  const storeBus = `store ${db.kind}, bus ${bus.kind}`;
   await bus.close();
   await db.close();
   if (process.env.DATABASE_URL) await dropSchema(process.env.DATABASE_URL, schema);
   node.kill("SIGKILL");
+  return { result, breakdown: breakdown(marks), rpc: rpcMs, storeBus };
+}
+
+/** Median per phase over the batch cycles (each cycle: simStart ... result, push after sendEnd). */
+function breakdown(marks: Mark[]) {
+  const ms = [...marks].sort((a, b) => a.t - b.t);
+  const phases: Record<string, number[]> = {
+    build: [],
+    simulate: [],
+    record: [],
+    send: [],
+    receipt: [],
+    result: [],
+    cycle: [],
+    listener_push: [],
+  };
+  let prevResult: number | undefined;
+  let cur: Partial<Record<Mark["what"], number>> = {};
+  for (const m of ms) {
+    if (m.what === "push") {
+      if (cur.sendEnd !== undefined && cur.push === undefined) cur.push = m.t;
+      continue;
+    }
+    if (m.what === "simStart") cur = { simStart: m.t };
+    else if (cur[m.what] === undefined) cur[m.what] = m.t;
+    if (m.what === "result") {
+      const c = cur;
+      if (c.simStart !== undefined && c.simEnd && c.sendStart && c.sendEnd && c.receipt) {
+        if (prevResult !== undefined) {
+          phases.build.push(c.simStart - prevResult);
+          phases.cycle.push(m.t - prevResult);
+        }
+        phases.simulate.push(c.simEnd - c.simStart);
+        phases.record.push(c.sendStart - c.simEnd);
+        phases.send.push(c.sendEnd - c.sendStart);
+        phases.receipt.push(c.receipt - c.sendEnd);
+        phases.result.push(m.t - c.receipt);
+        if (c.push !== undefined) phases.listener_push.push(c.push - c.sendEnd);
+      }
+      prevResult = m.t;
+    }
+  }
+  return Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, r2(pct(v, 50))]));
+}
+
+async function main() {
+  const which = (process.env.BENCH_CHAIN ?? "both").toLowerCase();
+  const kinds: ChainKind[] = which === "both" ? ["hardhat", "anvil"] : [which as ChainKind];
+  for (const k of kinds) if (k !== "hardhat" && k !== "anvil") throw new Error(`BENCH_CHAIN: ${which}?`);
+  const runs: Partial<Record<ChainKind, Awaited<ReturnType<typeof runChain>>>> = {};
+  for (const k of kinds) runs[k] = await runChain(k);
+
+  const flat: Record<string, number> = {};
+  for (const k of kinds) {
+    for (const [f, v] of Object.entries(runs[k]!.result)) flat[`${f}_${k}`] = v;
+    for (const [f, v] of Object.entries(runs[k]!.breakdown)) flat[`batch_${f}_p50_ms_${k}`] = v;
+  }
+  flat.load_avg_1m = r2(os.loadavg()[0]);
+  fs.mkdirSync(path.join(ROOT, "bench-results"), { recursive: true });
+  fs.writeFileSync(path.join(ROOT, "bench-results/settlement.json"), JSON.stringify(flat, null, 2) + "\n");
+
+  console.log(
+    `settlement bench: ${runs[kinds[0]]!.storeBus}, automine (one batch per block), burst load, fresh orders per ` +
+      "fill; chain-to-push is measured to the bus channel the gateway subscribes to",
+  );
+  const figures = Object.keys(runs[kinds[0]]!.result);
+  console.table(
+    figures.map((figure) => ({
+      figure,
+      ...Object.fromEntries(kinds.map((k) => [k, (runs[k]!.result as Record<string, number>)[figure]])),
+    })),
+  );
+  console.log("one batch cycle, median ms (see the header of scripts/bench/settlement.ts):");
+  console.table(
+    Object.keys(runs[kinds[0]]!.breakdown).map((phase) => ({
+      phase,
+      ...Object.fromEntries(kinds.map((k) => [k, (runs[k]!.breakdown as Record<string, number>)[phase]])),
+    })),
+  );
+  console.log("RPC time by caller and method (calls, total ms):");
+  const keys = [...new Set(kinds.flatMap((k) => [...runs[k]!.rpc.keys()]))].sort();
+  console.table(
+    keys.map((key) => ({
+      call: key,
+      ...Object.fromEntries(
+        kinds.map((k) => {
+          const s = runs[k]!.rpc.get(key);
+          return [k, s ? `${s.n} / ${Math.round(s.ms)}` : "-"];
+        }),
+      ),
+    })),
+  );
+  console.log(`load_avg_1m ${flat.load_avg_1m}`);
   process.exit(0);
 }
 
