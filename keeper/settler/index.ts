@@ -1,2 +1,11 @@
-export { Settler, decodeRevert, type SettlerOptions } from "./settler";
+export {
+  Settler,
+  decodeRevert,
+  fillsWithinCalldata,
+  settleCalldataBytes,
+  SETTLE_FIXED_BYTES,
+  SETTLE_FILL_BYTES,
+  SETTLE_ORDER_BYTES,
+  type SettlerOptions,
+} from "./settler";
 export * from "./types";

@@ -46,6 +46,53 @@ import { orderFromJson, type FillMessage, type SettlementResult } from "./types"
  */
 export const BATCH_BASE_GAS = 300_000n;
 
+// settle(Batch, bytes) calldata, ABI-encoded, by part (the exact post-encode check stays the safety net):
+/** Selector, the two head words, the Batch head (5 words), the lengths of orders, signatures and fills,
+ * and the operator signature (length word + 65 bytes in 3 words). */
+export const SETTLE_FIXED_BYTES = 4 + 2 * 32 + 5 * 32 + 3 * 32 + 32 + 96;
+/** One Fill: six static words. */
+export const SETTLE_FILL_BYTES = 6 * 32;
+/** One distinct order: eight static words, plus its signature's offset and length words. */
+export const SETTLE_ORDER_BYTES = 8 * 32 + 2 * 32;
+
+/** A signature's bytes, padded to whole words, as ABI-encoded in `bytes[]`. */
+function sigWords(sig: Hex): number {
+  return typeof sig === "string" ? Math.ceil((sig.length - 2) / 2 / 32) * 32 : 0;
+}
+
+/** Encoded size of settle() for a batch of these distinct orders' signatures and this many fills. */
+export function settleCalldataBytes(signatures: readonly Hex[], fills: number): number {
+  let n = SETTLE_FIXED_BYTES + fills * SETTLE_FILL_BYTES;
+  for (const s of signatures) n += SETTLE_ORDER_BYTES + sigWords(s);
+  return n;
+}
+
+/**
+ * How many fills, in order, fit settle() calldata of at most maxBytes (at least 1): each fill adds its
+ * words, and each order not seen before in the batch (by `id`, the order's hash) adds its words and its
+ * signature's (the first signature seen for it, as in the batch). Reads `fills` only up to the first
+ * that does not fit.
+ */
+export function fillsWithinCalldata(
+  fills: Iterable<readonly [maker: { id: string; sig: Hex }, taker: { id: string; sig: Hex }]>,
+  maxBytes: number,
+): number {
+  const seen = new Set<string>();
+  let bytes = SETTLE_FIXED_BYTES;
+  let n = 0;
+  for (const pair of fills) {
+    bytes += SETTLE_FILL_BYTES;
+    for (const o of pair) {
+      if (seen.has(o.id)) continue;
+      seen.add(o.id);
+      bytes += SETTLE_ORDER_BYTES + sigWords(o.sig);
+    }
+    if (bytes > maxBytes) break;
+    n++;
+  }
+  return Math.max(1, n);
+}
+
 export interface SettlerOptions {
   db: Db;
   bus: Bus;
@@ -262,6 +309,9 @@ export class Settler {
         });
       }
     }
+    // only the prefix that fits one transaction's calldata is assembled, signed and encoded (the rest
+    // stays queued for the next batch)
+    if (cands.length > 1) cands = cands.slice(0, fillsWithinCalldata(this.orderIds(cands), this.o.maxCalldataBytes));
     for (let round = 0; round < 20; round++) {
       if (cands.length === 0) {
         await this.o.db.tx((q) => this.finish(q, failures, [], undefined));
@@ -287,7 +337,8 @@ export class Settler {
       const calldata = encodeFunctionData({ abi: exchangeAbi, functionName: "settle", args: [batch, sig] });
       const bytes = (calldata.length - 2) / 2;
       if (bytes > this.o.maxCalldataBytes && cands.length > 1) {
-        // too big for one transaction: keep a prefix (the rest stays queued for the next batch)
+        // too big for one transaction (the estimate above was short): keep a prefix (the rest stays
+        // queued for the next batch)
         cands = cands.slice(0, Math.max(1, Math.floor((cands.length * this.o.maxCalldataBytes * 0.97) / bytes)));
         continue;
       }
@@ -397,18 +448,34 @@ export class Settler {
     return bound;
   }
 
+  /** An order's EIP-712 hash (its identity in a batch), cached by its JSON. */
+  private orderHash(o: Order, key: string): Hex {
+    let h = this.hashCache.get(key);
+    if (!h) {
+      h = hashOrder(this.domain, o);
+      this.hashCache.set(key, h);
+      if (this.hashCache.size > 200_000) this.hashCache.clear();
+    }
+    return h;
+  }
+
+  /** Per candidate, in order and lazily: its maker's and taker's order identity and signature. */
+  private *orderIds(cands: Candidate[]): Generator<readonly [{ id: Hex; sig: Hex }, { id: Hex; sig: Hex }]> {
+    for (const c of cands) {
+      yield [
+        { id: this.orderHash(c.maker, JSON.stringify(c.msg.maker.order)), sig: c.msg.maker.signature },
+        { id: this.orderHash(c.taker, JSON.stringify(c.msg.taker.order)), sig: c.msg.taker.signature },
+      ] as const;
+    }
+  }
+
   /** The contract's Batch: distinct orders (by EIP-712 hash), one signature each, fills by index. */
   private assemble(number: bigint, deadline: bigint, cands: Candidate[]): Batch {
     const index = new Map<Hex, number>();
     const orders: Order[] = [];
     const signatures: Hex[] = [];
     const idx = (o: Order, sig: Hex, key: string) => {
-      let h = this.hashCache.get(key);
-      if (!h) {
-        h = hashOrder(this.domain, o);
-        this.hashCache.set(key, h);
-        if (this.hashCache.size > 200_000) this.hashCache.clear();
-      }
+      const h = this.orderHash(o, key);
       let i = index.get(h);
       if (i === undefined) {
         i = orders.length;
