@@ -23,6 +23,7 @@ import { silentLogger, type Logger } from "../log";
 import { decodeRevert } from "../settler/settler";
 import type { TxManager } from "../tx";
 import type { Service } from "./index";
+import { PollLoop } from "./pollLoop";
 
 export interface ForcedExitBotOptions {
   db: Db;
@@ -75,13 +76,12 @@ export class ForcedExitBot implements Service {
   /** Keys of our transactions not yet final. */
   private readonly inFlight = new Set<string>();
   private readonly alerted = new Map<string, number>();
-  private running = false;
-  private loopDone?: Promise<void>;
-  private wake?: () => void;
+  private readonly loop: PollLoop;
 
   constructor(opts: ForcedExitBotOptions) {
     this.o = { pollMs: 1000, waitSec: 0, gasMarginPct: 130, alertEveryMs: 60_000, ...opts };
     this.log = opts.log ?? silentLogger;
+    this.loop = new PollLoop("forced exit", this.o.pollMs, this.log, () => this.round());
   }
 
   get address(): Address {
@@ -255,9 +255,7 @@ export class ForcedExitBot implements Service {
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loopDone = (async () => {
+    this.loop.start(async () => {
       // transactions of a previous run still open are reported when final
       const r = await this.o.db
         .query<{ key: string }>(
@@ -266,26 +264,10 @@ export class ForcedExitBot implements Service {
         )
         .catch(() => ({ rows: [] as { key: string }[] }));
       for (const x of r.rows) this.inFlight.add(x.key);
-      while (this.running) {
-        try {
-          await this.round();
-        } catch (err) {
-          this.log.warn("forced exit round failed", { err: String(err).slice(0, 300) });
-        }
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, this.o.pollMs);
-          this.wake = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
-      }
-    })();
+    });
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loopDone;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 }

@@ -21,6 +21,7 @@ import { silentLogger, type Logger } from "../log";
 import type { TxManager } from "../tx";
 import { decodeRevert } from "../settler/settler";
 import type { Service } from "./index";
+import { PollLoop } from "./pollLoop";
 
 export interface FundingBotOptions {
   db: Db;
@@ -59,13 +60,12 @@ export class FundingBot implements Service {
   private readonly log: Logger;
   /** Oracle samples per market: [chain seconds, price]. */
   private readonly samples = new Map<number, [number, bigint][]>();
-  private running = false;
-  private loopDone?: Promise<void>;
-  private wake?: () => void;
+  private readonly loop: PollLoop;
 
   constructor(opts: FundingBotOptions) {
     this.o = { pollMs: 1000, ...opts };
     this.log = opts.log ?? silentLogger;
+    this.loop = new PollLoop("funding", this.o.pollMs, this.log, () => this.round());
   }
 
   private read<T>(functionName: string, args: unknown[] = []): Promise<T> {
@@ -182,29 +182,10 @@ export class FundingBot implements Service {
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loopDone = (async () => {
-      while (this.running) {
-        try {
-          await this.round();
-        } catch (err) {
-          this.log.warn("funding round failed", { err: String(err).slice(0, 300) });
-        }
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, this.o.pollMs);
-          this.wake = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
-      }
-    })();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loopDone;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 }

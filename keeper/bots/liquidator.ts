@@ -24,6 +24,7 @@ import { LIQUIDATIONS, MATCHER_COMMANDS } from "../topics";
 import type { TxManager } from "../tx";
 import { decodeRevert } from "../settler/settler";
 import type { Service } from "./index";
+import { PollLoop } from "./pollLoop";
 
 export interface LiquidatorOptions {
   db: Db;
@@ -61,13 +62,12 @@ export class Liquidator implements Service {
   /** Keys of our liquidations not yet reported. */
   private readonly inFlight = new Map<string, { account: string }>();
   private lastBlock = -1n;
-  private running = false;
-  private loopDone?: Promise<void>;
-  private wake?: () => void;
+  private readonly loop: PollLoop;
 
   constructor(opts: LiquidatorOptions) {
     this.o = { pollMs: 500, maxPerRound: 20, gasMarginPct: 130, ...opts };
     this.log = opts.log ?? silentLogger;
+    this.loop = new PollLoop("liquidator", this.o.pollMs, this.log, () => this.round());
   }
 
   get address(): Address {
@@ -231,9 +231,7 @@ export class Liquidator implements Service {
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loopDone = (async () => {
+    this.loop.start(async () => {
       // liquidations of a previous run still open are reported when they are final
       const r = await this.o.db
         .query<{ key: string }>(
@@ -242,26 +240,10 @@ export class Liquidator implements Service {
         )
         .catch(() => ({ rows: [] as { key: string }[] }));
       for (const x of r.rows) this.inFlight.set(x.key, { account: x.key.split(":")[1] });
-      while (this.running) {
-        try {
-          await this.round();
-        } catch (err) {
-          this.log.warn("liquidator round failed", { err: String(err).slice(0, 300) });
-        }
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, this.o.pollMs);
-          this.wake = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
-      }
-    })();
+    });
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loopDone;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 }
