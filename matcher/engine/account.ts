@@ -1,6 +1,6 @@
 // Engine view of an account: cash, per-market exposure and the list of its orders.
 import { AccountMarket } from "../risk/margin";
-import type { Order } from "./book";
+import type { Order, OrderIndex } from "./book";
 
 export class AccountMarketState extends AccountMarket {
   /** resting reduce-only orders in this market */
@@ -17,8 +17,14 @@ export class Account {
   readonly markets: (AccountMarketState | undefined)[] = [];
   /** market indices touched, in first-touch order */
   readonly touched: number[] = [];
-  /** intrusive list of all open and conditional orders */
-  head: Order | null = null;
+  /**
+   * Ids of the account's open and conditional orders, ascending (placement order), plus ids of
+   * finished orders not yet dropped: an id is live while the engine's OrderIndex holds it. Removal
+   * only counts (no write to the order or its neighbours: cancels touch less memory); the dead ids
+   * are dropped when they outnumber the live ones (compact(), amortised O(1) per removal).
+   */
+  orderIds: number[] = [];
+  /** live orders (open and conditional) */
   orderCount = 0;
   /** restricted to reduce-only orders (an open forced exit on chain: RestrictCmd) */
   reduceOnly = false;
@@ -34,19 +40,27 @@ export class Account {
     return am;
   }
 
-  addOrder(o: Order): void {
-    o.aPrev = null;
-    o.aNext = this.head;
-    if (this.head) this.head.aPrev = o;
-    this.head = o;
+  /** Add a new order's id (ids are added in increasing order). */
+  addOrder(id: number, index: OrderIndex): void {
+    const ids = this.orderIds;
+    const dead = ids.length - this.orderCount;
+    if (dead > 32 && dead > this.orderCount) this.compact(index);
+    this.orderIds.push(id);
     this.orderCount++;
   }
 
-  removeOrder(o: Order): void {
-    if (o.aPrev) o.aPrev.aNext = o.aNext;
-    else this.head = o.aNext;
-    if (o.aNext) o.aNext.aPrev = o.aPrev;
-    o.aPrev = o.aNext = null;
+  removeOrder(): void {
     this.orderCount--;
+  }
+
+  /** Drop the ids of finished orders (keeps the order of the live ones). */
+  compact(index: OrderIndex): void {
+    const ids = this.orderIds;
+    let w = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      if (index.get(id) !== undefined) ids[w++] = id;
+    }
+    ids.length = w;
   }
 }

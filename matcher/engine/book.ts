@@ -1,6 +1,7 @@
-// Order book primitives: orders are nodes of an intrusive doubly-linked list per price level
-// (O(1) cancel given the order), levels are found by price through a Map and kept in a sorted
-// array with the best price at the END (push/pop/splice near the top of book are cheap).
+// Order book primitives: each price level keeps its orders' ids in a time-priority queue with lazy
+// deletion (O(1) cancel given the order, touching only the order and its level), levels are found
+// by price through a Map and kept in a sorted array with the best price at the END (push/pop/splice
+// near the top of book are cheap).
 import type { OrderStatus, OrderType, StpMode, TimeInForce, WorkingType } from "./types";
 import type { Account } from "./account";
 
@@ -12,13 +13,8 @@ export const STP_CODES: Record<StpMode, number> = { NONE: 0, EXPIRE_TAKER: 1, EX
 export const STP_NAMES: StpMode[] = ["NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"];
 
 export class Order {
-  // book links
-  prev: Order | null = null;
-  next: Order | null = null;
+  /** the level it rests at (null when not resting) */
   level: Level | null = null;
-  // account links (all orders of the account, open and conditional)
-  aPrev: Order | null = null;
-  aNext: Order | null = null;
   /** lots still open */
   remaining: number;
   filled = 0;
@@ -101,7 +97,6 @@ export class Order {
     this.ts = ts;
     this.activation = activation;
     this.callbackPpm = callbackPpm;
-    this.prev = this.next = this.aPrev = this.aNext = null;
     this.level = null;
     this.remaining = lots;
     this.filled = 0;
@@ -115,35 +110,84 @@ export class Order {
   }
 }
 
+/**
+ * A price level: its resting orders in time priority as a queue of order ids, q[first..]. An id
+ * whose order is no longer in the OrderIndex is dead and skipped: removing an order only updates
+ * count and qty (no writes to other orders, which at a million resting orders sit in cold memory);
+ * dead ids are skipped at the front and dropped when they outnumber the live ones.
+ * Invariant: an order leaves its level only when it finishes, and it is removed from the
+ * OrderIndex in the same step, before the level is used again.
+ */
 export class Level {
   qty = 0;
   count = 0;
   /** in its side's sorted array (an emptied level stays in the Map, unlisted, for reuse) */
   listed = true;
-  head: Order | null = null;
-  tail: Order | null = null;
-  constructor(public ticks: number) {}
+  /** order ids in time priority: q[first, end) (dead ones included until dropped; a count, not q.length, marks the end) */
+  q: number[] = [];
+  first = 0;
+  end = 0;
+  constructor(
+    public ticks: number,
+    readonly index: OrderIndex,
+  ) {}
 
   push(o: Order): void {
     o.level = this;
-    o.next = null;
-    o.prev = this.tail;
-    if (this.tail) this.tail.next = o;
-    else this.head = o;
-    this.tail = o;
+    const q = this.q;
+    const dead = this.end - this.first - this.count;
+    if (dead > 16 && dead > this.count) this.compact();
+    const e = this.end;
+    if (e === q.length) q.push(o.id);
+    else q[e] = o.id;
+    this.end = e + 1;
     this.qty += o.remaining;
     this.count++;
   }
 
   unlink(o: Order): void {
-    if (o.prev) o.prev.next = o.next;
-    else this.head = o.next;
-    if (o.next) o.next.prev = o.prev;
-    else this.tail = o.prev;
-    o.prev = o.next = null;
     o.level = null;
     this.qty -= o.remaining;
-    this.count--;
+    if (--this.count === 0) this.first = this.end = 0;
+  }
+
+  /** The first live order in time priority (null if none); drops dead ids at the front. */
+  front(): Order | null {
+    if (this.count === 0) return null;
+    const q = this.q;
+    const index = this.index;
+    for (let i = this.first, e = this.end; i < e; i++) {
+      const o = index.get(q[i]);
+      if (o !== undefined) {
+        this.first = i;
+        return o;
+      }
+    }
+    return null; // unreachable while count > 0
+  }
+
+  /** The live orders in time priority (for queries, snapshots and FOK checks). */
+  orders(): Order[] {
+    const out: Order[] = [];
+    const q = this.q;
+    for (let i = this.first, e = this.end; i < e; i++) {
+      const o = this.index.get(q[i]);
+      if (o !== undefined) out.push(o);
+    }
+    return out;
+  }
+
+  /** Drop the dead ids (keeps the live ones in order). */
+  private compact(): void {
+    const q = this.q;
+    const index = this.index;
+    let w = 0;
+    for (let i = this.first, e = this.end; i < e; i++) {
+      const id = q[i];
+      if (index.get(id) !== undefined) q[w++] = id;
+    }
+    this.first = 0;
+    this.end = w;
   }
 }
 
@@ -152,7 +196,11 @@ export class BookSide {
   readonly levels = new Map<number, Level>();
   /** sorted so the best level is last: bids ascending, asks descending */
   readonly sorted: Level[] = [];
-  constructor(readonly isBuy: boolean) {}
+  constructor(
+    readonly isBuy: boolean,
+    /** the engine's live orders (levels hold ids) */
+    readonly index: OrderIndex,
+  ) {}
 
   best(): Level | null {
     const n = this.sorted.length;
@@ -187,7 +235,7 @@ export class BookSide {
       if (l.listed) return l;
       l.listed = true;
     } else {
-      l = new Level(ticks);
+      l = new Level(ticks, this.index);
       this.levels.set(ticks, l);
     }
     const s = this.sorted;

@@ -115,7 +115,9 @@ export class Engine {
   inSeq = 0;
   private nextDeadline = Infinity;
   private nextReopen = Infinity;
+  /** markets touched by the current command: touchedMarkets[0, nTouched) (a count, not length = 0: cheaper) */
   private touchedMarkets: Market[] = [];
+  private nTouched = 0;
   // scratch results of the margin check
   private freeBefore = 0;
   private freeAfter = 0;
@@ -123,7 +125,7 @@ export class Engine {
   constructor(opts: EngineOptions) {
     opts.markets.forEach((cfg, i) => {
       validateConfig(cfg);
-      const m = new Market(i, cfg);
+      const m = new Market(i, cfg, this.orders);
       this.markets.push(m);
       this.marketById.set(cfg.id, m);
       if (cfg.id >= 0 && cfg.id < MARKET_SLOTS) this.marketSlots[cfg.id] = m;
@@ -203,29 +205,30 @@ export class Engine {
       default:
         reason = Reason.INVALID_COMMAND;
     }
-    if (this.touchedMarkets.length > 0) this.finishCommand();
-    if (this.recycle.length > 0) this.flushRecycle();
+    if (this.nTouched > 0) this.finishCommand();
+    if (this.nRecycle > 0) this.flushRecycle();
     return { inSeq: this.inSeq, type: cmd.type, ok: reason === Reason.OK, reason, orderId };
   }
 
   private flushRecycle(): void {
     const r = this.recycle;
     const p = this.pool;
-    for (let i = 0; i < r.length; i++) if (p.length < 65_536) p.push(r[i]);
-    r.length = 0;
+    for (let i = 0, n = this.nRecycle; i < n; i++) if (p.length < 65_536) p.push(r[i]);
+    this.nRecycle = 0;
   }
 
   /** Run the triggers of the touched markets and publish one depth event per touched market. */
   private finishCommand(): void {
     const ms = this.touchedMarkets;
-    for (let i = 0; i < ms.length; i++) {
+    // runTriggers may touch more markets: nTouched is read again at each step
+    for (let i = 0; i < this.nTouched; i++) {
       const m = ms[i];
       if (m.priceMoved) {
         m.priceMoved = false;
         this.runTriggers(m);
       }
     }
-    for (let i = 0; i < ms.length; i++) {
+    for (let i = 0; i < this.nTouched; i++) {
       const m = ms[i];
       if (m.depthTouched) {
         m.depthTouched = false;
@@ -237,13 +240,16 @@ export class Engine {
       }
       m.priceMoved = false;
     }
-    ms.length = 0;
+    this.nTouched = 0;
   }
 
   private touch(m: Market): void {
     const ms = this.touchedMarkets;
-    for (let i = 0; i < ms.length; i++) if (ms[i] === m) return;
-    ms.push(m);
+    const n = this.nTouched;
+    for (let i = 0; i < n; i++) if (ms[i] === m) return;
+    if (n === ms.length) ms.push(m);
+    else ms[n] = m;
+    this.nTouched = n + 1;
   }
 
   private depthChange(m: Market, isBuy: boolean, ticks: number, lots: number): void {
@@ -489,7 +495,9 @@ export class Engine {
     for (let i = opp.sorted.length - 1; i >= 0 && got < lots; i--) {
       const l = opp.sorted[i];
       if (isBuy ? l.ticks > ticks : l.ticks < ticks) break;
-      for (let o = l.head; o !== null && got < lots; o = o.next) {
+      const os = l.orders();
+      for (let k = 0; k < os.length && got < lots; k++) {
+        const o = os[k];
         if (o.account === acct && stp !== STP_NONE) {
           if (stp === STP_EXPIRE_MAKER) continue;
           return got;
@@ -553,7 +561,7 @@ export class Engine {
 
   private register(o: Order, am: AccountMarketState): void {
     this.orders.set(o.id, o);
-    o.account.addOrder(o);
+    o.account.addOrder(o.id, this.orders);
     if (o.clientOrderId !== "") {
       if (am.clientIds === null) am.clientIds = new Map();
       am.clientIds.set(o.clientOrderId, o);
@@ -563,13 +571,20 @@ export class Engine {
 
   /** Finished orders are recycled (cuts allocation and old-generation growth); nothing keeps them. */
   private readonly pool: Order[] = [];
+  /** orders finished in the current command: recycle[0, nRecycle), pooled after the command */
   private recycle: Order[] = [];
+  private nRecycle = 0;
 
   private unregister(o: Order, am: AccountMarketState): void {
     if (this.orders.get(o.id) !== o) return;
-    if (this.recycle.length < 4096) this.recycle.push(o);
+    const nr = this.nRecycle;
+    if (nr < 4096) {
+      if (nr === this.recycle.length) this.recycle.push(o);
+      else this.recycle[nr] = o;
+      this.nRecycle = nr + 1;
+    }
     this.orders.delete(o.id);
-    o.account.removeOrder(o);
+    o.account.removeOrder();
     if (o.clientOrderId !== "" && am.clientIds !== null) am.clientIds.delete(o.clientOrderId);
     if (o.hash !== "" && this.byHash.get(o.hash) === o) this.byHash.delete(o.hash);
   }
@@ -589,7 +604,7 @@ export class Engine {
       const lvl = opp.best();
       if (lvl === null) break;
       if (o.isBuy ? lvl.ticks > o.ticks : lvl.ticks < o.ticks) break;
-      const mk = lvl.head as Order;
+      const mk = lvl.front() as Order;
       if (mk.account === o.account && o.stp !== STP_NONE) {
         if (o.stp === STP_EXPIRE_MAKER || o.stp === STP_EXPIRE_BOTH)
           this.closeOrder(mk, "EXPIRED_IN_MATCH", "EXPIRED", Reason.SELF_TRADE);
@@ -858,14 +873,25 @@ export class Engine {
     return Reason.OK;
   }
 
+  /** Close the account's orders (in marketIndex, or all when < 0), newest first. */
   private cancelAllOf(a: Account, marketIndex: number, reason: ReasonCode, status: OrderStatus): void {
-    let o = a.head;
-    while (o !== null) {
-      const next = o.aNext;
-      if (marketIndex < 0 || o.market === marketIndex)
+    const ids = a.orderIds;
+    for (let i = ids.length - 1; i >= 0; i--) {
+      const o = this.orders.get(ids[i]);
+      if (o !== undefined && (marketIndex < 0 || o.market === marketIndex))
         this.closeOrder(o, status, status === "EXPIRED" ? "EXPIRED" : "CANCELED", reason);
-      o = next;
     }
+  }
+
+  /** The account's open and conditional orders, newest first. */
+  ordersOf(a: Account): Order[] {
+    const out: Order[] = [];
+    const ids = a.orderIds;
+    for (let i = ids.length - 1; i >= 0; i--) {
+      const o = this.orders.get(ids[i]);
+      if (o !== undefined) out.push(o);
+    }
+    return out;
   }
 
   private countdown(c: CountdownCmd): ReasonCode {
@@ -1212,7 +1238,8 @@ export class Engine {
   openOrders(account: string, marketId?: number): OrderView[] {
     const a = this.accounts.get(account);
     const out: OrderView[] = [];
-    for (let o = a?.head ?? null; o !== null; o = o.aNext) {
+    if (a === undefined) return out;
+    for (const o of this.ordersOf(a)) {
       const m = this.markets[o.market];
       if (marketId !== undefined && m.id !== marketId) continue;
       out.push(orderView(m, o));

@@ -1,6 +1,6 @@
 // Market configuration and per-market state.
 import { MarketRiskState } from "../risk/margin";
-import { BookSide, TriggerList, type Order } from "./book";
+import { BookSide, TriggerList, type Order, type OrderIndex } from "./book";
 import type { MarketStatus } from "./types";
 
 /**
@@ -99,8 +99,8 @@ export class PriceWindow {
 export class Market {
   readonly id: number;
   readonly risk: MarketRiskState;
-  readonly bids = new BookSide(true);
-  readonly asks = new BookSide(false);
+  readonly bids: BookSide;
+  readonly asks: BookSide;
   /** per-market event sequence counter */
   seq = 0;
   lastDepthU = 0;
@@ -127,8 +127,12 @@ export class Market {
   constructor(
     readonly index: number,
     readonly cfg: MarketConfig,
+    /** the engine's live orders (book levels hold order ids) */
+    orders: OrderIndex,
   ) {
     this.id = cfg.id;
+    this.bids = new BookSide(true, orders);
+    this.asks = new BookSide(false, orders);
     this.risk = new MarketRiskState(index, cfg.lotSize, cfg.tickSize, cfg.imfPpm, cfg.mmfPpm);
   }
 }

@@ -1,6 +1,6 @@
 // Engine snapshots (full state at an input sequence number) and recovery = snapshot + replay.
 import { Account, type AccountMarketState } from "../engine/account";
-import { Order } from "../engine/book";
+import { Order, type Level } from "../engine/book";
 import { Engine, type EngineOptions } from "../engine/engine";
 import {
   TradeEvent,
@@ -114,9 +114,9 @@ export function takeSnapshot(e: Engine): Snapshot {
       o.conditional,
     ]);
   const ids = (a: Order[]) => a.map((o) => o.id);
-  const sideIds = (levels: { head: Order | null }[]) => {
+  const sideIds = (levels: Level[]) => {
     const out: number[] = [];
-    for (let i = levels.length - 1; i >= 0; i--) for (let o = levels[i].head; o !== null; o = o.next) out.push(o.id);
+    for (let i = levels.length - 1; i >= 0; i--) for (const o of levels[i].orders()) out.push(o.id);
     return out;
   };
   return {
@@ -144,8 +144,7 @@ export function takeSnapshot(e: Engine): Snapshot {
       window: [m.window.maxT, m.window.maxP, m.window.minT, m.window.minP, m.window.maxH, m.window.minH],
     })),
     accounts: [...e.accounts.values()].map((a) => {
-      const os: number[] = [];
-      for (let o = a.head; o !== null; o = o.aNext) os.push(o.id);
+      const os = e.ordersOf(a).map((o) => o.id);
       return {
         id: a.id,
         cash: a.cash,
@@ -219,7 +218,7 @@ export function restoreSnapshot(opts: EngineOptions, s: Snapshot): Engine {
   // account order lists (head first)
   for (const a of s.accounts) {
     const acct = e.accounts.get(a.id) as Account;
-    for (let i = a.orders.length - 1; i >= 0; i--) acct.addOrder(byId.get(a.orders[i]) as Order);
+    for (let i = a.orders.length - 1; i >= 0; i--) acct.addOrder(a.orders[i], e.orders);
   }
   s.markets.forEach((ms, i) => {
     const m = e.markets[i];

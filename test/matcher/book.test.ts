@@ -1,12 +1,13 @@
 import { expect } from "chai";
 import { Account } from "../../matcher/engine/account";
-import { BookSide, Order } from "../../matcher/engine/book";
+import { BookSide, Order, OrderIndex } from "../../matcher/engine/book";
 import { Rng } from "../../matcher/engine/workload";
 
 describe("matcher book side", () => {
   for (const isBuy of [true, false]) {
     it(`keeps levels sorted, best last, through emptying, reuse and purge of levels (${isBuy ? "bids" : "asks"})`, () => {
-      const side = new BookSide(isBuy);
+      const index = new OrderIndex();
+      const side = new BookSide(isBuy, index);
       const acct = new Account("a");
       const rng = new Rng(7);
       const live: Order[] = [];
@@ -39,6 +40,7 @@ describe("matcher book side", () => {
             0,
             0,
           );
+          index.set(o.id, o);
           side.add(o);
           live.push(o);
           qty.set(ticks, (qty.get(ticks) ?? 0) + lots);
@@ -48,6 +50,7 @@ describe("matcher book side", () => {
           live[k] = live[live.length - 1];
           live.pop();
           side.remove(o);
+          index.delete(o.id); // a removed order is finished (the engine unregisters it at once)
           const q = (qty.get(o.ticks) as number) - o.remaining;
           if (q === 0) qty.delete(o.ticks);
           else qty.set(o.ticks, q);
@@ -60,7 +63,7 @@ describe("matcher book side", () => {
             expect(side.levels.get(l.ticks)).to.equal(l);
           }
           for (const l of side.levels.values())
-            if (!qty.has(l.ticks)) expect([l.count, l.qty, l.head]).to.deep.equal([0, 0, null]);
+            if (!qty.has(l.ticks)) expect([l.count, l.qty, l.front()]).to.deep.equal([0, 0, null]);
           expect(side.best()?.ticks).to.equal(want[want.length - 1]);
         }
       }
