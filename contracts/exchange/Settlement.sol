@@ -50,6 +50,11 @@ abstract contract Settlement is Nonces, Risk {
     /// @dev Orders are indexed by uint16 in fills.
     uint256 internal constant MAX_BATCH_ORDERS = 1 << 16;
     uint256 private constant FILL_BYTES = 6 * 32;
+    /// @dev settlePacked layout: number 8, deadline 8, order count 3, fill count 3, operator signature 65;
+    ///      then 57 bytes per order, 36 per fill, and per order a 2-byte signature length and the signature.
+    uint256 private constant PACKED_HEADER = 87;
+    uint256 private constant PACKED_ORDER = 57;
+    uint256 private constant PACKED_FILL = 36;
 
     /// @dev One order of the batch: its digest, load status and fill state, and the order fields the
     ///      fills need (copied from calldata once, so fills never decode orders again).
@@ -119,36 +124,142 @@ abstract contract Settlement is Nonces, Risk {
         uint256 settled;
         uint256 skipped;
         uint256 oiMarkets; // bit m: market m's open interest changed in this batch
+        bool packed; // settlePacked: orders and fills in the packed encoding (else ABI)
     }
 
     /// @notice Settles a batch signed by an operator key. Anyone may submit it.
     function settle(Batch calldata batch, bytes calldata operatorSignature) external {
-        _beforeSettle();
-        Ledger memory ledger = _ledger;
-        if (batch.number != ledger.nextBatch) revert BatchNumberMismatch(ledger.nextBatch, batch.number);
-        if (block.timestamp > batch.deadline) revert BatchExpired(batch.deadline, block.timestamp);
         uint256 n = batch.orders.length;
-        if (batch.signatures.length != n) revert BatchLengthMismatch(n, batch.signatures.length);
-        if (n > MAX_BATCH_ORDERS) revert BatchTooLarge(n, MAX_BATCH_ORDERS);
+        Ctx memory c = _begin(batch.number, batch.deadline, n, batch.signatures.length);
+        Fill[] calldata fills = batch.fills;
+        uint256 nFills = fills.length;
+        uint256 src;
+        bytes32 fillsHash;
+        assembly ("memory-safe") {
+            src := fills.offset
+            // scratch past the free pointer: the memory is reused by the batch context afterwards
+            let len := mul(nFills, FILL_BYTES)
+            let ptr := mload(0x40)
+            calldatacopy(ptr, src, len)
+            fillsHash := keccak256(ptr, len)
+        }
+        Order[] calldata orders = batch.orders;
+        uint256 ordersSrc;
+        assembly ("memory-safe") {
+            ordersSrc := orders.offset
+        }
+        _verifyOperator(c, batch.deadline, _hashOrders(ordersSrc, c), fillsHash, operatorSignature);
+        for (uint256 i = 0; i < n; i = _inc(i)) _loadOrder(batch.signatures[i], c, i);
+        for (uint256 j = 0; j < nFills; j = _inc(j)) _settleFill(src + j * FILL_BYTES, c, j);
+        _finish(c);
+    }
 
-        Ctx memory c;
-        c.number = batch.number;
+    /// @notice `settle` for the same batch in the packed encoding (no ABI padding; layout in
+    ///         contracts/README.md "Gas", encoder `encodeSettlePacked` in sdk/settlePacked.ts): the same checks
+    ///         in the same order, the same operator signature (over the same Batch struct hash), the same
+    ///         events and state. Decoding is bounds-checked: a payload shorter or longer than what its counts
+    ///         and signature lengths say, or an order flags byte other than 0..3, reverts (Packed* errors).
+    function settlePacked(bytes calldata data) external {
+        (uint64 batchNumber, uint64 deadline, uint256 n, uint256 nFills) = _packedHeader(data);
+        Ctx memory c = _begin(batchNumber, deadline, n, n);
+        c.packed = true;
+        uint256 ordersSrc;
+        uint256 fillsSrc;
+        bytes32 fillsHash;
+        assembly ("memory-safe") {
+            ordersSrc := add(data.offset, PACKED_HEADER)
+            fillsSrc := add(ordersSrc, mul(n, PACKED_ORDER))
+        }
+        // The Batch type hashes the fills as their ABI words: rebuilt in scratch memory past the free
+        // pointer (reused by the batch context afterwards).
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            let p := ptr
+            let f := fillsSrc
+            for {
+                let end := add(fillsSrc, mul(nFills, PACKED_FILL))
+            } lt(f, end) {
+                f := add(f, PACKED_FILL)
+            } {
+                let w := calldataload(f)
+                mstore(p, shr(240, w))
+                mstore(add(p, 0x20), and(shr(224, w), 0xffff))
+                w := calldataload(add(f, 4))
+                mstore(add(p, 0x40), shr(192, w))
+                mstore(add(p, 0x60), and(shr(128, w), 0xffffffffffffffff))
+                mstore(add(p, 0x80), signextend(7, shr(64, w)))
+                mstore(add(p, 0xa0), signextend(7, w))
+                p := add(p, FILL_BYTES)
+            }
+            fillsHash := keccak256(ptr, sub(p, ptr))
+        }
+        _verifyOperator(c, deadline, _hashOrders(ordersSrc, c), fillsHash, data[22:87]);
+        _loadPackedOrders(data, c, n, PACKED_HEADER + n * PACKED_ORDER + nFills * PACKED_FILL);
+        for (uint256 j = 0; j < nFills; j = _inc(j)) _settleFill(fillsSrc + j * PACKED_FILL, c, j);
+        _finish(c);
+    }
+
+    /// @dev The header of a packed batch, and the check that its fixed part (header, orders, fills and one
+    ///      2-byte signature length per order) is there.
+    function _packedHeader(
+        bytes calldata data
+    ) private pure returns (uint64 batchNumber, uint64 deadline, uint256 n, uint256 nFills) {
+        uint256 len = data.length;
+        if (len < PACKED_HEADER) revert PackedBatchTruncated(len, PACKED_HEADER);
+        assembly ("memory-safe") {
+            let w := calldataload(data.offset)
+            batchNumber := shr(192, w)
+            deadline := and(shr(128, w), 0xffffffffffffffff)
+            n := and(shr(104, w), 0xffffff)
+            nFills := and(shr(80, w), 0xffffff)
+        }
+        // n, nFills < 2^24: no overflow
+        uint256 required = PACKED_HEADER + n * (PACKED_ORDER + 2) + nFills * PACKED_FILL;
+        if (len < required) revert PackedBatchTruncated(len, required);
+    }
+
+    /// @dev Loads every order of a packed batch with its signature (a 2-byte length, then the bytes),
+    ///      starting at `s`; the last signature must end the payload.
+    function _loadPackedOrders(bytes calldata data, Ctx memory c, uint256 n, uint256 s) private {
+        uint256 len = data.length;
+        for (uint256 i = 0; i < n; i = _inc(i)) {
+            uint256 sigLength;
+            assembly ("memory-safe") {
+                sigLength := shr(240, calldataload(add(data.offset, s)))
+            }
+            // s + 2 <= len or the end is past len anyway (a read past calldata is zero-padded)
+            uint256 end = s + 2 + sigLength;
+            if (end > len) revert PackedSignatureTruncated(i, sigLength, end, len);
+            _loadOrder(data[s + 2:end], c, i);
+            s = end;
+        }
+        if (s != len) revert PackedBatchTrailingBytes(len, s);
+    }
+
+    /// @dev The batch-level checks shared by settle and settlePacked, and a fresh context.
+    function _begin(uint64 number, uint64 deadline, uint256 n, uint256 nSignatures) private returns (Ctx memory c) {
+        _beforeSettle();
+        uint64 next = _ledger.nextBatch;
+        if (number != next) revert BatchNumberMismatch(next, number);
+        if (block.timestamp > deadline) revert BatchExpired(deadline, block.timestamp);
+        if (nSignatures != n) revert BatchLengthMismatch(n, nSignatures);
+        if (n > MAX_BATCH_ORDERS) revert BatchTooLarge(n, MAX_BATCH_ORDERS);
+        c.number = number;
         // Arrays of struct pointers without eagerly allocated elements: each element is created on first
         // use (_hashOrders, _loadOrderStateFast, _positionIndex) and only indices already created are read.
         c.orders = _orderArray(n);
         c.accounts = _accountArray(n);
         c.positions = _positionArray(n);
         c.markets = new MarketCtx[](_markets.length);
+    }
 
-        _verifyOperator(batch, _hashOrders(batch.orders, c), operatorSignature);
-        for (uint256 i = 0; i < n; i = _inc(i)) _loadOrder(batch.signatures[i], c, i);
-        uint256 nFills = batch.fills.length;
-        for (uint256 j = 0; j < nFills; j = _inc(j)) _settleFill(batch.fills[j], c, j);
+    /// @dev Writes orders, positions, open interest and accounts (margin-checked), then the ledger.
+    function _finish(Ctx memory c) private {
         _commitOrders(c);
         _commitPositions(c);
         _commitOpenInterest(c);
         _commitAccounts(c);
-
+        Ledger memory ledger = _ledger;
         uint256 fees = uint256(c.fees); // >= 0: every fill adds makerFee + takerFee >= 0 plus rounding
         _ledger = Ledger({fees: (ledger.fees + fees).toUint128(), nextBatch: ledger.nextBatch + 1});
         emit BatchSettled(c.number, c.settled, c.skipped, fees, msg.sender);
@@ -207,17 +318,20 @@ abstract contract Settlement is Nonces, Risk {
     // ---------------------------------------------------------------- batch signature
 
     /// @dev Computes every order digest into `c` and returns keccak256(structHash_0 .. structHash_n-1),
-    ///      the EIP-712 encoding of `Order[] orders`.
-    function _hashOrders(Order[] calldata orders, Ctx memory c) private view returns (bytes32 ordersHash) {
-        uint256 n = orders.length;
+    ///      the EIP-712 encoding of `Order[] orders`. `src`: the calldata offset of the first order, eight
+    ///      ABI words each, or (c.packed) 57 bytes each: account 20, market 4, flags 1 (bit 0 isBuy, bit 1
+    ///      reduceOnly), price 8, size 8, nonce 8, expiry 8.
+    function _hashOrders(uint256 src, Ctx memory c) private view returns (bytes32 ordersHash) {
+        OrderCtx[] memory ocs = c.orders;
+        uint256 n = ocs.length;
         bytes32[] memory structHashes = new bytes32[](n);
         bytes32 separator = _domainSeparatorV4();
         bytes32 typehash = ORDER_TYPEHASH;
-        OrderCtx[] memory ocs = c.orders;
-        // Each OrderCtx is 14 words; words 6..13 (account .. expiry) are the order's 8 calldata words in
-        // order, so the struct hash is keccak256 over words 5..13 with word 5 (pos) briefly the typehash.
+        bool packed = c.packed;
+        bytes4 badFlags = PackedOrderFlagsInvalid.selector;
+        // Each OrderCtx is 14 words; words 6..13 (account .. expiry) are the order's 8 ABI words in order, so
+        // the struct hash is keccak256 over words 5..13 with word 5 (pos) briefly the typehash.
         assembly ("memory-safe") {
-            let src := orders.offset
             for {
                 let i := 0
             } lt(i, n) {
@@ -225,18 +339,42 @@ abstract contract Settlement is Nonces, Risk {
             } {
                 let oc := mload(0x40)
                 mstore(0x40, add(oc, 0x1c0))
-                calldatacopy(add(oc, 0xc0), src, 0x100)
-                // The encoding must be clean, as ABI decoding requires (dirty bits revert).
-                let dirty := shr(160, mload(add(oc, 0xc0)))
-                dirty := or(dirty, shr(32, mload(add(oc, 0xe0))))
-                dirty := or(dirty, shr(1, mload(add(oc, 0x100))))
-                dirty := or(dirty, shr(1, mload(add(oc, 0x120))))
-                dirty := or(dirty, shr(64, mload(add(oc, 0x140))))
-                dirty := or(dirty, shr(64, mload(add(oc, 0x160))))
-                dirty := or(dirty, shr(64, mload(add(oc, 0x180))))
-                dirty := or(dirty, shr(64, mload(add(oc, 0x1a0))))
-                if dirty {
-                    revert(0, 0)
+                switch packed
+                case 0 {
+                    calldatacopy(add(oc, 0xc0), src, 0x100)
+                    // The encoding must be clean, as ABI decoding requires (dirty bits revert).
+                    let dirty := shr(160, mload(add(oc, 0xc0)))
+                    dirty := or(dirty, shr(32, mload(add(oc, 0xe0))))
+                    dirty := or(dirty, shr(1, mload(add(oc, 0x100))))
+                    dirty := or(dirty, shr(1, mload(add(oc, 0x120))))
+                    dirty := or(dirty, shr(64, mload(add(oc, 0x140))))
+                    dirty := or(dirty, shr(64, mload(add(oc, 0x160))))
+                    dirty := or(dirty, shr(64, mload(add(oc, 0x180))))
+                    dirty := or(dirty, shr(64, mload(add(oc, 0x1a0))))
+                    if dirty {
+                        revert(0, 0)
+                    }
+                    src := add(src, 0x100)
+                }
+                default {
+                    let w := calldataload(src)
+                    let flags := and(shr(56, w), 0xff)
+                    if gt(flags, 3) {
+                        mstore(0, badFlags)
+                        mstore(4, i)
+                        mstore(0x24, flags)
+                        revert(0, 0x44)
+                    }
+                    mstore(add(oc, 0xc0), shr(96, w))
+                    mstore(add(oc, 0xe0), and(shr(64, w), 0xffffffff))
+                    mstore(add(oc, 0x100), and(flags, 1))
+                    mstore(add(oc, 0x120), shr(1, flags))
+                    w := calldataload(add(src, 25))
+                    mstore(add(oc, 0x140), shr(192, w))
+                    mstore(add(oc, 0x160), and(shr(128, w), 0xffffffffffffffff))
+                    mstore(add(oc, 0x180), and(shr(64, w), 0xffffffffffffffff))
+                    mstore(add(oc, 0x1a0), and(w, 0xffffffffffffffff))
+                    src := add(src, PACKED_ORDER)
                 }
                 mstore(add(oc, 0xa0), typehash)
                 let h := keccak256(add(oc, 0xa0), 0x120)
@@ -253,22 +391,19 @@ abstract contract Settlement is Nonces, Risk {
                 mstore(add(ptr, 0x22), h)
                 mstore(oc, keccak256(ptr, 0x42))
                 mstore(add(add(ocs, 0x20), shl(5, i)), oc)
-                src := add(src, 0x100)
             }
             ordersHash := keccak256(add(structHashes, 0x20), shl(5, n))
         }
     }
 
-    function _verifyOperator(Batch calldata batch, bytes32 ordersHash, bytes calldata signature) private view {
-        Fill[] calldata fills = batch.fills;
-        bytes32 fillsHash;
-        assembly ("memory-safe") {
-            let len := mul(fills.length, FILL_BYTES)
-            let ptr := mload(0x40)
-            calldatacopy(ptr, fills.offset, len)
-            fillsHash := keccak256(ptr, len)
-        }
-        bytes32 digest = hashBatch(batch.number, batch.deadline, ordersHash, fillsHash);
+    function _verifyOperator(
+        Ctx memory c,
+        uint64 deadline,
+        bytes32 ordersHash,
+        bytes32 fillsHash,
+        bytes calldata signature
+    ) private view {
+        bytes32 digest = hashBatch(c.number, deadline, ordersHash, fillsHash);
         (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, signature);
         if (err != ECDSA.RecoverError.NoError || !hasRole(OPERATOR_ROLE, signer)) revert NotOperatorSigned(signer);
     }
@@ -618,13 +753,55 @@ abstract contract Settlement is Nonces, Risk {
     // ---------------------------------------------------------------- fills
 
     /// @dev One fill: every check, then (if none failed) the cash and size moves and FillSettled.
-    function _settleFill(Fill calldata fc, Ctx memory c, uint256 j) private {
-        uint256 maker;
-        uint256 taker;
-        uint256 size;
-        uint256 price;
-        int256 makerFee;
-        int256 takerFee;
+    /// @dev The fields of the fill at calldata offset `src`: six ABI words, or (packed) 36 bytes: maker 2,
+    ///      taker 2, size 8, price 8, makerFee 8, takerFee 8 (big-endian, fees two's complement). The ABI
+    ///      words must be clean, as ABI decoding requires (dirty bits revert).
+    function _decodeFill(
+        uint256 src,
+        bool packed
+    )
+        private
+        pure
+        returns (uint256 maker, uint256 taker, uint256 size, uint256 price, int256 makerFee, int256 takerFee)
+    {
+        assembly ("memory-safe") {
+            switch packed
+            case 0 {
+                maker := calldataload(src)
+                taker := calldataload(add(src, 0x20))
+                size := calldataload(add(src, 0x40))
+                price := calldataload(add(src, 0x60))
+                makerFee := calldataload(add(src, 0x80))
+                takerFee := calldataload(add(src, 0xa0))
+                // uint16, uint16, uint64, uint64, int64, int64
+                if or(
+                    or(shr(16, maker), shr(16, taker)),
+                    or(
+                        or(shr(64, size), shr(64, price)),
+                        or(iszero(eq(makerFee, signextend(7, makerFee))), iszero(eq(takerFee, signextend(7, takerFee))))
+                    )
+                ) {
+                    revert(0, 0)
+                }
+            }
+            default {
+                let w := calldataload(src)
+                maker := shr(240, w)
+                taker := and(shr(224, w), 0xffff)
+                w := calldataload(add(src, 4))
+                size := shr(192, w)
+                price := and(shr(128, w), 0xffffffffffffffff)
+                makerFee := signextend(7, shr(64, w))
+                takerFee := signextend(7, w)
+            }
+        }
+    }
+
+    function _settleFill(uint256 src, Ctx memory c, uint256 j) private {
+        (uint256 maker, uint256 taker, uint256 size, uint256 price, int256 makerFee, int256 takerFee) = _decodeFill(
+            src,
+            c.packed
+        );
         bool ok;
         // Fast path: true only when every check of _checkPair, _checkPriceAndSize and _checkFeesAndReduceOnly
         // passes (it is at least as strict: reduce-only orders and a market not priced yet take the slow
@@ -669,22 +846,6 @@ abstract contract Settlement is Nonces, Risk {
                     cap := sub(0, div(mul(notional, sub(0, rate)), d))
                 }
             }
-            maker := calldataload(fc)
-            taker := calldataload(add(fc, 0x20))
-            size := calldataload(add(fc, 0x40))
-            price := calldataload(add(fc, 0x60))
-            makerFee := calldataload(add(fc, 0x80))
-            takerFee := calldataload(add(fc, 0xa0))
-            // The encoding must be clean (uint16, uint16, uint64, uint64, int64, int64), as ABI decoding requires.
-            if or(
-                or(shr(16, maker), shr(16, taker)),
-                or(
-                    or(shr(64, size), shr(64, price)),
-                    or(iszero(eq(makerFee, signextend(7, makerFee))), iszero(eq(takerFee, signextend(7, takerFee))))
-                )
-            ) {
-                revert(0, 0)
-            }
             let orders := mload(add(c, 0x20))
             ok := and(and(lt(maker, mload(orders)), lt(taker, mload(orders))), iszero(eq(maker, taker)))
             if ok {
@@ -714,27 +875,25 @@ abstract contract Settlement is Nonces, Risk {
             );
             return;
         }
-        _settleFillChecked(fc, c, j);
+        _settleFillChecked(src, c, j);
     }
 
     /// @dev The slow path: every check in order, so a skipped fill names its exact reason.
-    function _settleFillChecked(Fill calldata fc, Ctx memory c, uint256 j) private {
-        // Field reads validate the calldata encoding (dirty bits revert, as ABI decoding would).
-        uint256 maker = fc.maker;
-        uint256 taker = fc.taker;
+    function _settleFillChecked(uint256 src, Ctx memory c, uint256 j) private {
+        // In range (and, for ABI words, clean): _settleFill decoded the same fill first.
+        (uint256 maker, uint256 taker, uint256 size, uint256 price, int256 makerFee, int256 takerFee) = _decodeFill(
+            src,
+            c.packed
+        );
         (SkipReason reason, bytes32 culprit) = _checkPair(c, maker, taker);
         if (reason == SkipReason.None) {
             OrderCtx memory mo = c.orders[maker];
             OrderCtx memory to = c.orders[taker];
-            uint64 size = fc.size;
-            uint64 price = fc.price;
             (reason, culprit) = _checkPriceAndSize(c, mo, to, size, price);
             if (reason == SkipReason.None) {
-                int64 makerFee = fc.makerFee;
-                int64 takerFee = fc.takerFee;
                 (reason, culprit) = _checkFeesAndReduceOnly(c, mo, to, size, price, makerFee, takerFee);
                 if (reason == SkipReason.None) {
-                    _applyFill(c, mo, to, size, price, makerFee, takerFee);
+                    _applyFill(c, mo, to, uint64(size), uint64(price), int64(makerFee), int64(takerFee));
                     return;
                 }
             }

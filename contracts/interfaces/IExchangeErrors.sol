@@ -33,6 +33,15 @@ interface IExchangeErrors {
     error BatchLengthMismatch(uint256 orders, uint256 signatures);
     error BatchTooLarge(uint256 orders, uint256 max);
     error NotOperatorSigned(address signer);
+    // --- settlePacked payload (bounds-checked decoding; see contracts/README.md "Gas")
+    /// @notice The payload ends before its fixed part (header, orders, fills, signature lengths) does.
+    error PackedBatchTruncated(uint256 length, uint256 required);
+    /// @notice Order `order`'s signature (length prefix `sigLength`) runs past the payload's end.
+    error PackedSignatureTruncated(uint256 order, uint256 sigLength, uint256 end, uint256 length);
+    /// @notice Bytes after the last order signature.
+    error PackedBatchTrailingBytes(uint256 length, uint256 used);
+    /// @notice Order `order`'s flags byte has bits other than isBuy (bit 0) and reduceOnly (bit 1).
+    error PackedOrderFlagsInvalid(uint256 order, uint256 flags);
     error MarkPriceUnavailable(address account, uint32 market);
     /// @notice `account` fails its end-of-batch margin check; resubmit the batch without its fills.
     error AccountMarginCheckFailed(

@@ -189,6 +189,40 @@ export const exchangeAbi = [
     name: "OracleStale",
     type: "error",
   },
+  {
+    inputs: [
+      { internalType: "uint256", name: "length", type: "uint256" },
+      { internalType: "uint256", name: "used", type: "uint256" },
+    ],
+    name: "PackedBatchTrailingBytes",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "length", type: "uint256" },
+      { internalType: "uint256", name: "required", type: "uint256" },
+    ],
+    name: "PackedBatchTruncated",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "order", type: "uint256" },
+      { internalType: "uint256", name: "flags", type: "uint256" },
+    ],
+    name: "PackedOrderFlagsInvalid",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "order", type: "uint256" },
+      { internalType: "uint256", name: "sigLength", type: "uint256" },
+      { internalType: "uint256", name: "end", type: "uint256" },
+      { internalType: "uint256", name: "length", type: "uint256" },
+    ],
+    name: "PackedSignatureTruncated",
+    type: "error",
+  },
   { inputs: [], name: "ReentrancyGuardReentrantCall", type: "error" },
   {
     inputs: [
@@ -813,6 +847,13 @@ export const exchangeAbi = [
       { internalType: "bytes", name: "operatorSignature", type: "bytes" },
     ],
     name: "settle",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "bytes", name: "data", type: "bytes" }],
+    name: "settlePacked",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",
