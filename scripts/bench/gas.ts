@@ -1,4 +1,6 @@
 // Gas benchmark of the Exchange (a benchmark, not a test): `npm run bench:gas`.
+// Settlement goes through settlePacked (sdk/settlePacked.ts, what the keeper sends): those are the headline
+// figures (settle_*); the same scenarios through the ABI entry point settle(Batch, bytes) are settle_abi_*.
 // Prints gas per fill for batches of 1, 10, 50 and 100 fills (fresh orders; partially filled makers),
 // fills per 30M-gas block, mass cancel, cancel, deposit, fast withdrawal, and the issue-3 cold paths (funding
 // update, slow withdrawal claim, liquidation, escape register + claim); writes flat numeric figures to
@@ -26,6 +28,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { deployExchange } from "../lib/deployExchange";
 import { profileTx } from "./profile";
 import { type Fill, type Order, exchangeDomain, signBatch, signOrder, signWithdrawal } from "../../sdk/eip712";
+import { encodeSettlePacked } from "../../sdk/settlePacked";
 import { feeCap } from "../../sdk/margin";
 import { price, size, usd } from "../../sdk/units";
 
@@ -88,6 +91,8 @@ async function main() {
     takerFee: feeCap(sz, P, 500n),
   });
   let lastSettle: Hex | undefined;
+  /** The entry point batches go through: settlePacked (the keeper's, headline figures) or settle (ABI). */
+  let entry: "packed" | "abi" = "packed";
   const submit = async (orders: { order: Order; signature: Hex }[], fills: Fill[]) => {
     const batch = {
       number: (await exchange.read.nextBatchNumber()) as bigint,
@@ -97,7 +102,11 @@ async function main() {
       fills,
     };
     const sig = await signBatch(operator, domain, batch);
-    const r = await wait(await exchange.write.settle([batch, sig]));
+    const r = await wait(
+      entry === "packed"
+        ? await admin.sendTransaction({ to: exchange.address, data: encodeSettlePacked(batch, sig) })
+        : await exchange.write.settle([batch, sig]),
+    );
     if (r.status !== "success") throw new Error("settle reverted");
     lastSettle = r.transactionHash;
     return r.gasUsed;
@@ -235,40 +244,56 @@ async function main() {
   const rows: [string, string, string][] = [];
   const snap = await takeSnapshot();
   const savedNonces = new Map(nonces);
-  const perFill: Record<string, Record<number, bigint>> = { fresh: {}, partial: {} };
-  for (const kind of ["fresh", "partial"] as const) {
-    for (const n of [1, 10, 50, 100]) {
+  // Headline figures: settlePacked (what the keeper sends). The same scenarios through the ABI entry point
+  // settle(Batch, bytes) under the settle_abi_ prefix, for comparison.
+  for (const e of ["packed", "abi"] as const) {
+    entry = e;
+    const prefix = e === "packed" ? "settle" : "settle_abi";
+    const via = e === "packed" ? "settlePacked" : "settle (ABI)";
+    const perFill: Record<string, Record<number, bigint>> = { fresh: {}, partial: {} };
+    for (const kind of ["fresh", "partial"] as const) {
+      for (const n of [1, 10, 50, 100]) {
+        await snap.restore();
+        nonces.clear();
+        for (const [k, v] of savedNonces) nonces.set(k, v);
+        const gas = await batchOf(n, kind === "partial");
+        // GAS_PROFILE=1: where the gas of the batch of 50 fresh fills goes, by function and source line
+        // (GAS_PROFILE=abi: the ABI entry point's).
+        const profiled = process.env.GAS_PROFILE === "abi" ? "abi" : "packed";
+        if (process.env.GAS_PROFILE && e === profiled && kind === "fresh" && n === 50) {
+          await profileTx(hre, lastSettle!, "Exchange");
+        }
+        perFill[kind][n] = gas;
+        const label = kind === "fresh" ? "fresh orders" : "partially filled makers";
+        results[`${prefix}_${kind}_batch${n}_gas_total`] = Number(gas);
+        results[`${prefix}_${kind}_batch${n}_gas_per_fill`] = Number(gas / BigInt(n));
+        rows.push([`${via}, ${label}, batch of ${n}`, `${gas / BigInt(n)} / fill`, `${gas} total`]);
+      }
+    }
+    for (const n of [50, 100]) {
       await snap.restore();
       nonces.clear();
       for (const [k, v] of savedNonces) nonces.set(k, v);
-      const gas = await batchOf(n, kind === "partial");
-      // GAS_PROFILE=1: where the gas of the batch of 50 fresh fills goes, by function and source line.
-      if (process.env.GAS_PROFILE && kind === "fresh" && n === 50) await profileTx(hre, lastSettle!, "Exchange");
-      perFill[kind][n] = gas;
-      const label = kind === "fresh" ? "fresh orders" : "partially filled makers";
-      results[`settle_${kind}_batch${n}_gas_total`] = Number(gas);
-      results[`settle_${kind}_batch${n}_gas_per_fill`] = Number(gas / BigInt(n));
-      rows.push([`settle, ${label}, batch of ${n}`, `${gas / BigInt(n)} / fill`, `${gas} total`]);
+      const gas = await bitmapBatchOf(n);
+      results[`${prefix}_bitmap_takers_batch${n}_gas_total`] = Number(gas);
+      results[`${prefix}_bitmap_takers_batch${n}_gas_per_fill`] = Number(gas / BigInt(n));
+      rows.push([`${via}, fresh orders, bitmap takers, batch of ${n}`, `${gas / BigInt(n)} / fill`, `${gas} total`]);
+    }
+    // Fills per 30M-gas block from the marginal cost between batches of 50 and 100 (fresh orders).
+    for (const kind of ["fresh", "partial"] as const) {
+      const marginal = (perFill[kind][100] - perFill[kind][50]) / 50n;
+      const fixed = perFill[kind][100] - 100n * marginal;
+      const fits = (BLOCK_GAS - fixed) / marginal;
+      results[`${prefix}_${kind}_marginal_gas_per_fill`] = Number(marginal);
+      results[`${prefix}_${kind}_fills_per_30M_block`] = Number(fits);
+      rows.push([
+        `${via}: fills per 30M-gas block (${kind})`,
+        `${fits}`,
+        `marginal ${marginal} gas/fill, fixed ${fixed}`,
+      ]);
     }
   }
-  for (const n of [50, 100]) {
-    await snap.restore();
-    nonces.clear();
-    for (const [k, v] of savedNonces) nonces.set(k, v);
-    const gas = await bitmapBatchOf(n);
-    results[`settle_bitmap_takers_batch${n}_gas_total`] = Number(gas);
-    results[`settle_bitmap_takers_batch${n}_gas_per_fill`] = Number(gas / BigInt(n));
-    rows.push([`settle, fresh orders, bitmap takers, batch of ${n}`, `${gas / BigInt(n)} / fill`, `${gas} total`]);
-  }
-  // Fills per 30M-gas block from the marginal cost between batches of 50 and 100 (fresh orders).
-  for (const kind of ["fresh", "partial"] as const) {
-    const marginal = (perFill[kind][100] - perFill[kind][50]) / 50n;
-    const fixed = perFill[kind][100] - 100n * marginal;
-    const fits = (BLOCK_GAS - fixed) / marginal;
-    results[`settle_${kind}_marginal_gas_per_fill`] = Number(marginal);
-    results[`settle_${kind}_fills_per_30M_block`] = Number(fits);
-    rows.push([`fills per 30M-gas block (${kind})`, `${fits}`, `marginal ${marginal} gas/fill, fixed ${fixed}`]);
-  }
+  entry = "packed";
 
   await snap.restore();
   // Mass cancel, single cancel, deposit and withdraw by an account that has traded before.
