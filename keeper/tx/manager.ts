@@ -7,7 +7,16 @@
 // every open intent and re-broadcasts its latest recorded raw transaction: the same nonce, the same
 // payload, the same hash. A payload is never sent under a second nonce (the key is unique) and a nonce
 // is never skipped (nonces are handed out in order and every recorded one is driven to inclusion).
-import { type Address, type Hex, type LocalAccount, type PublicClient, type TransactionReceipt, keccak256 } from "viem";
+import {
+  type Address,
+  type Hex,
+  type LocalAccount,
+  type PublicClient,
+  type TransactionReceipt,
+  parseSignature,
+} from "viem";
+import { keccakHex } from "../keccak";
+import { serializeEip1559 } from "./rlp";
 import type { Db, Queryable } from "../db";
 import { silentLogger, type Logger } from "../log";
 
@@ -77,6 +86,10 @@ export interface TxManagerOptions {
   gasMarginPct?: number;
   /** Poll interval of the background loop. Default 250 ms. */
   pollMs?: number;
+  /** A pending transaction is re-broadcast (a node that restarted learns it again) at most this often. Default 2000 ms. */
+  rebroadcastMs?: number;
+  /** Fees (base fee, priority fee) for new transactions are reused for this long (0: looked up for each). Default 0. */
+  feeCacheMs?: number;
   log?: Logger;
   /** Test seams: called after the attempt is recorded / after the node accepted it. */
   hooks?: { afterRecord?: (a: Attempt) => void | Promise<void>; afterSend?: (a: Attempt) => void | Promise<void> };
@@ -158,7 +171,10 @@ const ceilDiv = (a: bigint, b: bigint) => (a + b - 1n) / b;
 export class TxManager {
   readonly address: Address;
   private readonly o: Required<
-    Pick<TxManagerOptions, "confirmations" | "replaceAfterBlocks" | "gasMarginPct" | "pollMs">
+    Pick<
+      TxManagerOptions,
+      "confirmations" | "replaceAfterBlocks" | "gasMarginPct" | "pollMs" | "rebroadcastMs" | "feeCacheMs"
+    >
   > &
     TxManagerOptions;
   private readonly bumpPpm: bigint;
@@ -171,11 +187,28 @@ export class TxManager {
   private stopped = true;
   /** Open intents whose nonce the chain reports used but none of our attempts has a receipt. */
   private readonly orphanTicks = new Map<number, number>();
+  /** Per pending intent: the head at which its receipts were last looked up (none since: look again). */
+  private readonly checkedAt = new Map<number, bigint>();
+  /** Per attempt hash: when it was last broadcast (ms). */
+  private readonly sentAt = new Map<Hex, number>();
+  /** Receipts of recently mined transactions, by hash (the settler reads its logs without a second fetch). */
+  private readonly receipts = new Map<Hex, TransactionReceipt>();
+  private fees?: { at: number; v: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } };
+  private readonly finalListeners = new Set<(key: string) => void>();
+  private wakeLoop?: () => void;
 
   constructor(opts: TxManagerOptions) {
     const bump = opts.feeBumpPct ?? 12.5;
     if (!(bump >= 10)) throw new Error("TxManager: feeBumpPct must be at least 10");
-    this.o = { confirmations: 1, replaceAfterBlocks: 3, gasMarginPct: 120, pollMs: 250, ...opts };
+    this.o = {
+      confirmations: 1,
+      replaceAfterBlocks: 3,
+      gasMarginPct: 120,
+      pollMs: 250,
+      rebroadcastMs: 2000,
+      feeCacheMs: 0,
+      ...opts,
+    };
     if (this.o.confirmations < 1) throw new Error("TxManager: confirmations must be >= 1");
     this.bumpPpm = BigInt(Math.ceil(bump * 10_000));
     this.address = opts.account.address;
@@ -208,17 +241,31 @@ export class TxManager {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    let again = false;
     const loop = async () => {
+      this.timer = undefined;
       if (this.stopped) return;
+      again = false;
       this.ticking = this.tick().catch((err) => this.log.warn("tick failed", { err: errText(err) }));
       await this.ticking;
-      if (!this.stopped) this.timer = setTimeout(loop, this.o.pollMs);
+      this.ticking = undefined;
+      if (!this.stopped) this.timer = setTimeout(loop, again ? 0 : this.o.pollMs);
+    };
+    // a new transaction: look for its receipt at once (a tick in progress runs again right after)
+    this.wakeLoop = () => {
+      if (this.stopped) return;
+      if (this.ticking) again = true;
+      else if (this.timer) {
+        clearTimeout(this.timer);
+        this.timer = setTimeout(loop, 0);
+      }
     };
     this.timer = setTimeout(loop, 0);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.wakeLoop = undefined;
     if (this.timer) clearTimeout(this.timer);
     await this.ticking;
     for (const ws of this.waiters.values()) for (const w of ws) w.reject(new Error("TxManager stopped"));
@@ -240,7 +287,7 @@ export class TxManager {
       ((await this.o.client.estimateGas({ account: this.address, to: req.to, data: req.data, value: req.value })) *
         BigInt(this.o.gasMarginPct)) /
         100n;
-    const fees = await this.currentFees();
+    const fees = await this.newFees();
     return this.serial(async () => {
       const again = await this.byKey(req.key);
       if (again) return this.checkSame(again, req);
@@ -269,6 +316,7 @@ export class TxManager {
       this.nextNonce = nonce + 1n;
       await this.o.hooks?.afterRecord?.(attempt);
       await this.broadcast(intent, attempt, false);
+      this.wakeLoop?.();
       return intent;
     });
   }
@@ -299,6 +347,17 @@ export class TxManager {
     });
   }
 
+  /** The receipt of a recently mined transaction of ours, when still cached. */
+  cachedReceipt(hash: Hex): TransactionReceipt | undefined {
+    return this.receipts.get(hash);
+  }
+
+  /** Calls `fn(key)` whenever an intent becomes final (confirmed or superseded); returns the unsubscribe. */
+  onFinal(fn: (key: string) => void): () => void {
+    this.finalListeners.add(fn);
+    return () => this.finalListeners.delete(fn);
+  }
+
   async byKey(key: string): Promise<Intent | undefined> {
     const r = await this.o.db.query<IntentRow>("SELECT * FROM tx_intents WHERE key = $1", [key]);
     return r.rows[0] ? toIntent(r.rows[0]) : undefined;
@@ -323,7 +382,10 @@ export class TxManager {
 
   // ------------------------------------------------------------------ the loop
 
-  /** One pass over the open intents: receipts, confirmations, re-broadcasts and replacements. */
+  /**
+   * One pass over the open intents: receipts, confirmations, re-broadcasts and replacements. Receipts of a
+   * pending intent are looked up once per new head (or after a broadcast), not on every pass.
+   */
   async tick(): Promise<void> {
     const open = await this.openIntents();
     if (open.length === 0) return;
@@ -335,38 +397,45 @@ export class TxManager {
         continue;
       }
       const attempts = await this.allAttempts(it.id);
-      const receipt = await this.findReceipt(attempts);
-      if (receipt) {
-        await this.markMined(it, receipt);
-        await this.checkConfirmed({ ...it, status: "mined", minedBlock: receipt.blockNumber }, head);
-        continue;
-      }
-      chainNonce ??= BigInt(await this.o.client.getTransactionCount({ address: this.address, blockTag: "latest" }));
-      if (chainNonce > it.nonce) {
-        // The nonce is used on chain but no attempt of ours has a receipt: either a receipt lookup
-        // raced the block, or something else used the key. Give it a few passes before saying so.
-        const n = (this.orphanTicks.get(it.id) ?? 0) + 1;
-        this.orphanTicks.set(it.id, n);
-        if (n >= 5) {
-          await this.o.db.query("UPDATE tx_intents SET status = 'superseded', updated_at = now() WHERE id = $1", [
-            it.id,
-          ]);
-          this.log.error("nonce used by a transaction that is not ours", { key: it.key, nonce: it.nonce });
-          this.rejectWaiters(
-            it.key,
-            new Error(`TxManager: nonce ${it.nonce} of ${it.key} used by another transaction`),
-          );
+      if (this.checkedAt.get(it.id) !== head) {
+        const receipt = await this.findReceipt(attempts);
+        if (receipt) {
+          this.checkedAt.delete(it.id);
+          for (const a of attempts) this.sentAt.delete(a.hash);
+          await this.markMined(it, receipt, head);
+          continue;
         }
-        continue;
+        chainNonce ??= BigInt(await this.o.client.getTransactionCount({ address: this.address, blockTag: "latest" }));
+        if (chainNonce > it.nonce) {
+          // The nonce is used on chain but no attempt of ours has a receipt: either a receipt lookup
+          // raced the block, or something else used the key. Give it a few passes before saying so.
+          const n = (this.orphanTicks.get(it.id) ?? 0) + 1;
+          this.orphanTicks.set(it.id, n);
+          if (n >= 5) {
+            await this.o.db.query("UPDATE tx_intents SET status = 'superseded', updated_at = now() WHERE id = $1", [
+              it.id,
+            ]);
+            this.log.error("nonce used by a transaction that is not ours", { key: it.key, nonce: it.nonce });
+            this.rejectWaiters(
+              it.key,
+              new Error(`TxManager: nonce ${it.nonce} of ${it.key} used by another transaction`),
+            );
+            this.notifyFinal(it.key);
+          }
+          continue;
+        }
+        this.orphanTicks.delete(it.id);
+        // not mined as of this head: no receipt lookup again before the next block (or a new broadcast)
+        this.checkedAt.set(it.id, head);
       }
-      this.orphanTicks.delete(it.id);
       const last = attempts[attempts.length - 1];
       if (last.sentBlock === undefined) {
         await this.broadcast(it, last, false);
       } else if (head - last.sentBlock >= BigInt(this.o.replaceAfterBlocks)) {
         await this.replace(it, last);
-      } else {
-        // Re-broadcast cheaply each pass: a node that restarted or evicted it learns it again.
+      } else if (Date.now() - (this.sentAt.get(last.hash) ?? 0) >= this.o.rebroadcastMs) {
+        // Re-broadcast now and then: a node that restarted or evicted it learns it again.
+        this.sentAt.set(last.hash, Date.now());
         await this.rawSend(last.raw).catch(() => {});
       }
     }
@@ -384,6 +453,14 @@ export class TxManager {
     if (it.to.toLowerCase() !== req.to.toLowerCase() || it.data !== req.data || it.value !== (req.value ?? 0n))
       throw new Error(`TxManager: key ${req.key} already used for a different payload`);
     return it;
+  }
+
+  /** Fees for a new transaction: looked up at most every feeCacheMs (a replacement always looks them up). */
+  private async newFees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
+    if (this.fees && Date.now() - this.fees.at < this.o.feeCacheMs) return this.fees.v;
+    const v = await this.currentFees();
+    this.fees = { at: Date.now(), v };
+    return v;
   }
 
   private async currentFees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
@@ -410,7 +487,7 @@ export class TxManager {
     fees: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint },
     n: number,
   ): Promise<Attempt> {
-    const raw = await this.o.account.signTransaction({
+    const tx = {
       type: "eip1559",
       chainId: this.o.chainId,
       nonce: Number(nonce),
@@ -420,8 +497,15 @@ export class TxManager {
       gas,
       maxFeePerGas: fees.maxFeePerGas,
       maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
-    });
-    return { hash: keccak256(raw), attempt: n, raw, ...fees };
+    } as const;
+    // = LocalAccount.signTransaction, with Buffer serialization and the native keccak over the (up to
+    // 128 kB) payload
+    let raw: Hex;
+    if (this.o.account.sign) {
+      const sig = parseSignature(await this.o.account.sign({ hash: keccakHex(serializeEip1559(tx)) }));
+      raw = serializeEip1559(tx, { yParity: sig.yParity ?? Number(sig.v! - 27n), r: sig.r, s: sig.s });
+    } else raw = await this.o.account.signTransaction(tx);
+    return { hash: keccakHex(raw), attempt: n, raw, ...fees };
   }
 
   private async recordAttempt(q: Queryable, intentId: number, a: Attempt): Promise<void> {
@@ -469,6 +553,8 @@ export class TxManager {
       }
     }
     if (!accepted) return false;
+    this.sentAt.set(a.hash, Date.now());
+    this.checkedAt.delete(it.id);
     if (a.sentBlock === undefined) {
       let head: bigint | undefined;
       try {
@@ -534,7 +620,10 @@ export class TxManager {
     for (let i = attempts.length - 1; i >= 0; i--) {
       try {
         const r = await this.o.client.getTransactionReceipt({ hash: attempts[i].hash });
-        if (r) return r;
+        if (r) {
+          this.cacheReceipt(r);
+          return r;
+        }
       } catch (err) {
         if (!/not found|could not be found/i.test(errText(err))) throw err;
       }
@@ -542,9 +631,21 @@ export class TxManager {
     return undefined;
   }
 
-  private async markMined(it: Intent, r: TransactionReceipt): Promise<void> {
+  private cacheReceipt(r: TransactionReceipt): void {
+    this.receipts.set(r.transactionHash, r);
+    if (this.receipts.size > 64) this.receipts.delete(this.receipts.keys().next().value!);
+  }
+
+  /**
+   * Records a receipt just fetched: mined, or at once confirmed when the head already gives it enough
+   * confirmations (the receipt is from this head: nothing to re-check). True when confirmed.
+   */
+  private async markMined(it: Intent, r: TransactionReceipt, head: bigint): Promise<boolean> {
+    // the receipt's block exists even when the head was read just before it
+    if (r.blockNumber > head) head = r.blockNumber;
+    const final = head - r.blockNumber + 1n >= BigInt(this.o.confirmations);
     await this.o.db.query(
-      `UPDATE tx_intents SET status = 'mined', mined_hash = $2, mined_block = $3, mined_block_hash = $4,
+      `UPDATE tx_intents SET status = $8, mined_hash = $2, mined_block = $3, mined_block_hash = $4,
          receipt_status = $5, gas_used = $6, effective_gas_price = $7, updated_at = now() WHERE id = $1`,
       [
         it.id,
@@ -554,16 +655,29 @@ export class TxManager {
         r.status,
         r.gasUsed.toString(),
         r.effectiveGasPrice.toString(),
+        final ? "confirmed" : "mined",
       ],
     );
+    if (!final) return false;
+    await this.confirmed({
+      ...it,
+      status: "confirmed",
+      minedHash: r.transactionHash,
+      minedBlock: r.blockNumber,
+      receiptStatus: r.status,
+      gasUsed: r.gasUsed,
+      effectiveGasPrice: r.effectiveGasPrice,
+    });
+    return true;
   }
 
-  private async checkConfirmed(it: Intent, head: bigint): Promise<void> {
+  /** A mined intent with enough confirmations, still in the chain where we saw it, becomes final. */
+  private async checkConfirmed(it: Intent, head: bigint): Promise<boolean> {
     const fresh = toIntent(
       (await this.o.db.query<IntentRow>("SELECT * FROM tx_intents WHERE id = $1", [it.id])).rows[0],
     );
-    if (fresh.status !== "mined" || fresh.minedHash === undefined || fresh.minedBlock === undefined) return;
-    if (head - fresh.minedBlock + 1n < BigInt(this.o.confirmations)) return;
+    if (fresh.status !== "mined" || fresh.minedHash === undefined || fresh.minedBlock === undefined) return false;
+    if (head - fresh.minedBlock + 1n < BigInt(this.o.confirmations)) return false;
     // Still in the canonical chain at the block we saw? (a reorg may have moved or dropped it)
     let r: TransactionReceipt | undefined;
     try {
@@ -580,14 +694,32 @@ export class TxManager {
         "UPDATE tx_intents SET status = 'pending', mined_hash = NULL, mined_block = NULL, mined_block_hash = NULL, updated_at = now() WHERE id = $1",
         [fresh.id],
       );
-      return;
+      this.checkedAt.delete(fresh.id);
+      return false;
     }
+    this.cacheReceipt(r);
     await this.o.db.query("UPDATE tx_intents SET status = 'confirmed', updated_at = now() WHERE id = $1", [fresh.id]);
-    const o = await this.outcome({ ...fresh, status: "confirmed" });
+    await this.confirmed({ ...fresh, status: "confirmed" });
+    return true;
+  }
+
+  private async confirmed(it: Intent): Promise<void> {
+    const o = await this.outcome(it);
     this.o.onConfirmed?.(o);
-    const ws = this.waiters.get(fresh.key);
-    this.waiters.delete(fresh.key);
+    const ws = this.waiters.get(it.key);
+    this.waiters.delete(it.key);
     for (const w of ws ?? []) w.resolve(o);
+    this.notifyFinal(it.key);
+  }
+
+  private notifyFinal(key: string): void {
+    for (const fn of this.finalListeners) {
+      try {
+        fn(key);
+      } catch (err) {
+        this.log.warn("final-intent listener failed", { err: String(err) });
+      }
+    }
   }
 
   private rejectWaiters(key: string, err: Error): void {
