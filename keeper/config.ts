@@ -22,11 +22,13 @@
 // | BATCH_MAX_FILLS              | 400                              | fills per batch (about 60k gas each)
 // | BATCH_MAX_WAIT_MS            | 1000                             | batch at the latest this long after the oldest fill (seed plan: 5-30 s in production)
 // | BATCH_DEADLINE_SEC           | 600                              | batch deadline after chain time
+// | BATCH_MAX_IN_FLIGHT          | 4                                | batches sent before the first of them is final (1: one at a time)
 // | TX_CONFIRMATIONS             | 1                                | confirmations before a batch is final
 // | TX_REPLACE_AFTER_BLOCKS      | 3                                | fee-bump replacement after this many blocks
 // | TX_FEE_BUMP_PCT              | 12.5                             | bump per replacement (>= 10)
 // | TX_MAX_FEE_GWEI              | (none)                           | cap on maxFeePerGas
 // | TX_POLL_MS                   | 250                              | tx manager poll interval
+// | TX_FEE_CACHE_MS              | 1000                             | fees for new transactions reused this long (replacements look again)
 // | LISTENER_REORG_WINDOW        | 12                               | blocks followed one by one below the head
 // | LISTENER_MAX_RANGE           | 2000                             | largest getLogs range
 // | LISTENER_POLL_MS             | 50                               | new-block poll interval (push p99 goal: 100 ms after the block)
@@ -68,11 +70,13 @@ export interface KeeperConfig {
   batchMaxFills: number;
   batchMaxWaitMs: number;
   batchDeadlineSec: number;
+  batchMaxInFlight: number;
   txConfirmations: number;
   txReplaceAfterBlocks: number;
   txFeeBumpPct: number;
   txMaxFeePerGas?: bigint;
   txPollMs: number;
+  txFeeCacheMs: number;
   listenerReorgWindow: number;
   listenerMaxRange: number;
   listenerPollMs: number;
@@ -146,12 +150,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeeperConfig {
     listenerEnabled: bool(env, "LISTENER_ENABLED", true),
     batchMaxFills: int(env, "BATCH_MAX_FILLS", 400, 1),
     batchMaxWaitMs: int(env, "BATCH_MAX_WAIT_MS", 1000),
+    batchMaxInFlight: int(env, "BATCH_MAX_IN_FLIGHT", 4, 1),
     batchDeadlineSec: int(env, "BATCH_DEADLINE_SEC", 600, 30),
     txConfirmations: int(env, "TX_CONFIRMATIONS", 1, 1),
     txReplaceAfterBlocks: int(env, "TX_REPLACE_AFTER_BLOCKS", 3, 1),
     txFeeBumpPct: bump,
     txMaxFeePerGas: env.TX_MAX_FEE_GWEI ? BigInt(Math.round(Number(env.TX_MAX_FEE_GWEI) * 1e9)) : undefined,
     txPollMs: int(env, "TX_POLL_MS", 250, 10),
+    txFeeCacheMs: int(env, "TX_FEE_CACHE_MS", 1000),
     listenerReorgWindow: int(env, "LISTENER_REORG_WINDOW", 12),
     listenerMaxRange: int(env, "LISTENER_MAX_RANGE", 2000, 1),
     listenerPollMs: int(env, "LISTENER_POLL_MS", 50, 10),

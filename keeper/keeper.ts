@@ -97,6 +97,7 @@ export async function startKeeper(
       feeBumpPct: cfg.txFeeBumpPct,
       maxFeeCap: cfg.txMaxFeePerGas,
       pollMs: cfg.txPollMs,
+      feeCacheMs: cfg.txFeeCacheMs,
       log: log.child("tx"),
       onAttempt: (_a, replacement) => metrics.txAttempts.inc({ kind: replacement ? "replacement" : "first" }),
     });
@@ -111,6 +112,7 @@ export async function startKeeper(
       operator,
       tx,
       maxFills: cfg.batchMaxFills,
+      maxInFlight: cfg.batchMaxInFlight,
       maxWaitMs: cfg.batchMaxWaitMs,
       deadlineSec: cfg.batchDeadlineSec,
       log: log.child("settler"),

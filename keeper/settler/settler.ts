@@ -15,22 +15,17 @@ import {
   BaseError,
   decodeErrorResult,
   encodeFunctionData,
+  getAbiItem,
   parseEventLogs,
+  toEventSelector,
+  type AbiEvent,
   type Address,
   type Hex,
   type LocalAccount,
   type PublicClient,
 } from "viem";
 import { exchangeAbi } from "../../sdk/abi";
-import {
-  exchangeDomain,
-  hashOrder,
-  signBatch,
-  type Batch,
-  type ExchangeDomain,
-  type Fill,
-  type Order,
-} from "../../sdk/eip712";
+import { exchangeDomain, type Batch, type Fill, type Order } from "../../sdk/eip712";
 import type { Bus } from "../bus";
 import type { Db, Queryable } from "../db";
 import { skipReasonName } from "../../sdk/skipReasons";
@@ -38,6 +33,7 @@ import { silentLogger, type Logger } from "../log";
 import { drainOutbox, enqueue, type OutboxMessage } from "../outbox";
 import { FILLS, MATCHER_COMMANDS, SETTLEMENT_RESULTS } from "../topics";
 import type { TxManager } from "../tx";
+import { SettlerHasher } from "./hashing";
 import { orderFromJson, type FillMessage, type SettlementResult } from "./types";
 
 /**
@@ -67,27 +63,34 @@ export function settleCalldataBytes(signatures: readonly Hex[], fills: number): 
   return n;
 }
 
+/** The settle calldata of a signed batch: the one place the entry point and its encoding are chosen. */
+export function encodeSettle(batch: Batch, operatorSignature: Hex): Hex {
+  return encodeFunctionData({ abi: exchangeAbi, functionName: "settle", args: [batch, operatorSignature] });
+}
+
+/** Its exact size for a batch of these distinct orders' signatures and this many fills (= encodeSettle). */
+export const calldataBytes: (signatures: readonly Hex[], fills: number) => number = settleCalldataBytes;
+
 /**
- * How many fills, in order, fit settle() calldata of at most maxBytes (at least 1): each fill adds its
- * words, and each order not seen before in the batch (by `id`, the order's hash) adds its words and its
- * signature's (the first signature seen for it, as in the batch). Reads `fills` only up to the first
- * that does not fit.
+ * How many fills, in order, fit the calldata (calldataBytes) of at most maxBytes (at least 1): each fill
+ * counts, and each order not seen before in the batch (by `id`, the order's hash) with its signature (the
+ * first signature seen for it, as in the batch). Reads `fills` only up to the first that does not fit.
  */
 export function fillsWithinCalldata(
   fills: Iterable<readonly [maker: { id: string; sig: Hex }, taker: { id: string; sig: Hex }]>,
   maxBytes: number,
+  size: (signatures: readonly Hex[], fills: number) => number = calldataBytes,
 ): number {
   const seen = new Set<string>();
-  let bytes = SETTLE_FIXED_BYTES;
+  const sigs: Hex[] = [];
   let n = 0;
   for (const pair of fills) {
-    bytes += SETTLE_FILL_BYTES;
     for (const o of pair) {
       if (seen.has(o.id)) continue;
       seen.add(o.id);
-      bytes += SETTLE_ORDER_BYTES + sigWords(o.sig);
+      sigs.push(o.sig);
     }
-    if (bytes > maxBytes) break;
+    if (size(sigs, n + 1) > maxBytes) break;
     n++;
   }
   return Math.max(1, n);
@@ -103,6 +106,11 @@ export interface SettlerOptions {
   operator: LocalAccount;
   /** Sends transactions from the gas key. */
   tx: TxManager;
+  /**
+   * Batches in flight at once (built, signed and sent while the ones below mine; nonces n, n+1, ...).
+   * Default 4. 1 = one batch at a time.
+   */
+  maxInFlight?: number;
   /** Largest batch (fills). Default 400 (about 60k gas per fill: fits a 30M block). */
   maxFills?: number;
   /** Oldest queued fill waits at most this long for a fuller batch. Default 1000 ms. */
@@ -127,6 +135,15 @@ export interface SettlerOptions {
   stream?: string;
   log?: Logger;
   onBatch?: (b: { number: bigint; fills: number; settled: number; failed: number; gasUsed: bigint }) => void;
+  /** Per batch submitted: where its time went (ms): assembly to the simulation, the simulation, the store, the submission. */
+  onSubmitted?: (b: {
+    number: bigint;
+    fills: number;
+    buildMs: number;
+    simulateMs: number;
+    recordMs: number;
+    submitMs: number;
+  }) => void;
   /** Per settled fill: ms from the matcher's trade time to confirmation. */
   onFillFinal?: (lagMs: number | undefined, ok: boolean) => void;
 }
@@ -146,12 +163,19 @@ interface Candidate {
   msg: FillMessage;
   maker: Order;
   taker: Order;
+  /** EIP-712 struct hashes of the orders, and as hex (the order's identity in a batch). */
+  makerStruct?: Uint8Array;
+  takerStruct?: Uint8Array;
+  makerId?: string;
+  takerId?: string;
 }
 
 interface Failure {
   c: Candidate;
   reason: string;
 }
+
+const FILL_SKIPPED_TOPIC = toEventSelector(getAbiItem({ abi: exchangeAbi, name: "FillSkipped" }) as AbiEvent);
 
 /** The custom error a call reverted with, decoded against the Exchange ABI. */
 export function decodeRevert(err: unknown): { name: string; args: readonly unknown[] } | undefined {
@@ -197,15 +221,23 @@ export class Settler {
       | "pollMs"
       | "stream"
       | "maxCalldataBytes"
+      | "maxInFlight"
     >
   > &
     SettlerOptions;
-  private readonly domain: ExchangeDomain;
+  private readonly hasher: SettlerHasher;
   private readonly log: Logger;
   private running = false;
   private loopDone?: Promise<void>;
   private wake?: () => void;
-  private readonly hashCache = new Map<string, Hex>();
+  private unsubscribe?: () => void;
+  /**
+   * A batch did not settle (or the settler started with batches in flight): nothing new is built until
+   * the batches in flight are all final.
+   */
+  private draining = true;
+  /** A batch's transaction became final while a step ran: step again without sleeping. */
+  private woken = false;
   /** A batch reverted on chain: estimate the next one exactly (it may have run out of gas). */
   private estimateNext = false;
   /** Paused: no new batch before this time (ms). */
@@ -221,10 +253,12 @@ export class Settler {
       pollMs: 100,
       stream: FILLS,
       maxCalldataBytes: 120_000,
+      maxInFlight: 4,
       ...opts,
     };
+    if (!(this.o.maxInFlight >= 1)) throw new Error("Settler: maxInFlight must be at least 1");
     if (this.o.maxFills < 1 || this.o.maxFills > 65_535) throw new Error("Settler: maxFills out of range");
-    this.domain = exchangeDomain(opts.chainId, opts.exchange);
+    this.hasher = new SettlerHasher(exchangeDomain(opts.chainId, opts.exchange));
     this.log = opts.log ?? silentLogger;
   }
 
@@ -268,26 +302,52 @@ export class Settler {
   // ------------------------------------------------------------------ the state machine
 
   /**
-   * One step: take new fills, then either advance the batch in flight or, when a batch is due (count
-   * or age), build, sign and submit the next one.
+   * One step: take new fills; settle or release the batches in flight, lowest number first, each by its
+   * own transaction's outcome; then, while fewer than maxInFlight are in flight and a batch is due (count
+   * or age), build, sign and submit the next one, numbered after the highest in flight.
+   *
+   * After a batch did not settle, nothing new is built until every batch sent after it is final: they
+   * normally revert (their numbers chain on it) and return to the queue too, but one may still settle
+   * (the failed batch's number was taken by another submitter), so the next number comes from the chain
+   * once they are all known. The same holds after a restart with batches in flight.
    */
   async step(force = false): Promise<"idle" | "waiting" | "submitted" | "finished"> {
     await this.ingest();
-    const inflight = await this.o.db.query<BatchRow>(
-      "SELECT * FROM settle_batches WHERE status IN ('built', 'submitted') ORDER BY number LIMIT 1",
-    );
-    if (inflight.rows[0]) return this.advance(inflight.rows[0]);
+    const inflight = (
+      await this.o.db.query<BatchRow>(
+        "SELECT * FROM settle_batches WHERE status IN ('built', 'submitted') ORDER BY number",
+      )
+    ).rows;
+    let finished = false;
+    let open: BatchRow[] = [];
+    for (let i = 0; i < inflight.length; i++) {
+      const r = await this.advance(inflight[i], i === 0);
+      if (r === "waiting") {
+        open = inflight.slice(i);
+        break;
+      }
+      finished = true;
+      if (r === "failed") this.draining = true;
+    }
+    const quiet = finished ? "finished" : open.length ? "waiting" : "idle";
+    if (open.length === 0) this.draining = false;
+    // a stored batch not yet handed to the tx manager (a crash in between) goes out first: nothing may
+    // take a nonce before it
+    if (this.draining || open.some((b) => b.status === "built") || open.length >= this.o.maxInFlight) return quiet;
     const q = await this.o.db.query<{ n: string; age_ms: string | null }>(
       `SELECT count(*) AS n, (extract(epoch FROM (now() - min(received_at))) * 1000)::bigint AS age_ms
        FROM settle_fills WHERE status = 'queued'`,
     );
     const n = Number(q.rows[0].n);
-    if (n === 0 || Date.now() < this.holdUntil) return "idle";
-    if (!force && n < this.o.maxFills && Number(q.rows[0].age_ms ?? 0) < this.o.maxWaitMs) return "idle";
-    return (await this.buildAndSubmit()) ? "submitted" : "idle";
+    if (n === 0 || Date.now() < this.holdUntil) return quiet;
+    if (!force && n < this.o.maxFills && Number(q.rows[0].age_ms ?? 0) < this.o.maxWaitMs) return quiet;
+    const after = open.length ? BigInt(open[open.length - 1].number) : undefined;
+    return (await this.buildAndSubmit(after)) ? "submitted" : quiet;
   }
 
-  private async buildAndSubmit(): Promise<boolean> {
+  /** Builds and submits one batch; `after`: the highest batch number in flight (none: read the chain). */
+  private async buildAndSubmit(after?: bigint): Promise<boolean> {
+    const t0 = performance.now();
     const rows = await this.o.db.query<{ trade_id: string; payload: FillMessage }>(
       "SELECT trade_id, payload FROM settle_fills WHERE status = 'queued' ORDER BY seq LIMIT $1",
       [this.o.maxFills],
@@ -312,17 +372,20 @@ export class Settler {
     // only the prefix that fits one transaction's calldata is assembled, signed and encoded (the rest
     // stays queued for the next batch)
     if (cands.length > 1) cands = cands.slice(0, fillsWithinCalldata(this.orderIds(cands), this.o.maxCalldataBytes));
+    let chained = after !== undefined;
     for (let round = 0; round < 20; round++) {
       if (cands.length === 0) {
         await this.o.db.tx((q) => this.finish(q, failures, [], undefined));
         await this.publish();
         return false;
       }
-      const number = (await this.o.client.readContract({
-        address: this.o.exchange,
-        abi: exchangeAbi,
-        functionName: "nextBatchNumber",
-      })) as bigint;
+      const number = chained
+        ? after! + 1n
+        : ((await this.o.client.readContract({
+            address: this.o.exchange,
+            abi: exchangeAbi,
+            functionName: "nextBatchNumber",
+          })) as bigint);
       const prev = await this.o.db.query<{ revision: number; status: string }>(
         "SELECT revision, status FROM settle_batches WHERE number = $1",
         [number.toString()],
@@ -332,9 +395,9 @@ export class Settler {
       const revision = prev.rows[0] ? Number(prev.rows[0].revision) + 1 : 0;
       const block = await this.o.client.getBlock({ blockTag: "latest" });
       const deadline = block.timestamp + BigInt(this.o.deadlineSec);
-      const batch = this.assemble(number, deadline, cands);
-      const sig = await signBatch(this.o.operator, this.domain, batch);
-      const calldata = encodeFunctionData({ abi: exchangeAbi, functionName: "settle", args: [batch, sig] });
+      const { batch, structs } = this.assemble(number, deadline, cands);
+      const sig = await this.hasher.signBatch(this.o.operator, batch, structs);
+      const calldata = encodeSettle(batch, sig);
       const bytes = (calldata.length - 2) / 2;
       if (bytes > this.o.maxCalldataBytes && cands.length > 1) {
         // too big for one transaction (the estimate above was short): keep a prefix (the rest stays
@@ -343,11 +406,26 @@ export class Settler {
         continue;
       }
       let gas: bigint;
+      const t1 = performance.now();
       try {
         gas = await this.simulate(calldata, cands.length, block.gasLimit);
       } catch (err) {
         const rev = decodeRevert(err);
-        if (rev?.name === "AccountMarginCheckFailed") {
+        if (rev?.name === "BatchNumberMismatch" && chained) {
+          // the batches below are not mined yet: the chain's state cannot tell; the batch goes out with
+          // the per-fill bound, and an on-chain revert returns it (and those above) to the queue, to be
+          // rebuilt and simulated on the state it then follows
+          const next = (await this.o.client.readContract({
+            address: this.o.exchange,
+            abi: exchangeAbi,
+            functionName: "nextBatchNumber",
+          })) as bigint;
+          if (next < number) gas = this.gasBound(cands.length, block.gasLimit);
+          else {
+            chained = false;
+            continue;
+          }
+        } else if (rev?.name === "AccountMarginCheckFailed") {
           const account = String(rev.args[0]).toLowerCase();
           const keep: Candidate[] = [];
           for (const c of cands) {
@@ -362,16 +440,14 @@ export class Settler {
           });
           cands = keep;
           continue;
-        }
-        if (rev?.name === "BatchNumberMismatch" || rev?.name === "BatchExpired") continue;
-        if (rev?.name === "ExchangeFrozen") {
+        } else if (rev?.name === "BatchNumberMismatch" || rev?.name === "BatchExpired") continue;
+        else if (rev?.name === "ExchangeFrozen") {
           // nothing settles any more (escape only): every queued fill is final, failed
           for (const c of cands) failures.push({ c, reason: "ExchangeFrozen" });
           this.log.error("the Exchange is frozen: queued fills fail", { fills: cands.length });
           cands = [];
           continue;
-        }
-        if (rev?.name === "ExchangePaused") {
+        } else if (rev?.name === "ExchangePaused") {
           // a guardian pause is bounded: the fills wait, queued; try again in a while
           this.holdUntil = Date.now() + Math.max(2000, this.o.maxWaitMs);
           this.log.warn("the Exchange is paused: fills wait", { pausedUntil: String(rev.args[0]) });
@@ -380,19 +456,20 @@ export class Settler {
             await this.publish();
           }
           return false;
-        }
-        if (cands.length === 1) {
+        } else if (cands.length === 1) {
           failures.push({ c: cands[0], reason: rev?.name ?? "Reverted" });
           cands = [];
           continue;
-        }
-        throw new Error(
-          `Settler: batch ${number} reverts in simulation: ${rev ? rev.name : String(err).slice(0, 300)}`,
-          { cause: err },
-        );
+        } else
+          throw new Error(
+            `Settler: batch ${number} reverts in simulation: ${rev ? rev.name : String(err).slice(0, 300)}`,
+            { cause: err },
+          );
       }
       const key = `settle:${number}:${revision}`;
       const tradeIds = cands.map((c) => c.tradeId);
+      const t2 = performance.now();
+      // the batch, its fills and any failures in one transaction, all before the submission
       await this.o.db.tx(async (q) => {
         await q.query(
           `INSERT INTO settle_batches (number, revision, status, trade_ids, deadline, calldata, tx_key)
@@ -408,13 +485,32 @@ export class Settler {
         );
         await this.finish(q, failures, [], undefined);
       });
-      await this.publish();
+      if (failures.length) await this.publish();
+      const t3 = performance.now();
       await this.o.tx.submit({ key, to: this.o.exchange, data: calldata, gas });
       await this.o.db.query("UPDATE settle_batches SET status = 'submitted' WHERE number = $1", [number.toString()]);
+      this.o.onSubmitted?.({
+        number,
+        fills: cands.length,
+        buildMs: t1 - t0,
+        simulateMs: t2 - t1,
+        recordMs: t3 - t2,
+        submitMs: performance.now() - t3,
+      });
       this.log.info("batch submitted", { batch: number, revision, fills: cands.length, gas });
       return true;
     }
     throw new Error("Settler: could not build a batch in 20 rounds");
+  }
+
+  /** The per-fill gas bound of a batch, capped below the block and transaction gas limits. */
+  private gasBound(fills: number, blockGasLimit: bigint): bigint {
+    let bound = (this.o.baseGas ?? BATCH_BASE_GAS) + BigInt(this.o.gasPerFill || 100_000) * BigInt(fills);
+    // EIP-7825 (Osaka) caps a transaction at 2^24 gas; nodes refuse larger limits
+    let cap = (blockGasLimit * 95n) / 100n;
+    if (cap > 16_777_216n) cap = 16_777_216n;
+    if (bound > cap) bound = cap;
+    return bound;
   }
 
   /**
@@ -430,11 +526,7 @@ export class Settler {
       this.estimateNext = false;
       return (est * BigInt(this.o.gasMarginPct)) / 100n;
     }
-    let bound = (this.o.baseGas ?? BATCH_BASE_GAS) + BigInt(this.o.gasPerFill) * BigInt(fills);
-    // EIP-7825 (Osaka) caps a transaction at 2^24 gas; nodes refuse larger limits
-    let cap = (blockGasLimit * 95n) / 100n;
-    if (cap > 16_777_216n) cap = 16_777_216n;
-    if (bound > cap) bound = cap;
+    const bound = this.gasBound(fills, blockGasLimit);
     // Simulated WITH that limit: the contract refuses to read an oracle (or call an ERC-1271 wallet) with
     // less than its gas reserve left (InsufficientGas), which an unlimited eth_call never shows.
     try {
@@ -448,60 +540,68 @@ export class Settler {
     return bound;
   }
 
-  /** An order's EIP-712 hash (its identity in a batch), cached by its JSON. */
-  private orderHash(o: Order, key: string): Hex {
-    let h = this.hashCache.get(key);
-    if (!h) {
-      h = hashOrder(this.domain, o);
-      this.hashCache.set(key, h);
-      if (this.hashCache.size > 200_000) this.hashCache.clear();
-    }
-    return h;
+  /** A candidate's orders' struct hashes (their identity within a batch: one domain), computed once. */
+  private hashes(c: Candidate): void {
+    if (c.makerStruct) return;
+    c.makerStruct = this.hasher.orderStruct(c.maker);
+    c.takerStruct = this.hasher.orderStruct(c.taker);
+    c.makerId = Buffer.from(c.makerStruct).toString("hex");
+    c.takerId = Buffer.from(c.takerStruct).toString("hex");
   }
 
   /** Per candidate, in order and lazily: its maker's and taker's order identity and signature. */
-  private *orderIds(cands: Candidate[]): Generator<readonly [{ id: Hex; sig: Hex }, { id: Hex; sig: Hex }]> {
+  private *orderIds(cands: Candidate[]): Generator<readonly [{ id: string; sig: Hex }, { id: string; sig: Hex }]> {
     for (const c of cands) {
+      this.hashes(c);
       yield [
-        { id: this.orderHash(c.maker, JSON.stringify(c.msg.maker.order)), sig: c.msg.maker.signature },
-        { id: this.orderHash(c.taker, JSON.stringify(c.msg.taker.order)), sig: c.msg.taker.signature },
+        { id: c.makerId!, sig: c.msg.maker.signature },
+        { id: c.takerId!, sig: c.msg.taker.signature },
       ] as const;
     }
   }
 
   /** The contract's Batch: distinct orders (by EIP-712 hash), one signature each, fills by index. */
-  private assemble(number: bigint, deadline: bigint, cands: Candidate[]): Batch {
-    const index = new Map<Hex, number>();
+  private assemble(number: bigint, deadline: bigint, cands: Candidate[]): { batch: Batch; structs: Uint8Array[] } {
+    const index = new Map<string, number>();
     const orders: Order[] = [];
     const signatures: Hex[] = [];
-    const idx = (o: Order, sig: Hex, key: string) => {
-      const h = this.orderHash(o, key);
-      let i = index.get(h);
+    const structs: Uint8Array[] = [];
+    const idx = (o: Order, sig: Hex, id: string, struct: Uint8Array) => {
+      let i = index.get(id);
       if (i === undefined) {
         i = orders.length;
-        index.set(h, i);
+        index.set(id, i);
         orders.push(o);
         signatures.push(sig);
+        structs.push(struct);
       }
       return i;
     };
-    const fills: Fill[] = cands.map((c) => ({
-      maker: idx(c.maker, c.msg.maker.signature, JSON.stringify(c.msg.maker.order)),
-      taker: idx(c.taker, c.msg.taker.signature, JSON.stringify(c.msg.taker.order)),
-      size: BigInt(c.msg.size),
-      price: BigInt(c.msg.price),
-      makerFee: BigInt(c.msg.makerFee),
-      takerFee: BigInt(c.msg.takerFee),
-    }));
-    return { number, deadline, orders, signatures, fills };
+    const fills: Fill[] = cands.map((c) => {
+      this.hashes(c);
+      return {
+        maker: idx(c.maker, c.msg.maker.signature, c.makerId!, c.makerStruct!),
+        taker: idx(c.taker, c.msg.taker.signature, c.takerId!, c.takerStruct!),
+        size: BigInt(c.msg.size),
+        price: BigInt(c.msg.price),
+        makerFee: BigInt(c.msg.makerFee),
+        takerFee: BigInt(c.msg.takerFee),
+      };
+    });
+    return { batch: { number, deadline, orders, signatures, fills }, structs };
   }
 
-  private async advance(b: BatchRow): Promise<"waiting" | "submitted" | "finished"> {
+  /**
+   * Moves one batch in flight on: "settled" or "failed" when final, else "waiting". `lowest`: no batch
+   * below it is in flight.
+   */
+  private async advance(b: BatchRow, lowest: boolean): Promise<"waiting" | "settled" | "failed"> {
     const number = BigInt(b.number);
     const intent = await this.o.tx.byKey(b.tx_key);
     if (b.status === "built") {
-      // stored but the submission did not happen (crash in between)
+      // stored but the submission did not happen (crash in between); it goes out once it is the lowest
       if (!intent) {
+        if (!lowest) return "waiting";
         const next = (await this.o.client.readContract({
           address: this.o.exchange,
           abi: exchangeAbi,
@@ -510,14 +610,14 @@ export class Settler {
         const block = await this.o.client.getBlock({ blockTag: "latest" });
         if (next !== number || block.timestamp + 30n > BigInt(b.deadline)) {
           await this.release(b, next !== number ? "batch number taken" : "deadline passed before submission");
-          return "finished";
+          return "failed";
         }
         let gas: bigint;
         try {
           gas = await this.o.client.estimateGas({ account: this.o.tx.address, to: this.o.exchange, data: b.calldata });
         } catch (err) {
           await this.release(b, `reverts on resubmission: ${decodeRevert(err)?.name ?? "unknown"}`);
-          return "finished";
+          return "failed";
         }
         await this.o.tx.submit({
           key: b.tx_key,
@@ -527,10 +627,12 @@ export class Settler {
         });
       }
       await this.o.db.query("UPDATE settle_batches SET status = 'submitted' WHERE number = $1", [b.number]);
-      return "submitted";
+      b.status = "submitted";
+      return "waiting";
     }
     if (!intent) {
       await this.o.db.query("UPDATE settle_batches SET status = 'built' WHERE number = $1", [b.number]);
+      b.status = "built";
       return "waiting";
     }
     if (intent.status === "pending" || intent.status === "mined") return "waiting";
@@ -540,14 +642,17 @@ export class Settler {
         b,
         intent.status === "superseded" ? "nonce superseded" : `transaction ${intent.minedHash} reverted`,
       );
-      return "finished";
+      return "failed";
     }
-    const receipt = await this.o.client.getTransactionReceipt({ hash: intent.minedHash! });
-    const logs = parseEventLogs({ abi: exchangeAbi, logs: receipt.logs, strict: true }).filter(
-      (l) => l.address.toLowerCase() === this.o.exchange.toLowerCase(),
+    const receipt =
+      this.o.tx.cachedReceipt(intent.minedHash!) ??
+      (await this.o.client.getTransactionReceipt({ hash: intent.minedHash! }));
+    // only FillSkipped is read back (a batch's FillSettled logs are the listener's)
+    const skipLogs = receipt.logs.filter(
+      (l) => l.topics[0] === FILL_SKIPPED_TOPIC && l.address.toLowerCase() === this.o.exchange.toLowerCase(),
     );
     const skipped = new Map<number, string>();
-    for (const l of logs) {
+    for (const l of parseEventLogs({ abi: exchangeAbi, logs: skipLogs, strict: true })) {
       if (l.eventName === "FillSkipped" && l.args.batch === number)
         skipped.set(Number(l.args.fillIndex), skipReasonName(l.args.reason));
     }
@@ -588,10 +693,13 @@ export class Settler {
       gasUsed: intent.gasUsed,
       tx: intent.minedHash,
     });
-    return "finished";
+    return "settled";
   }
 
-  /** A batch that did not settle: its fills go back to the queue (same order) for the next batch. */
+  /**
+   * A batch that did not settle: its fills go back to the queue (in their place: the queue is ordered by
+   * arrival) for the next batch.
+   */
   private async release(b: BatchRow, why: string): Promise<void> {
     this.log.warn("batch did not settle; its fills return to the queue", {
       batch: b.number,
@@ -614,7 +722,9 @@ export class Settler {
     settled: Candidate[],
     info: { batch: string; txHash: Hex; blockNumber: string } | undefined,
   ): Promise<void> {
-    const msgs: OutboxMessage[] = [];
+    const streamMsgs: OutboxMessage[] = [];
+    const channelMsgs: OutboxMessage[] = [];
+    const commands: OutboxMessage[] = [];
     const result = (c: Candidate, status: "settled" | "failed", reason?: string): SettlementResult => ({
       type: "settlement",
       tradeId: c.tradeId,
@@ -642,19 +752,19 @@ export class Settler {
       );
       for (const f of list) {
         const r = result(f.c, ok ? "settled" : "failed", f.reason || undefined);
-        msgs.push(
-          { kind: "stream", topic: SETTLEMENT_RESULTS, payload: r },
-          { kind: "channel", topic: SETTLEMENT_RESULTS, payload: r },
-          {
-            kind: "stream",
-            topic: MATCHER_COMMANDS,
-            payload: { type: "settlement", ts: now, tradeId: f.c.tradeId, ok },
-          },
-        );
+        streamMsgs.push({ kind: "stream", topic: SETTLEMENT_RESULTS, payload: r });
+        channelMsgs.push({ kind: "channel", topic: SETTLEMENT_RESULTS, payload: r });
+        commands.push({
+          kind: "stream",
+          topic: MATCHER_COMMANDS,
+          payload: { type: "settlement", ts: now, tradeId: f.c.tradeId, ok },
+        });
         this.o.onFillFinal?.(f.c.msg.ts !== undefined ? now - f.c.msg.ts : undefined, ok);
       }
     }
-    await enqueue(q, msgs);
+    // grouped by topic (each topic keeps the fills' order): the outbox publishes a run of one stream
+    // topic in one append
+    await enqueue(q, [...streamMsgs, ...channelMsgs, ...commands]);
   }
 
   private async publish(): Promise<void> {
@@ -670,6 +780,12 @@ export class Settler {
   start(): void {
     if (this.running) return;
     this.running = true;
+    // a batch's transaction final: its result (and the next batch's turn) at once, not at the next poll
+    this.unsubscribe = this.o.tx.onFinal((key) => {
+      if (!key.startsWith("settle:")) return;
+      if (this.wake) this.wake();
+      else this.woken = true;
+    });
     this.loopDone = (async () => {
       await this.publish();
       while (this.running) {
@@ -679,10 +795,21 @@ export class Settler {
         } catch (err) {
           this.log.error("settler step failed", { err: String(err).slice(0, 500) });
         }
-        if (r === "finished") continue;
+        if (r === "finished" || r === "submitted") continue;
+        if (this.woken && r !== "error") {
+          this.woken = false;
+          continue;
+        }
         await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, r === "error" ? Math.max(1000, this.o.pollMs) : this.o.pollMs);
+          const t = setTimeout(
+            () => {
+              this.wake = undefined;
+              resolve();
+            },
+            r === "error" ? Math.max(1000, this.o.pollMs) : this.o.pollMs,
+          );
           this.wake = () => {
+            this.wake = undefined;
             clearTimeout(t);
             resolve();
           };
@@ -693,6 +820,7 @@ export class Settler {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.unsubscribe?.();
     this.wake?.();
     await this.loopDone;
   }

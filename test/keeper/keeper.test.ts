@@ -125,8 +125,13 @@ describe("keeper wired (Postgres, Redis, Hardhat): fill in, settled out, chain e
       expect(pushed.map((r) => [r.tradeId, r.status])).to.deep.equal(fills.map((f) => [f.tradeId, "settled"]));
       // the listener saw the same fills on chain
       await until(async () => (await keeper.db.query("SELECT 1 FROM ev_fills")).rowCount === 3, 30_000);
-      const evs = (await producer.read<{ name?: string }>(CHAIN_EVENTS, "0", { count: 1000 })).map((e) => e.data.name);
-      expect(evs.filter((n) => n === "FillSettled")).to.have.length(3);
+      // the outbox publishes after the commit (whichever of the listener and the settler drains it)
+      const fillEvents = async () =>
+        (await producer.read<{ name?: string }>(CHAIN_EVENTS, "0", { count: 1000 }))
+          .map((e) => e.data.name)
+          .filter((n) => n === "FillSettled");
+      await until(async () => (await fillEvents()).length >= 3, 5_000).catch(() => undefined);
+      expect(await fillEvents()).to.have.length(3);
       const pos = await keeper.db.query<{ account: string; size: string }>(
         "SELECT account, size FROM positions WHERE market = 0",
       );
