@@ -6,6 +6,7 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { type Abi, type Hex, BaseError, ContractFunctionRevertedError } from "viem";
+import { encodeSettlePackedPayload } from "../../sdk/settlePacked";
 import {
   BTC,
   type Fx,
@@ -47,7 +48,7 @@ const ROLE_GATED: Record<string, { role: RoleName; args: (fx: Fx) => Promise<unk
   updateFunding: { role: "FUNDING_ROLE", args: async () => [BTC, 0n] },
 };
 /** Authorised by an OPERATOR_ROLE key's EIP-712 signature (tested below). */
-const OPERATOR_SIGNED = ["settle", "withdraw"];
+const OPERATOR_SIGNED = ["settle", "settlePacked", "withdraw"];
 /** Act on the caller's own account or an account it is an agent of (tested below). */
 const ACCOUNT_GATED = ["cancelOrder", "raiseMinNonce", "renounceRole"];
 /** Permissionless by design: they act on msg.sender's own account, or anyone may (and should be able to). */
@@ -179,6 +180,23 @@ describe("Roles: every restricted function from every other role and a stranger"
     }
     const { batch, signature } = await makeBatch(fx, [m, t], fills);
     await fx.exchange.write.settle([batch, signature], { account: fx.stranger.account });
+  });
+
+  it("settlePacked: only a batch signed by an OPERATOR_ROLE key, whoever submits it", async () => {
+    const m = await makeOrder(fx, fx.bob, { isBuy: false, price: price("60000"), size: size("0.1") });
+    const t = await makeOrder(fx, fx.alice, { isBuy: true, price: price("60000"), size: size("0.1") });
+    const fills = [fill(0, 1, size("0.1"), price("60000"))];
+    for (const [name, w] of callers) {
+      if (name === "OPERATOR_ROLE") continue;
+      const { batch, signature } = await makeBatch(fx, [m, t], fills, { signer: w });
+      const payload = encodeSettlePackedPayload(batch, signature);
+      await expectRevert(fx.exchange.write.settlePacked([payload], { account: w.account }), "NotOperatorSigned", [
+        addr(w),
+      ]);
+    }
+    const { batch, signature } = await makeBatch(fx, [m, t], fills);
+    const payload = encodeSettlePackedPayload(batch, signature);
+    await fx.exchange.write.settlePacked([payload], { account: fx.stranger.account });
   });
 
   it("fast withdraw: only with an OPERATOR_ROLE co-signature", async () => {
