@@ -600,6 +600,7 @@ abstract contract Settlement is Nonces, Risk {
                 let key := or(account, shl(166, number_))
                 let v := tload(key)
                 let a := 0
+                let fresh := iszero(v) // first seen in this batch: none of its positions is loaded yet
                 switch v
                 case 0 {
                     let idx := 0
@@ -622,7 +623,10 @@ abstract contract Settlement is Nonces, Risk {
                         let market := mload(add(o, 0xe0))
                         // _positionKey(account, market, number)
                         key := or(or(account, shl(160, market)), or(shl(166, number_), shl(255, 1)))
-                        v := tload(key)
+                        v := 0
+                        if iszero(fresh) {
+                            v := tload(key)
+                        }
                         if iszero(v) {
                             v := add(newPosition(ctx, a, acct_, market, positionsSlot), 1)
                             tstore(key, v)
@@ -1051,7 +1055,7 @@ abstract contract Settlement is Nonces, Risk {
     ///      a partially filled one keeps its amount in `_filled` and sets its PARTIAL bit.
     function _commitOrders(Ctx memory c) private {
         uint256 n = c.orders.length;
-        for (uint256 i = 0; i < n; i = _inc(i)) {
+        for (uint256 i = _commitOrdersFast(c); i < n; i = _inc(i)) {
             OrderCtx memory oc = c.orders[i];
             bool done;
             // Fast path (layouts as in _settleFill; PositionCtx.acct and AccountCtx.minNonce at 0x00 and 0x60):
@@ -1073,6 +1077,38 @@ abstract contract Settlement is Nonces, Risk {
                 }
             }
             if (!done) _commitOrder(c, oc);
+        }
+    }
+
+    /// @dev The loop of _commitOrders in assembly while every order is done by its fast path (skipped,
+    ///      unfilled in this batch, or fully filled at its account's minimum nonce without a filled amount to
+    ///      free); returns the index of the first order that is not (or n), from which _commitOrders goes on
+    ///      in order (a later order may close at the minimum nonce that an earlier one advanced).
+    function _commitOrdersFast(Ctx memory c) private pure returns (uint256 i) {
+        assembly ("memory-safe") {
+            let ocs := mload(add(c, 0x20))
+            let n := mload(ocs)
+            let positions := add(mload(add(c, 0x80)), 0x20)
+            let accounts := add(mload(add(c, 0x40)), 0x20)
+            for {} lt(i, n) {
+                i := add(i, 1)
+            } {
+                let oc := mload(add(add(ocs, 0x20), shl(5, i)))
+                let filled := mload(add(oc, 0x80))
+                if iszero(or(mload(add(oc, 0x20)), eq(filled, mload(add(oc, 0x60))))) {
+                    let nonce := mload(add(oc, 0x180))
+                    let a := mload(add(accounts, shl(5, mload(mload(add(positions, shl(5, mload(add(oc, 0xa0)))))))))
+                    if iszero(
+                        and(
+                            and(eq(filled, mload(add(oc, 0x160))), eq(nonce, mload(add(a, 0x60)))),
+                            and(lt(nonce, 0xffffffffffffffff), iszero(and(mload(add(oc, 0x40)), 2)))
+                        )
+                    ) {
+                        break
+                    }
+                    mstore(add(a, 0x60), add(nonce, 1))
+                }
+            }
         }
     }
 
@@ -1216,11 +1252,90 @@ abstract contract Settlement is Nonces, Risk {
 
     function _commitAccounts(Ctx memory c) private {
         uint256 na = c.nAccounts;
-        for (uint256 i = 0; i < na; ++i) {
+        for (uint256 i = _commitAccountsFast(c); i < na; ++i) {
             AccountCtx memory a = c.accounts[i];
             if (!a.touched) continue;
             if (!_passesFast(c, a)) _checkAccount(c, a);
             _accounts[a.account] = Packing.packAccount(a.cash.toInt120(), a.minNonce, a.openAfter, a.nonceBits);
+        }
+    }
+
+    /// @dev The loop of _commitAccounts in assembly for the common case: a touched account whose every market
+    ///      is priced and has its position in the batch context, whose equity after the batch meets its initial
+    ///      requirement (the first clause of Margin.passesSettlementCheck, so it passes whatever its health
+    ///      before) and whose cash fits int120, is written (Packing.packAccount). Returns the index of the first
+    ///      touched account that is not such a case (or nAccounts), from which _commitAccounts goes on with
+    ///      the full check (_passesFast, _checkAccount). Equity and requirement as in _passesFast (Margin.add):
+    ///      value floor(size * mark / 1e8) (a short's rounded down too), requirement
+    ///      ceil(ceil(|size| * mark / 1e8) * imf / 1e6); |size| < 2^96, 0 < mark < 2^64, imf <= 1e6.
+    function _commitAccountsFast(Ctx memory c) private returns (uint256 i) {
+        uint256 slot;
+        assembly ("memory-safe") {
+            slot := _accounts.slot
+        }
+        uint256 base = (uint256(c.number) << 166) | (1 << 255); // _positionKey without account and market
+        assembly ("memory-safe") {
+            // (every market priced and in the context, equity after, initial requirement after) of account a
+            function afterBatch(ctx, a, key) -> ok, eqA, imA {
+                eqA := mload(add(a, 0x40))
+                let mask := or(shr(192, mload(add(a, 0x20))), mload(add(a, 0x80)))
+                let markets := add(mload(add(ctx, 0xc0)), 0x20)
+                ok := 1
+                for {
+                    let m := 0
+                } mask {
+                    m := add(m, 1)
+                    mask := shr(1, mask)
+                } {
+                    if and(mask, 1) {
+                        let mk := mload(add(markets, shl(5, m)))
+                        let v := tload(or(key, shl(160, m)))
+                        if iszero(and(and(mload(add(mk, 0x20)), mload(add(mk, 0x40))), iszero(iszero(v)))) {
+                            ok := 0
+                            break
+                        }
+                        let sz := mload(add(mload(add(add(mload(add(ctx, 0x80)), 0x20), shl(5, sub(v, 1)))), 0x60))
+                        let mag := sz
+                        if slt(sz, 0) {
+                            mag := sub(0, sz)
+                        }
+                        let prod := mul(mag, mload(add(mk, 0x60)))
+                        let q := div(prod, 100000000)
+                        let up := add(q, iszero(iszero(mod(prod, 100000000))))
+                        switch slt(sz, 0)
+                        case 0 {
+                            eqA := add(eqA, q)
+                        }
+                        default {
+                            eqA := sub(eqA, up)
+                        }
+                        imA := add(imA, div(add(mul(up, mload(add(mk, 0xe0))), 999999), 1000000))
+                    }
+                }
+            }
+            let accounts := add(mload(add(c, 0x40)), 0x20)
+            let na := mload(add(c, 0x60))
+            for {} lt(i, na) {
+                i := add(i, 1)
+            } {
+                let a := mload(add(accounts, shl(5, i)))
+                if mload(add(a, 0xc0)) {
+                    let cash := mload(add(a, 0x40))
+                    let ok, eqA, imA := afterBatch(c, a, or(mload(a), base))
+                    if iszero(and(and(ok, iszero(slt(eqA, imA))), eq(cash, signextend(14, cash)))) {
+                        break
+                    }
+                    // Packing.packAccount(cash, minNonce, openAfter, nonceBits)
+                    let w := or(
+                        and(cash, 0xffffffffffffffffffffffffffffff),
+                        shl(120, iszero(iszero(mload(add(a, 0xa0)))))
+                    )
+                    w := or(w, or(shl(128, mload(add(a, 0x60))), shl(192, mload(add(a, 0x80)))))
+                    mstore(0, mload(a))
+                    mstore(0x20, slot)
+                    sstore(keccak256(0, 0x40), w)
+                }
+            }
         }
     }
 
