@@ -131,27 +131,43 @@ abstract contract Settlement is Nonces, Risk {
     function settle(Batch calldata batch, bytes calldata operatorSignature) external {
         uint256 n = batch.orders.length;
         Ctx memory c = _begin(batch.number, batch.deadline, n, batch.signatures.length);
-        Fill[] calldata fills = batch.fills;
-        uint256 nFills = fills.length;
-        uint256 src;
-        bytes32 fillsHash;
+        bytes32 fillsHash = _abiFillsHash(batch.fills);
+        _verifyOperator(
+            c,
+            batch.deadline,
+            _hashOrders(_abiOrdersOffset(batch.orders), c),
+            fillsHash,
+            operatorSignature
+        );
+        for (uint256 i = 0; i < n; i = _inc(i)) _loadOrder(batch.signatures[i], c, i);
+        _settleAbiFills(batch.fills, c);
+        _finish(c);
+    }
+
+    /// @dev keccak256 of the fills' ABI words (the Batch type's `fills`), in scratch memory past the free
+    ///      pointer (reused by the batch context afterwards).
+    function _abiFillsHash(Fill[] calldata fills) private pure returns (bytes32 fillsHash) {
         assembly ("memory-safe") {
-            src := fills.offset
-            // scratch past the free pointer: the memory is reused by the batch context afterwards
-            let len := mul(nFills, FILL_BYTES)
+            let len := mul(fills.length, FILL_BYTES)
             let ptr := mload(0x40)
-            calldatacopy(ptr, src, len)
+            calldatacopy(ptr, fills.offset, len)
             fillsHash := keccak256(ptr, len)
         }
-        Order[] calldata orders = batch.orders;
-        uint256 ordersSrc;
+    }
+
+    function _abiOrdersOffset(Order[] calldata orders) private pure returns (uint256 src) {
         assembly ("memory-safe") {
-            ordersSrc := orders.offset
+            src := orders.offset
         }
-        _verifyOperator(c, batch.deadline, _hashOrders(ordersSrc, c), fillsHash, operatorSignature);
-        for (uint256 i = 0; i < n; i = _inc(i)) _loadOrder(batch.signatures[i], c, i);
+    }
+
+    function _settleAbiFills(Fill[] calldata fills, Ctx memory c) private {
+        uint256 src;
+        assembly ("memory-safe") {
+            src := fills.offset
+        }
+        uint256 nFills = fills.length;
         for (uint256 j = 0; j < nFills; j = _inc(j)) _settleFill(src + j * FILL_BYTES, c, j);
-        _finish(c);
     }
 
     /// @notice `settle` for the same batch in the packed encoding (no ABI padding; layout in
@@ -600,18 +616,19 @@ abstract contract Settlement is Nonces, Risk {
                 let key := or(account, shl(166, number_))
                 let v := tload(key)
                 let a := 0
-                let fresh := iszero(v) // first seen in this batch: none of its positions is loaded yet
                 switch v
                 case 0 {
                     let idx := 0
                     a, idx := newAccount(ctx, account, accountsSlot)
                     v := add(idx, 1)
                     tstore(key, v)
+                    // bit 128: first seen in this batch, so none of its positions is loaded yet
+                    v := or(v, shl(128, 1))
                 }
                 default {
                     a := mload(add(add(mload(add(ctx, 0x40)), 0x20), shl(5, sub(v, 1))))
                 }
-                acct_ := sub(v, 1)
+                acct_ := sub(and(v, 0xffffffffffffffffffffffffffffffff), 1)
                 switch lt(mload(add(o, 0x180)), mload(add(a, 0x60)))
                 case 1 {
                     done_ := 1
@@ -623,9 +640,12 @@ abstract contract Settlement is Nonces, Risk {
                         let market := mload(add(o, 0xe0))
                         // _positionKey(account, market, number)
                         key := or(or(account, shl(160, market)), or(shl(166, number_), shl(255, 1)))
-                        v := 0
-                        if iszero(fresh) {
+                        switch shr(128, v)
+                        case 0 {
                             v := tload(key)
+                        }
+                        default {
+                            v := 0
                         }
                         if iszero(v) {
                             v := add(newPosition(ctx, a, acct_, market, positionsSlot), 1)
