@@ -10,7 +10,7 @@
 // - Behind by more than `reorgWindow` blocks it backfills with getLogs over ranges that adapt to the
 //   provider: halve on error, double on success, within [1, maxRange].
 // - Idempotent: inserts ignore rows already there and publish only what was inserted now.
-import { parseEventLogs, type Address, type Hex, type PublicClient } from "viem";
+import { BlockNotFoundError, parseEventLogs, type Address, type Hex, type PublicClient } from "viem";
 import { exchangeAbi } from "../../sdk/abi";
 import type { Bus } from "../bus";
 import type { Db, Queryable } from "../db";
@@ -57,6 +57,15 @@ export interface StepResult {
   reorg?: { depth: number; ancestor: bigint };
 }
 
+/**
+ * A block's messages with the pub/sub ones (the gateway's WebSocket pushes) first and the stream ones
+ * after, each kind in its order (per topic nothing moves): the outbox publishes in this order, and a run
+ * of one stream topic goes out in one append.
+ */
+function pushFirst(msgs: OutboxMessage[]): OutboxMessage[] {
+  return [...msgs.filter((m) => m.kind === "channel"), ...msgs.filter((m) => m.kind !== "channel")];
+}
+
 export class Listener {
   private readonly o: Required<
     Pick<ListenerOptions, "reorgWindow" | "maxRange" | "initialRange" | "maxReorgDepth" | "pollMs">
@@ -66,6 +75,8 @@ export class Listener {
   /** Current adaptive getLogs range. */
   range: number;
   private running = false;
+  /** The checkpoint as last written by this listener (read from the store when unknown). */
+  private cp?: Checkpoint;
   private loopDone?: Promise<void>;
   private wake?: () => void;
 
@@ -83,23 +94,58 @@ export class Listener {
     return { number: this.o.fromBlock - 1n };
   }
 
-  /** One step: reorg check, then one block (near the head) or one getLogs range (behind). */
+  /**
+   * One step: reorg check, then one block (near the head) or one getLogs range (behind). Near the head the
+   * head and the next block are asked for together, and a next block whose parent is the checkpoint is
+   * the reorg check (the checkpoint is still canonical); only when there is no next block is the
+   * checkpoint itself checked.
+   */
   async step(): Promise<StepResult> {
-    const head = await this.o.client.getBlockNumber({ cacheTime: 0 });
-    const cp = await this.checkpoint();
+    try {
+      return await this.stepInner();
+    } catch (err) {
+      this.cp = undefined; // the store is the truth: read it again
+      throw err;
+    }
+  }
+
+  private async stepInner(): Promise<StepResult> {
+    const cp = (this.cp ??= await this.checkpoint());
+    const [head, next] = await Promise.all([
+      this.o.client.getBlockNumber({ cacheTime: 0 }),
+      cp.hash
+        ? this.o.client.getBlock({ blockNumber: cp.number + 1n }).catch((err) => {
+            if (err instanceof BlockNotFoundError) return undefined;
+            throw err;
+          })
+        : undefined,
+    ]);
     this.o.onProgress?.(head, cp.number);
-    if (cp.hash) {
+    if (next && head - cp.number <= BigInt(this.o.reorgWindow)) {
+      if (next.parentHash !== cp.hash) return this.rollback(cp, head);
+      return this.follow(next, head);
+    }
+    if (cp.hash && !(next && next.parentHash === cp.hash)) {
       const canon = await this.o.client.getBlock({ blockNumber: cp.number }).catch(() => undefined);
       if (!canon || canon.hash !== cp.hash) return this.rollback(cp, head);
     }
     if (head <= cp.number) return { head, checkpoint: cp.number, advanced: 0 };
     if (head - cp.number > BigInt(this.o.reorgWindow)) return this.backfill(cp, head);
-    const block = await this.o.client.getBlock({ blockNumber: cp.number + 1n });
+    const block = next ?? (await this.o.client.getBlock({ blockNumber: cp.number + 1n }));
     if (cp.hash && block.parentHash !== cp.hash) return this.rollback(cp, head);
+    return this.follow(block, head);
+  }
+
+  /** The next block near the head: its logs by hash, stored with its checkpoint row. */
+  private async follow(
+    block: { number: bigint | null; hash: Hex | null; parentHash: Hex; timestamp: bigint },
+    head: bigint,
+  ): Promise<StepResult> {
     const raw = await this.o.client.getLogs({ address: this.o.exchange, blockHash: block.hash! });
     await this.commitBlock(block.number!, block.hash!, block.parentHash, raw, block.timestamp);
+    this.cp = { number: block.number!, hash: block.hash! };
     this.o.onBlock?.(block.number!, block.timestamp, raw.length);
-    return { head, checkpoint: block.number!, advanced: 1 };
+    return { head: head > block.number! ? head : block.number!, checkpoint: block.number!, advanced: 1 };
   }
 
   /** Steps until the checkpoint reaches the head seen at the start. */
@@ -118,6 +164,7 @@ export class Listener {
     raw: readonly unknown[],
     timestamp?: bigint,
   ): Promise<number> {
+    this.cp = undefined;
     const logs = this.decode(raw).filter((l) => l.blockHash === hash);
     if (timestamp === undefined && logs.some((l) => l.eventName === "FillSettled"))
       timestamp = (await this.o.client.getBlock({ blockHash: hash })).timestamp;
@@ -129,7 +176,7 @@ export class Listener {
          ON CONFLICT (number) DO UPDATE SET hash = EXCLUDED.hash, parent_hash = EXCLUDED.parent_hash`,
         [number.toString(), hash, parentHash],
       );
-      await enqueue(q, msgs);
+      await enqueue(q, pushFirst(msgs));
       return msgs.length;
     });
     if (inserted) await this.publish();
@@ -186,6 +233,7 @@ export class Listener {
         await enqueue(q, msgs);
       });
       await this.publish();
+      this.cp = { number: to, hash: end.hash! };
       this.o.onBlock?.(to, end.timestamp, logs.length);
       this.range = Math.min(this.o.maxRange, this.range * 2);
       return { head, checkpoint: to, advanced: Number(to - cp.number) };
@@ -238,6 +286,7 @@ export class Listener {
       ]);
       await enqueue(q, msgs);
     });
+    this.cp = undefined;
     this.log.warn("reorg: rolled back to the common ancestor", { oldTip: cp.number, ancestor, depth });
     this.o.onReorg?.(depth, ancestor);
     await this.publish();
