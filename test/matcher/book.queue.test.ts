@@ -1,0 +1,139 @@
+// Property tests of the book's lazy-deletion structures against naive models: price levels as
+// queues of order ids (dead ids skipped and compacted) and an account's lazily compacted id list.
+import { expect } from "chai";
+import fc from "fast-check";
+import { Account } from "../../matcher/engine/account";
+import { BookSide, Order, OrderIndex } from "../../matcher/engine/book";
+
+function order(id: number, acct: Account, isBuy: boolean, ticks: number, lots: number): Order {
+  return new Order(
+    id,
+    acct,
+    0,
+    isBuy,
+    "LIMIT",
+    "LIMIT",
+    "GTC",
+    ticks,
+    lots,
+    0,
+    "CONTRACT_PRICE",
+    false,
+    false,
+    0,
+    "",
+    "",
+    0,
+    0,
+    0,
+  );
+}
+
+interface Op {
+  kind: number; // 0-4: add, 5-7: cancel, 8-9: match against the best level
+  ticks: number;
+  lots: number;
+  pick: number;
+}
+
+const op: fc.Arbitrary<Op> = fc.record({
+  kind: fc.integer({ min: 0, max: 9 }),
+  ticks: fc.integer({ min: 100, max: 104 }),
+  lots: fc.integer({ min: 1, max: 6 }),
+  pick: fc.nat(),
+});
+
+describe("matcher book: level queues and account lists with lazy deletion equal naive models", () => {
+  for (const isBuy of [true, false]) {
+    it(`random add / cancel / match sequences give the same fills and book (${isBuy ? "bids" : "asks"})`, () => {
+      fc.assert(
+        fc.property(fc.array(op, { minLength: 1, maxLength: 800, size: "max" }), (ops) => {
+          const index = new OrderIndex();
+          const side = new BookSide(isBuy, index);
+          const acct = new Account("a");
+          // model: price -> FIFO of [id, lots left]; fills as [maker id, lots]
+          const model = new Map<number, [number, number][]>();
+          const live: Order[] = [];
+          const fills: [number, number][] = [];
+          const modelFills: [number, number][] = [];
+          let id = 1;
+          const finish = (o: Order) => {
+            side.remove(o);
+            index.delete(o.id); // the engine unregisters a finished order in the same step
+            acct.removeOrder();
+            live.splice(live.indexOf(o), 1);
+          };
+          for (const s of ops) {
+            if (s.kind <= 4) {
+              const o = order(id++, acct, isBuy, s.ticks, s.lots);
+              index.set(o.id, o);
+              acct.addOrder(o.id, index);
+              side.add(o);
+              live.push(o);
+              const q = model.get(o.ticks);
+              if (q) q.push([o.id, o.lots]);
+              else model.set(o.ticks, [[o.id, o.lots]]);
+              // dead entries stay bounded (dropped when they outnumber the live ones)
+              const l = o.level as NonNullable<Order["level"]>;
+              expect(l.end - l.first).to.be.at.most(2 * l.count + 17);
+              expect(acct.orderIds.length).to.be.at.most(2 * acct.orderCount + 33);
+            } else if (s.kind <= 7) {
+              if (live.length === 0) continue;
+              const o = live[s.pick % live.length];
+              const q = model.get(o.ticks) as [number, number][];
+              q.splice(
+                q.findIndex(([i]) => i === o.id),
+                1,
+              );
+              if (q.length === 0) model.delete(o.ticks);
+              finish(o);
+            } else {
+              // a taker of s.lots against the best levels, price-time order
+              let want = s.lots;
+              for (const p of [...model.keys()].sort((a, b) => (isBuy ? b - a : a - b))) {
+                const q = model.get(p) as [number, number][];
+                while (want > 0 && q.length > 0) {
+                  const take = Math.min(want, q[0][1]);
+                  modelFills.push([q[0][0], take]);
+                  want -= take;
+                  q[0][1] -= take;
+                  if (q[0][1] === 0) q.shift();
+                }
+                if (q.length === 0) model.delete(p);
+                if (want === 0) break;
+              }
+              want = s.lots;
+              while (want > 0) {
+                const lvl = side.best();
+                if (lvl === null) break;
+                const mk = lvl.front() as Order;
+                const take = Math.min(want, mk.remaining);
+                fills.push([mk.id, take]);
+                want -= take;
+                mk.remaining -= take;
+                lvl.qty -= take;
+                if (mk.remaining === 0) finish(mk);
+              }
+            }
+            // the book equals the model
+            const prices = [...model.keys()].sort((a, b) => (isBuy ? a - b : b - a));
+            expect(side.sorted.map((l) => l.ticks)).to.deep.equal(prices);
+            for (const l of side.sorted) {
+              const q = model.get(l.ticks) as [number, number][];
+              expect(l.orders().map((o) => [o.id, o.remaining])).to.deep.equal(q);
+              expect(l.count).to.equal(q.length);
+              expect(l.qty).to.equal(q.reduce((a, [, r]) => a + r, 0));
+              expect(l.front()?.id).to.equal(q[0][0]);
+            }
+            // the account's live ids, in placement order
+            expect(acct.orderCount).to.equal(live.length);
+            const ids = acct.orderIds.filter((i) => index.get(i) !== undefined);
+            expect(ids).to.deep.equal(live.map((o) => o.id).sort((a, b) => a - b));
+          }
+          expect(fills).to.deep.equal(modelFills);
+        }),
+        { numRuns: 60 },
+      );
+    });
+  }
+});
