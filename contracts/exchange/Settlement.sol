@@ -1008,6 +1008,14 @@ abstract contract Settlement is Nonces, Risk {
         return isBuy ? (pos < 0 && int256(size) <= -pos) : (pos > 0 && int256(size) <= pos);
     }
 
+    /// @dev Applies a checked fill: the buyer pays ceil(size * price / 1e8) plus its fee, the seller gets
+    ///      floor(size * price / 1e8) minus its fee (Margin.tradeCash), the remainder and both fees go to
+    ///      c.fees; sizes move in the positions; both orders' filled amounts grow; FillSettled. In assembly
+    ///      (layouts as in _settleFill; PositionCtx {acct, market, word, size, touched, owed}, AccountCtx.cash
+    ///      and touched at 0x40 and 0xc0; Ctx.fees and settled at 0xe0 and 0x100). Sizes and prices are below
+    ///      2^64, fees below 2^63, cash below 2^119 at load: no int256 overflow within one batch of at most
+    ///      2^16 orders (positions and cash are range-checked when written); size <= what remains of both
+    ///      orders (checked), so filled <= order size < 2^64.
     function _applyFill(
         Ctx memory c,
         OrderCtx memory mo,
@@ -1017,56 +1025,62 @@ abstract contract Settlement is Nonces, Risk {
         int64 makerFee,
         int64 takerFee
     ) private {
-        (int256 pays, int256 gets) = Margin.tradeCash(size, price);
-        // Sizes and prices are below 2^64, fees below 2^63, cash below 2^119 at load: no int256 overflow
-        // within one batch of at most 2^16 orders (positions and cash are range-checked when written).
-        unchecked {
-            if (to.isBuy) _move(c, to.pos, mo.pos, int256(uint256(size)), pays + takerFee, gets - makerFee);
-            else _move(c, mo.pos, to.pos, int256(uint256(size)), pays + makerFee, gets - takerFee);
-            c.fees += int256(makerFee) + takerFee + (pays - gets);
-            // size <= remaining of both orders (checked), so filled <= order size < 2^64
-            mo.filled += size;
-            to.filled += size;
-            ++c.settled;
+        bytes32 topic = FillSettled.selector;
+        assembly ("memory-safe") {
+            // Moves `sz` from the seller's position to the buyer's, debits the buyer, credits the seller.
+            function move(ctx, buyOrder, sellOrder, sz, buyerDebit, sellerCredit) {
+                let positions := add(mload(add(ctx, 0x80)), 0x20)
+                let accounts := add(mload(add(ctx, 0x40)), 0x20)
+                let bp := mload(add(positions, shl(5, mload(add(buyOrder, 0xa0)))))
+                let sp := mload(add(positions, shl(5, mload(add(sellOrder, 0xa0)))))
+                mstore(add(bp, 0x60), add(mload(add(bp, 0x60)), sz))
+                mstore(add(sp, 0x60), sub(mload(add(sp, 0x60)), sz))
+                mstore(add(bp, 0x80), 1)
+                mstore(add(sp, 0x80), 1)
+                let ba := mload(add(accounts, shl(5, mload(bp))))
+                let sa := mload(add(accounts, shl(5, mload(sp))))
+                mstore(add(ba, 0x40), sub(mload(add(ba, 0x40)), buyerDebit))
+                mstore(add(sa, 0x40), add(mload(add(sa, 0x40)), sellerCredit))
+                mstore(add(ba, 0xc0), 1)
+                mstore(add(sa, 0xc0), 1)
+            }
+            // Margin.tradeCash: (ceil(sz * px / 1e8), floor(sz * px / 1e8))
+            function tradeCash(sz, px) -> pays, gets {
+                let prod := mul(sz, px)
+                gets := div(prod, 100000000)
+                pays := add(gets, iszero(iszero(mod(prod, 100000000))))
+            }
+            // The fill's moves from its event data d (size, price, makerFee, takerFee at 0x80..0xe0).
+            function apply(ctx, maker, taker, d) {
+                let sz := mload(add(d, 0x80))
+                let pays, gets := tradeCash(sz, mload(add(d, 0xa0)))
+                switch mload(add(d, 0x60))
+                case 0 {
+                    move(ctx, maker, taker, sz, add(pays, mload(add(d, 0xc0))), sub(gets, mload(add(d, 0xe0))))
+                }
+                default {
+                    move(ctx, taker, maker, sz, add(pays, mload(add(d, 0xe0))), sub(gets, mload(add(d, 0xc0))))
+                }
+                let fees := add(add(mload(add(d, 0xc0)), mload(add(d, 0xe0))), sub(pays, gets))
+                mstore(add(ctx, 0xe0), add(mload(add(ctx, 0xe0)), fees))
+                mstore(add(maker, 0x80), add(mload(add(maker, 0x80)), sz))
+                mstore(add(taker, 0x80), add(mload(add(taker, 0x80)), sz))
+                mstore(add(ctx, 0x100), add(mload(add(ctx, 0x100)), 1))
+            }
+            // FillSettled(batch, maker, taker, makerOrderHash, takerOrderHash, market, takerIsBuy, size, price,
+            // makerFee, takerFee): three indexed topics, eight data words
+            let ptr := mload(0x40)
+            mstore(ptr, mload(mo))
+            mstore(add(ptr, 0x20), mload(to))
+            mstore(add(ptr, 0x40), mload(add(to, 0xe0)))
+            mstore(add(ptr, 0x60), iszero(iszero(mload(add(to, 0x100)))))
+            mstore(add(ptr, 0x80), and(size, 0xffffffffffffffff))
+            mstore(add(ptr, 0xa0), and(price, 0xffffffffffffffff))
+            mstore(add(ptr, 0xc0), signextend(7, makerFee))
+            mstore(add(ptr, 0xe0), signextend(7, takerFee))
+            apply(c, mo, to, ptr)
+            log4(ptr, 0x100, topic, mload(c), mload(add(mo, 0xc0)), mload(add(to, 0xc0)))
         }
-        emit FillSettled(
-            c.number,
-            mo.account,
-            to.account,
-            mo.hash,
-            to.hash,
-            to.market,
-            to.isBuy,
-            size,
-            price,
-            makerFee,
-            takerFee
-        );
-    }
-
-    /// @dev Moves `size` from seller to buyer and their cash: the buyer is debited, the seller credited.
-    function _move(
-        Ctx memory c,
-        uint256 buyPos,
-        uint256 sellPos,
-        int256 size,
-        int256 buyerDebit,
-        int256 sellerCredit
-    ) private pure {
-        PositionCtx memory bp = c.positions[buyPos];
-        PositionCtx memory sp = c.positions[sellPos];
-        AccountCtx memory ba = c.accounts[bp.acct];
-        AccountCtx memory sa = c.accounts[sp.acct];
-        unchecked {
-            bp.size += size;
-            sp.size -= size;
-            ba.cash -= buyerDebit;
-            sa.cash += sellerCredit;
-        }
-        bp.touched = true;
-        sp.touched = true;
-        ba.touched = true;
-        sa.touched = true;
     }
 
     // ---------------------------------------------------------------- commit
