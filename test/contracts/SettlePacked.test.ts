@@ -3,9 +3,10 @@
 // order and fill), its payload is decoded bounds-checked (truncated, overlong and malformed payloads revert
 // with a Packed* error), and the batch-level checks (operator signature, chained number, deadline, pause) hold.
 import { expect } from "chai";
+import hre from "hardhat";
 import fc from "fast-check";
 import { loadFixture, takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
-import { type Hex, type Log, concat, size as byteSize, toHex } from "viem";
+import { type Hex, type Log, concat, getAddress, size as byteSize, toHex } from "viem";
 import { type Batch, type Fill, signBatch } from "../../sdk/eip712";
 import {
   PACKED_FILL_BYTES,
@@ -35,6 +36,7 @@ import {
   price,
   settle,
   size,
+  usd,
 } from "./helpers";
 
 /** Submits the batch through settlePacked with the sdk's full calldata (from `keeper`). */
@@ -219,6 +221,45 @@ describe("Exchange: settlePacked", () => {
         }),
         { numRuns: Number(process.env.FC_RUNS ?? 40) },
       );
+    });
+
+    it("ERC-1271 wallets (the owner's signature; a wallet that burns its gas): the same as settle", async () => {
+      const wallets = [];
+      for (const hog of [false, true]) {
+        const w = await hre.viem.deployContract("MockERC1271Wallet", [addr(fx.carol)]);
+        await fx.token.write.mint([addr(fx.admin), usd("100000")]);
+        await fx.token.write.approve([fx.exchange.address, usd("100000")]);
+        await fx.exchange.write.depositFor([w.address, usd("100000")]);
+        if (hog) await w.write.setGasHog([true]);
+        wallets.push(getAddress(w.address));
+      }
+      const spec = { isBuy: true, price: price("60000"), size: size("0.5") };
+      const orders = [
+        await makeOrder(fx, fx.bob, { ...spec, isBuy: false, size: size("1") }),
+        await makeOrder(fx, fx.carol, { ...spec, account: wallets[0] }),
+        await makeOrder(fx, fx.carol, { ...spec, account: wallets[1] }),
+      ];
+      const fills = [fill(0, 1, size("0.5"), price("60000")), fill(0, 2, size("0.5"), price("60000"))];
+      const { batch, signature } = await makeBatch(fx, orders, fills);
+      const accounts = [addr(fx.bob), ...wallets];
+      const snap = await takeSnapshot();
+      const viaAbi = await outcome(
+        async () => {
+          const hash = await fx.exchange.write.settle([batch, signature], { account: fx.keeper.account });
+          return { receipt: await fx.publicClient.waitForTransactionReceipt({ hash }) };
+        },
+        accounts,
+        orders,
+      );
+      await snap.restore();
+      const viaPacked = await outcome(() => settlePacked(fx, batch, signature), accounts, orders);
+      expect(viaPacked).to.deep.equal(viaAbi);
+      const events = decodeEvents(
+        fx,
+        viaPacked.logs!.map(([address, topics, data]) => ({ address, topics, data })) as Log[],
+      );
+      expect(eventsNamed(events, "FillSettled").map((e) => e.args.taker)).to.deep.equal([wallets[0]]);
+      expect(eventsNamed(events, "FillSkipped").map((e) => e.args.reason)).to.deep.equal([SkipReason.BadSignature]);
     });
 
     it("a fill index beyond the batch is a skipped fill (OrderIndexOutOfRange), as in settle", async () => {
