@@ -7,6 +7,9 @@ export class AccountMarketState extends AccountMarket {
   roCount = 0;
   /** the resting reduce-only orders (unordered; enforcement sorts by id) */
   roOrders: Order[] = [];
+  /** open lots of those orders per side (enforcement has nothing to clip while each is <= what the position allows) */
+  roBuyLots = 0;
+  roSellLots = 0;
   clientIds: Map<string, Order> | null = null;
 }
 

@@ -667,10 +667,8 @@ export class Engine {
     const l = side.getOrCreate(o.ticks);
     l.push(o);
     am.openOrders++;
-    if (o.reduceOnly) {
-      am.roCount++;
-      am.roOrders.push(o);
-    } else this.addMargin(o, am);
+    if (o.reduceOnly) addRo(am, o);
+    else this.addMargin(o, am);
     this.depthChange(m, o.isBuy, o.ticks, l.qty);
   }
 
@@ -729,6 +727,10 @@ export class Engine {
     mk.filledQP += qp;
     lvl.qty -= q;
     if (mk.inMargin) this.subMargin(mk, mam, q);
+    else if (mk.reduceOnly) {
+      if (mk.isBuy) mam.roBuyLots -= q;
+      else mam.roSellLots -= q;
+    }
     // taker
     tk.remaining -= q;
     tk.filled += q;
@@ -803,6 +805,8 @@ export class Engine {
     }
     const cut = o.remaining - avail;
     const l = o.level as Level;
+    if (o.isBuy) am.roBuyLots -= cut;
+    else am.roSellLots -= cut;
     o.remaining = avail;
     o.lots -= cut;
     l.qty -= cut;
@@ -813,6 +817,9 @@ export class Engine {
   /** Every resting reduce-only order of the account in m at most |position|, none when flat/flipped. */
   private enforceReduceOnly(m: Market, _acct: Account, am: AccountMarketState): void {
     const lotSize = m.cfg.lotSize;
+    // nothing to clip when each side's open lots fit what the position allows (avail does not
+    // change in the loop below: clipping moves no position)
+    if (am.roBuyLots <= roAvail(am, true, lotSize) && am.roSellLots <= roAvail(am, false, lotSize)) return;
     const list = am.roOrders.length === 1 ? am.roOrders.slice() : am.roOrders.slice().sort(byId);
     for (let i = 0; i < list.length; i++) {
       const o = list[i];
@@ -1321,8 +1328,18 @@ function byId(a: Order, b: Order): number {
   return a.id - b.id;
 }
 
+/** A reduce-only order starts resting (also used by snapshot restore). */
+export function addRo(am: AccountMarketState, o: Order): void {
+  am.roCount++;
+  am.roOrders.push(o);
+  if (o.isBuy) am.roBuyLots += o.remaining;
+  else am.roSellLots += o.remaining;
+}
+
 function removeRo(am: AccountMarketState, o: Order): void {
   am.roCount--;
+  if (o.isBuy) am.roBuyLots -= o.remaining;
+  else am.roSellLots -= o.remaining;
   const l = am.roOrders;
   const i = l.indexOf(o);
   if (i >= 0) {

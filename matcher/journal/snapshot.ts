@@ -1,7 +1,7 @@
 // Engine snapshots (full state at an input sequence number) and recovery = snapshot + replay.
 import { Account, type AccountMarketState } from "../engine/account";
 import { Order, type Level } from "../engine/book";
-import { Engine, type EngineOptions } from "../engine/engine";
+import { addRo, Engine, type EngineOptions } from "../engine/engine";
 import {
   TradeEvent,
   type Command,
@@ -237,10 +237,8 @@ export function restoreSnapshot(opts: EngineOptions, s: Snapshot): Engine {
         side.getOrCreate(o.ticks).push(o);
         const am = o.account.market(i);
         am.openOrders++;
-        if (o.reduceOnly) {
-          am.roCount++;
-          am.roOrders.push(o);
-        } else {
+        if (o.reduceOnly) addRo(am, o);
+        else {
           if (o.isBuy) {
             am.buyLots += o.remaining;
             am.buyQP += o.remaining * o.ticks;
