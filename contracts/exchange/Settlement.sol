@@ -1028,7 +1028,7 @@ abstract contract Settlement is Nonces, Risk {
         bytes32 topic = FillSettled.selector;
         assembly ("memory-safe") {
             // Moves `sz` from the seller's position to the buyer's, debits the buyer, credits the seller.
-            function move(ctx, buyOrder, sellOrder, sz, buyerDebit, sellerCredit) {
+            function moveFill(ctx, buyOrder, sellOrder, sz, buyerDebit, sellerCredit) {
                 let positions := add(mload(add(ctx, 0x80)), 0x20)
                 let accounts := add(mload(add(ctx, 0x40)), 0x20)
                 let bp := mload(add(positions, shl(5, mload(add(buyOrder, 0xa0)))))
@@ -1051,15 +1051,15 @@ abstract contract Settlement is Nonces, Risk {
                 pays := add(gets, iszero(iszero(mod(prod, 100000000))))
             }
             // The fill's moves from its event data d (size, price, makerFee, takerFee at 0x80..0xe0).
-            function apply(ctx, maker, taker, d) {
+            function applyFill(ctx, maker, taker, d) {
                 let sz := mload(add(d, 0x80))
                 let pays, gets := tradeCash(sz, mload(add(d, 0xa0)))
                 switch mload(add(d, 0x60))
                 case 0 {
-                    move(ctx, maker, taker, sz, add(pays, mload(add(d, 0xc0))), sub(gets, mload(add(d, 0xe0))))
+                    moveFill(ctx, maker, taker, sz, add(pays, mload(add(d, 0xc0))), sub(gets, mload(add(d, 0xe0))))
                 }
                 default {
-                    move(ctx, taker, maker, sz, add(pays, mload(add(d, 0xe0))), sub(gets, mload(add(d, 0xc0))))
+                    moveFill(ctx, taker, maker, sz, add(pays, mload(add(d, 0xe0))), sub(gets, mload(add(d, 0xc0))))
                 }
                 let fees := add(add(mload(add(d, 0xc0)), mload(add(d, 0xe0))), sub(pays, gets))
                 mstore(add(ctx, 0xe0), add(mload(add(ctx, 0xe0)), fees))
@@ -1078,7 +1078,7 @@ abstract contract Settlement is Nonces, Risk {
             mstore(add(ptr, 0xa0), and(price, 0xffffffffffffffff))
             mstore(add(ptr, 0xc0), signextend(7, makerFee))
             mstore(add(ptr, 0xe0), signextend(7, takerFee))
-            apply(c, mo, to, ptr)
+            applyFill(c, mo, to, ptr)
             log4(ptr, 0x100, topic, mload(c), mload(add(mo, 0xc0)), mload(add(to, 0xc0)))
         }
     }
