@@ -27,6 +27,8 @@ export class Account {
    * are dropped when they outnumber the live ones (compact(), amortised O(1) per removal).
    */
   orderIds: number[] = [];
+  /** orderIds[0, nIds) are in use (a count, not orderIds.length: shrinking an array reallocates it) */
+  nIds = 0;
   /** live orders (open and conditional) */
   orderCount = 0;
   /** restricted to reduce-only orders (an open forced exit on chain: RestrictCmd) */
@@ -46,9 +48,11 @@ export class Account {
   /** Add a new order's id (ids are added in increasing order). */
   addOrder(id: number, index: OrderIndex): void {
     const ids = this.orderIds;
-    const dead = ids.length - this.orderCount;
-    if (dead > 32 && dead > this.orderCount) this.compact(index);
-    this.orderIds.push(id);
+    if (this.nIds - this.orderCount > 32 && this.nIds - this.orderCount > this.orderCount) this.compact(index);
+    const n = this.nIds;
+    if (n === ids.length) ids.push(id);
+    else ids[n] = id;
+    this.nIds = n + 1;
     this.orderCount++;
   }
 
@@ -60,10 +64,10 @@ export class Account {
   compact(index: OrderIndex): void {
     const ids = this.orderIds;
     let w = 0;
-    for (let i = 0; i < ids.length; i++) {
+    for (let i = 0, n = this.nIds; i < n; i++) {
       const id = ids[i];
       if (index.get(id) !== undefined) ids[w++] = id;
     }
-    ids.length = w;
+    this.nIds = w;
   }
 }

@@ -253,8 +253,15 @@ export class Level {
 export class BookSide {
   /** levels by ticks: the listed ones, plus emptied ones kept for reuse (purged when many) */
   readonly levels = new Map<number, Level>();
-  /** sorted so the best level is last: bids ascending, asks descending */
+  /**
+   * Listed levels sorted so the best level is last: bids ascending, asks descending. An emptied
+   * level below the best stays listed (count 0) until reused or until the empty ones outnumber the
+   * others (then they are dropped in one pass): no splice per emptied or refilled level. The best
+   * (last) level is never empty. Readers skip levels with count 0.
+   */
   readonly sorted: Level[] = [];
+  /** listed levels with count 0 */
+  private empties = 0;
   constructor(
     readonly isBuy: boolean,
     /** the engine's live orders (levels hold ids) */
@@ -291,7 +298,10 @@ export class BookSide {
   getOrCreate(ticks: number): Level {
     let l = this.levels.get(ticks);
     if (l !== undefined) {
-      if (l.listed) return l;
+      if (l.listed) {
+        if (l.count === 0) this.empties--; // the caller adds an order to it
+        return l;
+      }
       l.listed = true;
     } else {
       l = new Level(ticks, this.index);
@@ -305,13 +315,30 @@ export class BookSide {
     return l;
   }
 
-  /** Unlist an emptied level (kept in the Map: a level at a busy price is emptied and refilled often). */
+  /**
+   * A level became empty. The best is unlisted at once (with the empty levels under it); another
+   * stays listed, empty, until reused or dropped in a pass. Unlisted levels stay in the Map (a
+   * level at a busy price is emptied and refilled often).
+   */
   removeLevel(l: Level): void {
-    l.listed = false;
     const s = this.sorted;
-    const n = s.length;
-    if (s[n - 1] === l) s.pop();
-    else s.splice(this.idx(l.ticks) - 1, 1);
+    if (s[s.length - 1] === l) {
+      l.listed = false;
+      s.pop();
+      while (s.length > 0 && s[s.length - 1].count === 0) {
+        (s.pop() as Level).listed = false;
+        this.empties--;
+      }
+    } else if (++this.empties > 64 && this.empties > s.length - this.empties) {
+      let w = 0;
+      for (let i = 0; i < s.length; i++) {
+        const x = s[i];
+        if (x.count > 0) s[w++] = x;
+        else x.listed = false;
+      }
+      s.length = w;
+      this.empties = 0;
+    }
     if (this.levels.size > 4096 && this.levels.size > 4 * s.length) this.purge();
   }
 

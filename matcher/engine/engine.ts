@@ -494,6 +494,7 @@ export class Engine {
     let got = 0;
     for (let i = opp.sorted.length - 1; i >= 0 && got < lots; i--) {
       const l = opp.sorted[i];
+      if (l.count === 0) continue;
       if (isBuy ? l.ticks > ticks : l.ticks < ticks) break;
       const os = l.orders();
       for (let k = 0; k < os.length && got < lots; k++) {
@@ -883,7 +884,7 @@ export class Engine {
   /** Close the account's orders (in marketIndex, or all when < 0), newest first. */
   private cancelAllOf(a: Account, marketIndex: number, reason: ReasonCode, status: OrderStatus): void {
     const ids = a.orderIds;
-    for (let i = ids.length - 1; i >= 0; i--) {
+    for (let i = a.nIds - 1; i >= 0; i--) {
       const o = this.orders.get(ids[i]);
       if (o !== undefined && (marketIndex < 0 || o.market === marketIndex))
         this.closeOrder(o, status, status === "EXPIRED" ? "EXPIRED" : "CANCELED", reason);
@@ -894,7 +895,7 @@ export class Engine {
   ordersOf(a: Account): Order[] {
     const out: Order[] = [];
     const ids = a.orderIds;
-    for (let i = ids.length - 1; i >= 0; i--) {
+    for (let i = a.nIds - 1; i >= 0; i--) {
       const o = this.orders.get(ids[i]);
       if (o !== undefined) out.push(o);
     }
@@ -1234,6 +1235,7 @@ export class Engine {
       const out: [number, number][] = [];
       for (let i = s.sorted.length - 1; i >= 0 && out.length < limit; i--) {
         const l = s.sorted[i];
+        if (l.count === 0) continue;
         out.push([l.ticks * m.cfg.tickSize, l.qty * m.cfg.lotSize]);
       }
       return out;

@@ -57,8 +57,16 @@ describe("matcher book side", () => {
         }
         if (step % 499 === 0 || step === 23_999) {
           const want = [...qty.keys()].sort((a, b) => (isBuy ? a - b : b - a));
-          expect(side.sorted.map((l) => l.ticks)).to.deep.equal(want);
-          for (const l of side.sorted) {
+          // empty levels may stay listed below the best (count 0): all listed levels in order, best not empty
+          const ticks = side.sorted.map((l) => l.ticks);
+          expect(ticks).to.deep.equal([...ticks].sort((a, b) => (isBuy ? a - b : b - a)));
+          expect(new Set(ticks).size).to.equal(ticks.length);
+          if (side.sorted.length > 0) expect(side.sorted[side.sorted.length - 1].count).to.be.greaterThan(0);
+          const listed = side.sorted.filter((l) => l.count > 0);
+          expect(listed.map((l) => l.ticks)).to.deep.equal(want);
+          expect(side.sorted.length - listed.length).to.be.at.most(Math.max(64, listed.length) + 1);
+          for (const l of side.sorted) expect(side.levels.get(l.ticks)).to.equal(l);
+          for (const l of listed) {
             expect(l.qty).to.equal(qty.get(l.ticks));
             expect(side.levels.get(l.ticks)).to.equal(l);
           }
