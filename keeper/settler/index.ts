@@ -1,6 +1,8 @@
 export {
   Settler,
+  calldataBytes,
   decodeRevert,
+  encodeSettle,
   fillsWithinCalldata,
   settleCalldataBytes,
   SETTLE_FIXED_BYTES,

@@ -14,7 +14,6 @@
 import {
   BaseError,
   decodeErrorResult,
-  encodeFunctionData,
   getAbiItem,
   parseEventLogs,
   toEventSelector,
@@ -28,6 +27,7 @@ import { exchangeAbi } from "../../sdk/abi";
 import { exchangeDomain, type Batch, type Fill, type Order } from "../../sdk/eip712";
 import type { Bus } from "../bus";
 import type { Db, Queryable } from "../db";
+import { encodeSettlePacked, settlePackedCalldataBytes } from "../../sdk/settlePacked";
 import { skipReasonName } from "../../sdk/skipReasons";
 import { silentLogger, type Logger } from "../log";
 import { drainOutbox, enqueue, type OutboxMessage } from "../outbox";
@@ -63,18 +63,26 @@ export function settleCalldataBytes(signatures: readonly Hex[], fills: number): 
   return n;
 }
 
-/** The settle calldata of a signed batch: the one place the entry point and its encoding are chosen. */
+/**
+ * The calldata of a signed batch: the one place the entry point and its encoding are chosen. The packed
+ * entry point (settlePacked(bytes), sdk/settlePacked.ts: no ABI padding, about 3x the fills per
+ * transaction); the ABI one is `encodeFunctionData(settle, [batch, sig])` with settleCalldataBytes.
+ */
 export function encodeSettle(batch: Batch, operatorSignature: Hex): Hex {
-  return encodeFunctionData({ abi: exchangeAbi, functionName: "settle", args: [batch, operatorSignature] });
+  return encodeSettlePacked(batch, operatorSignature);
 }
 
 /** Its exact size for a batch of these distinct orders' signatures and this many fills (= encodeSettle). */
-export const calldataBytes: (signatures: readonly Hex[], fills: number) => number = settleCalldataBytes;
+export const calldataBytes: (signatures: readonly Hex[], fills: number) => number = settlePackedCalldataBytes;
 
 /**
  * How many fills, in order, fit the calldata (calldataBytes) of at most maxBytes (at least 1): each fill
  * counts, and each order not seen before in the batch (by `id`, the order's hash) with its signature (the
  * first signature seen for it, as in the batch). Reads `fills` only up to the first that does not fit.
+ *
+ * `size` is called on the whole prefix only when a running upper bound (each step's increment from
+ * one-element calls, plus 64 bytes for word padding on either side) passes maxBytes, so a prefix of
+ * hundreds of fills costs a few full evaluations, not one per fill.
  */
 export function fillsWithinCalldata(
   fills: Iterable<readonly [maker: { id: string; sig: Hex }, taker: { id: string; sig: Hex }]>,
@@ -83,14 +91,22 @@ export function fillsWithinCalldata(
 ): number {
   const seen = new Set<string>();
   const sigs: Hex[] = [];
+  const empty = size([], 0);
+  const perFill = size([], 1) - empty + 64;
+  let bound = empty; // >= size(sigs, n)
   let n = 0;
   for (const pair of fills) {
+    bound += perFill;
     for (const o of pair) {
       if (seen.has(o.id)) continue;
       seen.add(o.id);
       sigs.push(o.sig);
+      bound += size([o.sig], 0) - empty + 64;
     }
-    if (size(sigs, n + 1) > maxBytes) break;
+    if (bound > maxBytes) {
+      bound = size(sigs, n + 1);
+      if (bound > maxBytes) break;
+    }
     n++;
   }
   return Math.max(1, n);
@@ -128,6 +144,13 @@ export interface SettlerOptions {
    * estimate. Default 100,000 (fresh orders use ~36-50k).
    */
   gasPerFill?: number;
+  /**
+   * Simulate a batch sent while others are in flight below it too (possible only where they are already
+   * mined: automine). Default false: it goes out with the per-fill gas bound, and a batch-level revert
+   * (an account's margin, a pause) returns it and those after it to the queue, rebuilt and simulated
+   * once nothing is in flight. The first batch (nothing in flight) is always simulated.
+   */
+  simulateChained?: boolean;
   /** The fixed part of that limit. Default BATCH_BASE_GAS. */
   baseGas?: bigint;
   pollMs?: number;
@@ -408,7 +431,12 @@ export class Settler {
       let gas: bigint;
       const t1 = performance.now();
       try {
-        gas = await this.simulate(calldata, cands.length, block.gasLimit);
+        // a batch chained on batches in flight is simulated only when asked: on a chain that mines in
+        // blocks the ones below are not mined yet and the chain's state cannot tell anyway
+        gas =
+          chained && !this.o.simulateChained && !this.estimateNext
+            ? this.gasBound(cands.length, block.gasLimit)
+            : await this.simulate(calldata, cands.length, block.gasLimit);
       } catch (err) {
         const rev = decodeRevert(err);
         if (rev?.name === "BatchNumberMismatch" && chained) {
@@ -505,12 +533,15 @@ export class Settler {
 
   /** The per-fill gas bound of a batch, capped below the block and transaction gas limits. */
   private gasBound(fills: number, blockGasLimit: bigint): bigint {
-    let bound = (this.o.baseGas ?? BATCH_BASE_GAS) + BigInt(this.o.gasPerFill || 100_000) * BigInt(fills);
-    // EIP-7825 (Osaka) caps a transaction at 2^24 gas; nodes refuse larger limits
-    let cap = (blockGasLimit * 95n) / 100n;
-    if (cap > 16_777_216n) cap = 16_777_216n;
-    if (bound > cap) bound = cap;
-    return bound;
+    const bound = (this.o.baseGas ?? BATCH_BASE_GAS) + BigInt(this.o.gasPerFill || 100_000) * BigInt(fills);
+    const cap = this.gasCap(blockGasLimit);
+    return bound > cap ? cap : bound;
+  }
+
+  /** 95% of the block gas limit, and EIP-7825's (Osaka) 2^24 per transaction: nodes refuse larger limits. */
+  private gasCap(blockGasLimit: bigint): bigint {
+    const cap = (blockGasLimit * 95n) / 100n;
+    return cap > 16_777_216n ? 16_777_216n : cap;
   }
 
   /**
@@ -521,10 +552,16 @@ export class Settler {
    */
   private async simulate(calldata: Hex, fills: number, blockGasLimit: bigint): Promise<bigint> {
     const req = { account: this.o.tx.address, to: this.o.exchange, data: calldata } as const;
+    // the margin on an exact estimate stays under the transaction gas cap when the estimate itself does
+    const withMargin = (est: bigint) => {
+      const g = (est * BigInt(this.o.gasMarginPct)) / 100n;
+      const cap = this.gasCap(blockGasLimit);
+      return g > cap && est <= cap ? cap : g;
+    };
     if (this.estimateNext || this.o.gasPerFill === 0) {
       const est = await this.o.client.estimateGas(req);
       this.estimateNext = false;
-      return (est * BigInt(this.o.gasMarginPct)) / 100n;
+      return withMargin(est);
     }
     const bound = this.gasBound(fills, blockGasLimit);
     // Simulated WITH that limit: the contract refuses to read an oracle (or call an ERC-1271 wallet) with
@@ -534,8 +571,7 @@ export class Settler {
     } catch (err) {
       const rev = decodeRevert(err);
       if (rev?.name !== "InsufficientGas" && !/out of gas/i.test(String(err))) throw err;
-      const est = await this.o.client.estimateGas(req);
-      return (est * BigInt(this.o.gasMarginPct)) / 100n;
+      return withMargin(await this.o.client.estimateGas(req));
     }
     return bound;
   }
@@ -722,8 +758,7 @@ export class Settler {
     settled: Candidate[],
     info: { batch: string; txHash: Hex; blockNumber: string } | undefined,
   ): Promise<void> {
-    const streamMsgs: OutboxMessage[] = [];
-    const channelMsgs: OutboxMessage[] = [];
+    const results: OutboxMessage[] = [];
     const commands: OutboxMessage[] = [];
     const result = (c: Candidate, status: "settled" | "failed", reason?: string): SettlementResult => ({
       type: "settlement",
@@ -752,8 +787,10 @@ export class Settler {
       );
       for (const f of list) {
         const r = result(f.c, ok ? "settled" : "failed", f.reason || undefined);
-        streamMsgs.push({ kind: "stream", topic: SETTLEMENT_RESULTS, payload: r });
-        channelMsgs.push({ kind: "channel", topic: SETTLEMENT_RESULTS, payload: r });
+        results.push(
+          { kind: "stream", topic: SETTLEMENT_RESULTS, payload: r },
+          { kind: "channel", topic: SETTLEMENT_RESULTS, payload: r },
+        );
         commands.push({
           kind: "stream",
           topic: MATCHER_COMMANDS,
@@ -762,9 +799,9 @@ export class Settler {
         this.o.onFillFinal?.(f.c.msg.ts !== undefined ? now - f.c.msg.ts : undefined, ok);
       }
     }
-    // grouped by topic (each topic keeps the fills' order): the outbox publishes a run of one stream
-    // topic in one append
-    await enqueue(q, [...streamMsgs, ...channelMsgs, ...commands]);
+    // grouped by topic (each topic keeps the fills' order): the outbox stores each result once (stream and
+    // channel) and publishes a run of one stream topic in one append
+    await enqueue(q, [...results, ...commands]);
   }
 
   private async publish(): Promise<void> {

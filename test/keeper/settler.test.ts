@@ -138,7 +138,7 @@ describe("keeper/settler", function () {
         const fills = [await tm0.trade(a, b), await tm0.trade(a, b), await tm0.trade(a, b), await tm0.trade(a, b)];
         await bus.appendMany(FILLS, fills);
         const before = await nextBatch();
-        const { tx, settler } = await parts(undefined, 2_500); // about two fresh fills per batch
+        const { tx, settler } = await parts(undefined, 800); // about two fresh fills per batch (settlePacked)
         await run(tx, settler, async () => (await results()).length === 4);
         const batches = Number((await nextBatch()) - before);
         expect(batches).to.be.within(2, 4);

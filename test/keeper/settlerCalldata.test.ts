@@ -2,10 +2,11 @@ import { expect } from "chai";
 import { encodeFunctionData, toHex, type Hex } from "viem";
 import { exchangeAbi } from "../../sdk/abi";
 import { exchangeDomain, hashOrder, type Batch, type Fill, type Order } from "../../sdk/eip712";
-import { fillsWithinCalldata, settleCalldataBytes } from "../../keeper/settler";
+import { calldataBytes, encodeSettle, fillsWithinCalldata, settleCalldataBytes } from "../../keeper/settler";
 
 // The settler picks the fills that fit its calldata allowance before assembling, signing and encoding:
-// the estimate must equal the encoded size of settle() (the post-encode check is only a safety net).
+// the estimate must equal the encoded size of what it sends (encodeSettle: settlePacked) and
+// settleCalldataBytes that of settle() (the post-encode check is only a safety net).
 describe("settler calldata estimate", () => {
   const domain = exchangeDomain(31337, "0x00000000000000000000000000000000000000e1");
   let seed = 7;
@@ -43,7 +44,7 @@ describe("settler calldata estimate", () => {
   type Q = ReturnType<typeof queue>;
 
   /** What the settler assembles and encodes (keeper/settler assemble): distinct orders by hash, first signature. */
-  function encoded(q: Q): { bytes: number; batch: Batch } {
+  function encoded(q: Q, abi = false): { bytes: number; batch: Batch } {
     const index = new Map<Hex, number>();
     const batch: Batch = { number: 12n, deadline: 2n ** 40n, orders: [], signatures: [], fills: [] };
     const idx = (o: { order: Order; sig: Hex }) => {
@@ -65,7 +66,9 @@ describe("settler calldata estimate", () => {
       makerFee: -5n,
       takerFee: 30n,
     }));
-    const data = encodeFunctionData({ abi: exchangeAbi, functionName: "settle", args: [batch, operatorSig] });
+    const data = abi
+      ? encodeFunctionData({ abi: exchangeAbi, functionName: "settle", args: [batch, operatorSig] })
+      : encodeSettle(batch, operatorSig);
     return { bytes: (data.length - 2) / 2, batch };
   }
   const ids = (q: Q) =>
@@ -77,7 +80,7 @@ describe("settler calldata estimate", () => {
         ] as const,
     );
 
-  it("equals the encoded size of settle()", () => {
+  it("equals the encoded size of the settler's calldata (settlePacked) and of settle()", () => {
     for (const [fills, pool] of [
       [1, 2],
       [5, 3],
@@ -85,8 +88,10 @@ describe("settler calldata estimate", () => {
       [120, 300],
       [200, 40],
     ]) {
-      const { bytes, batch } = encoded(queue(fills, pool));
+      const q = queue(fills, pool);
+      const { bytes, batch } = encoded(q, true);
       expect(settleCalldataBytes(batch.signatures, batch.fills.length)).to.equal(bytes);
+      expect(calldataBytes(batch.signatures, batch.fills.length)).to.equal(encoded(q).bytes);
     }
   });
 
