@@ -1,5 +1,6 @@
 // Transactional outbox: rows written in the same database transaction as the state they describe,
-// then published to the bus and deleted. At-least-once: a crash between publishing and deleting
+// then published to the bus and deleted. Kinds: 'stream', 'channel', and 'both' (the same message
+// appended to the stream, then published on the channel, of its topic). At-least-once: a crash between publishing and deleting
 // repeats a message, so every message carries an identity (block hash + log index, trade id, ...).
 import type { Bus } from "./bus";
 import type { Db, Queryable } from "./db";
@@ -14,12 +15,23 @@ const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint"
 
 export async function enqueue(q: Queryable, msgs: readonly OutboxMessage[]): Promise<void> {
   if (msgs.length === 0) return;
+  // a stream message next to the same payload (the same object) on the channel of its topic is one row,
+  // kind 'both': stored and read once, appended then published
+  const rows: [kind: string, topic: string, payload: unknown][] = [];
+  for (let i = 0; i < msgs.length; i++) {
+    const m = msgs[i];
+    const n = msgs[i + 1];
+    if (n && n.topic === m.topic && n.payload === m.payload && m.kind !== n.kind) {
+      rows.push(["both", m.topic, m.payload]);
+      i++;
+    } else rows.push([m.kind, m.topic, m.payload]);
+  }
   // one statement per chunk keeps round trips low
-  for (let i = 0; i < msgs.length; i += 500) {
-    const chunk = msgs.slice(i, i + 500);
+  for (let i = 0; i < rows.length; i += 500) {
+    const chunk = rows.slice(i, i + 500);
     const params: unknown[] = [];
-    const values = chunk.map((m, j) => {
-      params.push(m.kind, m.topic, json(m.payload));
+    const values = chunk.map(([kind, topic, payload], j) => {
+      params.push(kind, topic, json(payload));
       return `($${3 * j + 1}, $${3 * j + 2}, $${3 * j + 3}::jsonb)`;
     });
     await q.query(`INSERT INTO outbox (kind, topic, payload) VALUES ${values.join(", ")}`, params);
@@ -34,7 +46,7 @@ export async function drainOutbox(db: Db, bus: Bus, batch = 1000): Promise<numbe
   let total = 0;
   for (;;) {
     const n = await db.tx(async (q) => {
-      const r = await q.query<{ id: string; kind: "stream" | "channel"; topic: string; payload: unknown }>(
+      const r = await q.query<{ id: string; kind: "stream" | "channel" | "both"; topic: string; payload: unknown }>(
         "SELECT id, kind, topic, payload FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
         [batch],
       );
@@ -48,12 +60,15 @@ export async function drainOutbox(db: Db, bus: Bus, batch = 1000): Promise<numbe
           i++;
           continue;
         }
+        // a run of one topic's stream rows goes in one appendMany; then the channel copies of its 'both' rows
         let j = i;
-        while (j < r.rows.length && r.rows[j].kind === "stream" && r.rows[j].topic === row.topic) j++;
+        while (j < r.rows.length && r.rows[j].kind !== "channel" && r.rows[j].topic === row.topic) j++;
+        const run = r.rows.slice(i, j);
         await bus.appendMany(
           row.topic,
-          r.rows.slice(i, j).map((x) => x.payload),
+          run.map((x) => x.payload),
         );
+        for (const x of run) if (x.kind === "both") await bus.publish(x.topic, x.payload);
         i = j;
       }
       await q.query("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r.rows.map((x) => x.id)]);

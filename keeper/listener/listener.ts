@@ -10,14 +10,15 @@
 // - Behind by more than `reorgWindow` blocks it backfills with getLogs over ranges that adapt to the
 //   provider: halve on error, double on success, within [1, maxRange].
 // - Idempotent: inserts ignore rows already there and publish only what was inserted now.
-import { BlockNotFoundError, parseEventLogs, type Address, type Hex, type PublicClient } from "viem";
-import { exchangeAbi } from "../../sdk/abi";
+import { BlockNotFoundError, type Address, type Hex, type PublicClient } from "viem";
 import type { Bus } from "../bus";
 import type { Db, Queryable } from "../db";
 import { silentLogger, type Logger } from "../log";
 import { drainOutbox, enqueue, type OutboxMessage } from "../outbox";
 import { CANDLES, CHAIN_EVENTS, MATCHER_COMMANDS } from "../topics";
 import { rebuildCandles } from "./candles";
+import { decodeExchangeLogs } from "./decode";
+import { keccakBytes } from "../keccak";
 import { EVENT_TABLES, rowCommands, rowName, writeLogs, type DecodedLog } from "./events";
 
 export interface ListenerOptions {
@@ -57,13 +58,17 @@ export interface StepResult {
   reorg?: { depth: number; ancestor: bigint };
 }
 
-/**
- * A block's messages with the pub/sub ones (the gateway's WebSocket pushes) first and the stream ones
- * after, each kind in its order (per topic nothing moves): the outbox publishes in this order, and a run
- * of one stream topic goes out in one append.
- */
-function pushFirst(msgs: OutboxMessage[]): OutboxMessage[] {
-  return [...msgs.filter((m) => m.kind === "channel"), ...msgs.filter((m) => m.kind !== "channel")];
+/** Whether a block's logs bloom may hold logs of `address` (false: certainly none). */
+export function bloomMayContain(bloom: Hex | null, address: Address): boolean {
+  if (!bloom || bloom.length !== 2 + 512) return true;
+  const h = keccakBytes(Buffer.from(address.slice(2), "hex"));
+  for (let i = 0; i < 6; i += 2) {
+    const bit = ((h[i] << 8) | h[i + 1]) & 2047;
+    // bit b of the 2048-bit big-endian bloom: byte 255 - (b >> 3), mask 1 << (b & 7)
+    const byte = parseInt(bloom.slice(2 + 2 * (255 - (bit >> 3)), 4 + 2 * (255 - (bit >> 3))), 16);
+    if ((byte & (1 << (bit & 7))) === 0) return false;
+  }
+  return true;
 }
 
 export class Listener {
@@ -111,7 +116,9 @@ export class Listener {
 
   private async stepInner(): Promise<StepResult> {
     const cp = (this.cp ??= await this.checkpoint());
-    const [head, next] = await Promise.all([
+    // the head, the next block and its logs by number, in one round trip (the logs are used only when
+    // they provably belong to that block: see follow)
+    const [head, next, nextLogs] = await Promise.all([
       this.o.client.getBlockNumber({ cacheTime: 0 }),
       cp.hash
         ? this.o.client.getBlock({ blockNumber: cp.number + 1n }).catch((err) => {
@@ -119,11 +126,16 @@ export class Listener {
             throw err;
           })
         : undefined,
+      cp.hash
+        ? this.o.client
+            .getLogs({ address: this.o.exchange, fromBlock: cp.number + 1n, toBlock: cp.number + 1n })
+            .catch(() => undefined)
+        : undefined,
     ]);
     this.o.onProgress?.(head, cp.number);
     if (next && head - cp.number <= BigInt(this.o.reorgWindow)) {
       if (next.parentHash !== cp.hash) return this.rollback(cp, head);
-      return this.follow(next, head);
+      return this.follow(next, head, nextLogs);
     }
     if (cp.hash && !(next && next.parentHash === cp.hash)) {
       const canon = await this.o.client.getBlock({ blockNumber: cp.number }).catch(() => undefined);
@@ -138,10 +150,18 @@ export class Listener {
 
   /** The next block near the head: its logs by hash, stored with its checkpoint row. */
   private async follow(
-    block: { number: bigint | null; hash: Hex | null; parentHash: Hex; timestamp: bigint },
+    block: { number: bigint | null; hash: Hex | null; parentHash: Hex; timestamp: bigint; logsBloom: Hex | null },
     head: bigint,
+    byNumber?: readonly { blockHash: Hex | null }[],
   ): Promise<StepResult> {
-    const raw = await this.o.client.getLogs({ address: this.o.exchange, blockHash: block.hash! });
+    // logs fetched by number are this block's when every one carries its hash, and when there are none
+    // the block's bloom must rule the Exchange out; otherwise they are fetched by the block's hash
+    const usable =
+      byNumber !== undefined &&
+      (byNumber.length > 0
+        ? byNumber.every((l) => l.blockHash === block.hash)
+        : !bloomMayContain(block.logsBloom, this.o.exchange));
+    const raw = usable ? byNumber : await this.o.client.getLogs({ address: this.o.exchange, blockHash: block.hash! });
     await this.commitBlock(block.number!, block.hash!, block.parentHash, raw, block.timestamp);
     this.cp = { number: block.number!, hash: block.hash! };
     this.o.onBlock?.(block.number!, block.timestamp, raw.length);
@@ -176,7 +196,7 @@ export class Listener {
          ON CONFLICT (number) DO UPDATE SET hash = EXCLUDED.hash, parent_hash = EXCLUDED.parent_hash`,
         [number.toString(), hash, parentHash],
       );
-      await enqueue(q, pushFirst(msgs));
+      await enqueue(q, msgs);
       return msgs.length;
     });
     if (inserted) await this.publish();
@@ -184,7 +204,7 @@ export class Listener {
   }
 
   private decode(raw: readonly unknown[]): DecodedLog[] {
-    return parseEventLogs({ abi: exchangeAbi, logs: raw as never, strict: true }) as unknown as DecodedLog[];
+    return decodeExchangeLogs(raw);
   }
 
   private async publish(): Promise<void> {
