@@ -7,12 +7,14 @@
 // - chain event to bus push: from the moment a block is first visible over RPC to its events on the
 //   bus channel the gateway's WebSocket layer subscribes to (p50/p99),
 // - gas per fill,
-// - where one batch cycle's time goes (median over the batches, ms): build (from the previous batch's
-//   result to the simulation: queue reads, nextBatchNumber, latest block, assembly, operator signature,
-//   encoding), simulate (settler's eth_call), record (batch and attempt rows in the store, fee lookup,
-//   transaction signing), send (eth_sendRawTransaction: with automine the node executes and mines the
-//   transaction before it answers), receipt (to the TxManager's receipt), result (to the settler's
-//   results: its poll, receipt, store, outbox) and the listener's push after the send returned.
+// - where a batch's time goes (median over the batches, ms), with up to BENCH_IN_FLIGHT (default 4) batches
+//   in flight: build (the settler's queue read, batch number, latest block, hashing, operator signature,
+//   encoding), simulate (its eth_call; none for a batch chained on others in flight), record (batch and
+//   fill rows in the store), submit (the tx manager: fees, transaction signing, intent and attempt rows,
+//   broadcast), send (eth_sendRawTransaction), receipt (send to the tx manager's receipt: the node mines
+//   it), result (receipt to the settler's results: store, outbox), cycle (between two batches' results:
+//   the sustained time per batch) and the listener's push after the send returned.
+// The listener runs with its default reorg window (12: blocks followed one by one, parent hashes checked).
 // Chains: BENCH_CHAIN=hardhat|anvil|both (default both). Both run automine with the Hardhat network's
 // settings (chain id 31337, 60M block gas limit, Osaka, the test mnemonic's accounts, default code size limit).
 // Figures carry the chain in their names (fills_per_s_hardhat, fills_per_s_anvil, ...).
@@ -49,6 +51,7 @@ import { TxManager } from "../../keeper/tx";
 const ROOT = path.resolve(__dirname, "../..");
 const N = Number(process.env.BENCH_FILLS ?? 2400);
 const MAX_FILLS = Number(process.env.BENCH_MAX_FILLS ?? 400);
+const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 4);
 const OPERATOR = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80" as Hex;
 const MNEMONIC = "test test test test test test test test test test test junk";
 const GAS_LIMIT = 60_000_000;
@@ -114,10 +117,17 @@ async function startNode(kind: ChainKind, port: number): Promise<ChildProcess> {
   return node;
 }
 
-/** Timeline of one batch cycle, from RPC calls and callbacks (one batch is in flight at a time). */
+/** Timeline of the batches, from RPC calls and callbacks: the k-th mark of each kind belongs to batch k. */
 interface Mark {
-  what: "simStart" | "simEnd" | "sendStart" | "sendEnd" | "receipt" | "result" | "push";
+  what: "sendStart" | "sendEnd" | "receipt" | "result" | "push";
   t: number;
+}
+
+interface Built {
+  buildMs: number;
+  simulateMs: number;
+  recordMs: number;
+  submitMs: number;
 }
 
 /** The HTTP transport with a hook around every request (method, params, duration, result). */
@@ -149,6 +159,7 @@ async function runChain(kind: ChainKind) {
     rpcUrls: { default: { http: [url] } },
   };
   const marks: Mark[] = [];
+  const receiptSeen = new Set<string>();
   const rpcMs = new Map<string, { n: number; ms: number }>();
   const rpcStat = (who: string, method: string, ms: number) => {
     const k = `${who}:${method}`;
@@ -164,17 +175,20 @@ async function runChain(kind: ChainKind) {
     transport: timedHttp(url, (method, params, t0, t1) => {
       const big = method === "eth_call" && ((params as [{ data?: string }])[0]?.data?.length ?? 0) > 10_000;
       rpcStat("settler", big ? "eth_call(settle)" : method, t1 - t0);
-      if (big) marks.push({ what: "simStart", t: t0 }, { what: "simEnd", t: t1 });
     }),
   }) as PublicClient;
   const txClient = createPublicClient({
     chain,
     cacheTime: 0,
     pollingInterval: 20,
-    transport: timedHttp(url, (method, _params, t0, t1, result) => {
+    transport: timedHttp(url, (method, params, t0, t1, result) => {
       rpcStat("tx", method, t1 - t0);
       if (method === "eth_sendRawTransaction") marks.push({ what: "sendStart", t: t0 }, { what: "sendEnd", t: t1 });
-      if (method === "eth_getTransactionReceipt" && result) marks.push({ what: "receipt", t: t1 });
+      const hash = (params as string[] | undefined)?.[0];
+      if (method === "eth_getTransactionReceipt" && result && !receiptSeen.has(hash!)) {
+        receiptSeen.add(hash!);
+        marks.push({ what: "receipt", t: t1 });
+      }
     }),
   }) as PublicClient;
   const listenerClient = createPublicClient({
@@ -278,8 +292,10 @@ async function runChain(kind: ChainKind) {
     account: privateKeyToAccount(gasKey),
     chainId: 31337,
     pollMs: 10,
+    feeCacheMs: 1000,
     log: silentLogger,
   });
+  const built: Built[] = [];
   await tx.init();
   tx.start();
   const gasPerBatch: { fills: number; gas: bigint }[] = [];
@@ -292,9 +308,11 @@ async function runChain(kind: ChainKind) {
     operator: privateKeyToAccount(OPERATOR),
     tx,
     maxFills: MAX_FILLS,
+    maxInFlight: IN_FLIGHT,
     maxWaitMs: 100,
     pollMs: 5,
     log: process.env.BENCH_LOG ? createLogger("bench.settler", "info") : silentLogger,
+    onSubmitted: (b) => built.push(b),
     onBatch: (b) => {
       gasPerBatch.push({ fills: b.fills, gas: b.gasUsed });
       marks.push({ what: "result", t: performance.now() });
@@ -307,7 +325,6 @@ async function runChain(kind: ChainKind) {
     client: listenerClient,
     exchange: d.exchange,
     fromBlock,
-    reorgWindow: 0,
     pollMs: 5,
     log: silentLogger,
   });
@@ -380,6 +397,7 @@ async function runChain(kind: ChainKind) {
     fills: N,
     settled: ok,
     batch_max_fills: MAX_FILLS,
+    max_in_flight: IN_FLIGHT,
     batches: gasPerBatch.length,
     fills_per_s: r2(N / seconds),
     fill_to_confirmed_p50_ms: r2(pct(latencies, 50)),
@@ -395,47 +413,40 @@ async function runChain(kind: ChainKind) {
   await db.close();
   if (process.env.DATABASE_URL) await dropSchema(process.env.DATABASE_URL, schema);
   node.kill("SIGKILL");
-  return { result, breakdown: breakdown(marks), rpc: rpcMs, storeBus };
+  return { result, breakdown: breakdown(marks, built), rpc: rpcMs, storeBus };
 }
 
-/** Median per phase over the batch cycles (each cycle: simStart ... result, push after sendEnd). */
-function breakdown(marks: Mark[]) {
+/**
+ * Median per phase over the batches. The settler reports its own phases (build, simulate, record, submit);
+ * the rest pairs the k-th send, receipt, result and event push with batch k (batches settle in order).
+ */
+function breakdown(marks: Mark[], built: Built[]) {
   const ms = [...marks].sort((a, b) => a.t - b.t);
+  const of = (w: Mark["what"]) => ms.filter((m) => m.what === w).map((m) => m.t);
+  const [sendStart, sendEnd, receipt, result, push] = [
+    of("sendStart"),
+    of("sendEnd"),
+    of("receipt"),
+    of("result"),
+    of("push"),
+  ];
   const phases: Record<string, number[]> = {
-    build: [],
-    simulate: [],
-    record: [],
+    build: built.map((b) => b.buildMs),
+    simulate: built.map((b) => b.simulateMs),
+    record: built.map((b) => b.recordMs),
+    submit: built.map((b) => b.submitMs),
     send: [],
     receipt: [],
     result: [],
     cycle: [],
     listener_push: [],
   };
-  let prevResult: number | undefined;
-  let cur: Partial<Record<Mark["what"], number>> = {};
-  for (const m of ms) {
-    if (m.what === "push") {
-      if (cur.sendEnd !== undefined && cur.push === undefined) cur.push = m.t;
-      continue;
-    }
-    if (m.what === "simStart") cur = { simStart: m.t };
-    else if (cur[m.what] === undefined) cur[m.what] = m.t;
-    if (m.what === "result") {
-      const c = cur;
-      if (c.simStart !== undefined && c.simEnd && c.sendStart && c.sendEnd && c.receipt) {
-        if (prevResult !== undefined) {
-          phases.build.push(c.simStart - prevResult);
-          phases.cycle.push(m.t - prevResult);
-        }
-        phases.simulate.push(c.simEnd - c.simStart);
-        phases.record.push(c.sendStart - c.simEnd);
-        phases.send.push(c.sendEnd - c.sendStart);
-        phases.receipt.push(c.receipt - c.sendEnd);
-        phases.result.push(m.t - c.receipt);
-        if (c.push !== undefined) phases.listener_push.push(c.push - c.sendEnd);
-      }
-      prevResult = m.t;
-    }
+  for (let k = 0; k < result.length; k++) {
+    if (sendEnd[k] !== undefined) phases.send.push(sendEnd[k] - sendStart[k]);
+    if (receipt[k] !== undefined && sendEnd[k] !== undefined) phases.receipt.push(receipt[k] - sendEnd[k]);
+    if (receipt[k] !== undefined) phases.result.push(result[k] - receipt[k]);
+    if (k > 0) phases.cycle.push(result[k] - result[k - 1]);
+    if (push[k] !== undefined && sendEnd[k] !== undefined) phases.listener_push.push(push[k] - sendEnd[k]);
   }
   return Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, r2(pct(v, 50))]));
 }
