@@ -71,6 +71,14 @@ export function bloomMayContain(bloom: Hex | null, address: Address): boolean {
   return true;
 }
 
+interface FollowedBlock {
+  number: bigint | null;
+  hash: Hex | null;
+  parentHash: Hex;
+  timestamp: bigint;
+  logsBloom: Hex | null;
+}
+
 export class Listener {
   private readonly o: Required<
     Pick<ListenerOptions, "reorgWindow" | "maxRange" | "initialRange" | "maxReorgDepth" | "pollMs">
@@ -120,21 +128,19 @@ export class Listener {
     // they provably belong to that block: see follow)
     const [head, next, nextLogs] = await Promise.all([
       this.o.client.getBlockNumber({ cacheTime: 0 }),
-      cp.hash
-        ? this.o.client.getBlock({ blockNumber: cp.number + 1n }).catch((err) => {
-            if (err instanceof BlockNotFoundError) return undefined;
-            throw err;
-          })
-        : undefined,
-      cp.hash
-        ? this.o.client
-            .getLogs({ address: this.o.exchange, fromBlock: cp.number + 1n, toBlock: cp.number + 1n })
-            .catch(() => undefined)
-        : undefined,
+      this.o.client.getBlock({ blockNumber: cp.number + 1n }).catch((err) => {
+        if (err instanceof BlockNotFoundError) return undefined;
+        throw err;
+      }),
+      this.o.client
+        .getLogs({ address: this.o.exchange, fromBlock: cp.number + 1n, toBlock: cp.number + 1n })
+        .catch(() => undefined),
     ]);
     this.o.onProgress?.(head, cp.number);
     if (next && head - cp.number <= BigInt(this.o.reorgWindow)) {
-      if (next.parentHash !== cp.hash) return this.rollback(cp, head);
+      // (no stored block yet: the first one has nothing to follow on)
+      if (cp.hash && next.parentHash !== cp.hash) return this.rollback(cp, head);
+      if (head > next.number!) return this.followSeveral(next, head);
       return this.follow(next, head, nextLogs);
     }
     if (cp.hash && !(next && next.parentHash === cp.hash)) {
@@ -148,24 +154,101 @@ export class Listener {
     return this.follow(block, head);
   }
 
-  /** The next block near the head: its logs by hash, stored with its checkpoint row. */
-  private async follow(
-    block: { number: bigint | null; hash: Hex | null; parentHash: Hex; timestamp: bigint; logsBloom: Hex | null },
-    head: bigint,
-    byNumber?: readonly { blockHash: Hex | null }[],
-  ): Promise<StepResult> {
-    // logs fetched by number are this block's when every one carries its hash, and when there are none
-    // the block's bloom must rule the Exchange out; otherwise they are fetched by the block's hash
-    const usable =
+  /** Logs fetched by number are a block's when each carries its hash, or none and its bloom rules the Exchange out. */
+  private logsOf(block: FollowedBlock, byNumber: readonly { blockHash: Hex | null }[] | undefined): boolean {
+    return (
       byNumber !== undefined &&
       (byNumber.length > 0
         ? byNumber.every((l) => l.blockHash === block.hash)
-        : !bloomMayContain(block.logsBloom, this.o.exchange));
-    const raw = usable ? byNumber : await this.o.client.getLogs({ address: this.o.exchange, blockHash: block.hash! });
-    await this.commitBlock(block.number!, block.hash!, block.parentHash, raw, block.timestamp);
-    this.cp = { number: block.number!, hash: block.hash! };
-    this.o.onBlock?.(block.number!, block.timestamp, raw.length);
+        : !bloomMayContain(block.logsBloom, this.o.exchange))
+    );
+  }
+
+  /** The next block near the head: its logs (by number when provably its own, else by hash), stored with its checkpoint row. */
+  private async follow(
+    block: FollowedBlock,
+    head: bigint,
+    byNumber?: readonly { blockHash: Hex | null }[],
+  ): Promise<StepResult> {
+    const raw = this.logsOf(block, byNumber)
+      ? byNumber!
+      : await this.o.client.getLogs({ address: this.o.exchange, blockHash: block.hash! });
+    await this.commitBlocks([{ block, raw }]);
     return { head: head > block.number! ? head : block.number!, checkpoint: block.number!, advanced: 1 };
+  }
+
+  /**
+   * Several blocks behind (within the reorg window): up to 16 at once, fetched together with their logs
+   * by number, each block's parent the one before (the first's: the checkpoint, already checked), stored
+   * in one transaction and published once, so a listener slower than one block per block catches up
+   * instead of falling further behind. Anything that does not line up goes one block at a time.
+   */
+  private async followSeveral(next: FollowedBlock, head: bigint): Promise<StepResult> {
+    let last = head;
+    if (last - next.number! > 15n) last = next.number! + 15n;
+    const numbers: bigint[] = [];
+    for (let n = next.number! + 1n; n <= last; n++) numbers.push(n);
+    const [rest, logs] = await Promise.all([
+      Promise.all(numbers.map((n) => this.o.client.getBlock({ blockNumber: n }).catch(() => undefined))),
+      this.o.client
+        .getLogs({ address: this.o.exchange, fromBlock: next.number!, toBlock: last })
+        .catch(() => undefined),
+    ]);
+    const blocks: FollowedBlock[] = [next];
+    for (const b of rest) {
+      if (!b || b.parentHash !== blocks[blocks.length - 1].hash) break;
+      blocks.push(b);
+    }
+    if (blocks.length === 1 || !logs) return this.follow(next, head);
+    const byBlock = new Map<bigint, typeof logs>();
+    for (const l of logs) {
+      const list = byBlock.get(l.blockNumber!) ?? [];
+      list.push(l);
+      byBlock.set(l.blockNumber!, list);
+    }
+    const out: { block: FollowedBlock; raw: readonly unknown[] }[] = [];
+    for (const block of blocks) {
+      const own = byBlock.get(block.number!) ?? [];
+      out.push({
+        block,
+        raw: this.logsOf(block, own)
+          ? own
+          : await this.o.client.getLogs({ address: this.o.exchange, blockHash: block.hash! }),
+      });
+    }
+    await this.commitBlocks(out);
+    const top = blocks[blocks.length - 1].number!;
+    return { head: head > top ? head : top, checkpoint: top, advanced: blocks.length };
+  }
+
+  /** Consecutive blocks and their logs, with their checkpoint rows, in one transaction; then published. */
+  private async commitBlocks(list: { block: FollowedBlock; raw: readonly unknown[] }[]): Promise<void> {
+    this.cp = undefined;
+    const logs: DecodedLog[] = [];
+    const blockTimes = new Map<bigint, number>();
+    for (const { block, raw } of list) {
+      logs.push(...this.decode(raw).filter((l) => l.blockHash === block.hash));
+      blockTimes.set(block.number!, Number(block.timestamp) * 1000);
+    }
+    const inserted = await this.o.db.tx(async (q) => {
+      const msgs = await writeLogs(q, logs, { blockTimes });
+      const params: unknown[] = [];
+      const rows = list.map(({ block }, i) => {
+        params.push(block.number!.toString(), block.hash, block.parentHash);
+        return `($${3 * i + 1}, $${3 * i + 2}, $${3 * i + 3})`;
+      });
+      await q.query(
+        `INSERT INTO chain_blocks (number, hash, parent_hash) VALUES ${rows.join(", ")}
+         ON CONFLICT (number) DO UPDATE SET hash = EXCLUDED.hash, parent_hash = EXCLUDED.parent_hash`,
+        params,
+      );
+      await enqueue(q, msgs);
+      return msgs.length;
+    });
+    const top = list[list.length - 1].block;
+    this.cp = { number: top.number!, hash: top.hash! };
+    if (inserted) await this.publish();
+    for (const { block, raw } of list) this.o.onBlock?.(block.number!, block.timestamp, raw.length);
   }
 
   /** Steps until the checkpoint reaches the head seen at the start. */
