@@ -217,7 +217,8 @@ export class Level {
     const index = this.index;
     for (let i = this.first, e = this.end; i < e; i++) {
       const o = index.get(q[i]);
-      if (o !== undefined) {
+      // (o.level: belt and braces for the invariant above; the caller reads the order anyway)
+      if (o !== undefined && o.level === this) {
         this.first = i;
         return o;
       }
@@ -231,7 +232,7 @@ export class Level {
     const q = this.q;
     for (let i = this.first, e = this.end; i < e; i++) {
       const o = this.index.get(q[i]);
-      if (o !== undefined) out.push(o);
+      if (o !== undefined && o.level === this) out.push(o);
     }
     return out;
   }
