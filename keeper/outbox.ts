@@ -26,16 +26,13 @@ export async function enqueue(q: Queryable, msgs: readonly OutboxMessage[]): Pro
       i++;
     } else rows.push([m.kind, m.topic, m.payload]);
   }
-  // one statement per chunk keeps round trips low
-  for (let i = 0; i < rows.length; i += 500) {
-    const chunk = rows.slice(i, i + 500);
-    const params: unknown[] = [];
-    const values = chunk.map(([kind, topic, payload], j) => {
-      params.push(kind, topic, json(payload));
-      return `($${3 * j + 1}, $${3 * j + 2}, $${3 * j + 3}::jsonb)`;
-    });
-    await q.query(`INSERT INTO outbox (kind, topic, payload) VALUES ${values.join(", ")}`, params);
-  }
+  // one statement, three array parameters (unnest keeps the ids in the rows' order)
+  await q.query(
+    `INSERT INTO outbox (kind, topic, payload)
+     SELECT kind, topic, payload FROM unnest($1::text[], $2::text[], $3::jsonb[]) WITH ORDINALITY AS m(kind, topic, payload, i)
+     ORDER BY i`,
+    [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => json(r[2]))],
+  );
 }
 
 /**

@@ -249,6 +249,8 @@ export class Settler {
   > &
     SettlerOptions;
   private readonly hasher: SettlerHasher;
+  /** Per batch in flight (its tx key): its fills as built, for its results without reading them back. */
+  private readonly inFlight = new Map<string, Map<number, FillMessage>>();
   private readonly log: Logger;
   private running = false;
   private loopDone?: Promise<void>;
@@ -288,7 +290,7 @@ export class Settler {
   // ------------------------------------------------------------------ intake
 
   /** Moves new fills from the stream into Postgres (position and rows in one transaction). */
-  async ingest(max = 5000): Promise<number> {
+  async ingest(max = 1000): Promise<number> {
     const cur = await this.o.db.query<{ last_id: string }>("SELECT last_id FROM settle_cursor WHERE stream = $1", [
       this.o.stream,
     ]);
@@ -515,6 +517,8 @@ export class Settler {
       });
       if (failures.length) await this.publish();
       const t3 = performance.now();
+      this.inFlight.set(key, new Map(cands.map((c) => [c.tradeId, c.msg])));
+      if (this.inFlight.size > 4 * this.o.maxInFlight) this.inFlight.delete(this.inFlight.keys().next().value!);
       await this.o.tx.submit({ key, to: this.o.exchange, data: calldata, gas });
       await this.o.db.query("UPDATE settle_batches SET status = 'submitted' WHERE number = $1", [number.toString()]);
       this.o.onSubmitted?.({
@@ -692,11 +696,16 @@ export class Settler {
       if (l.eventName === "FillSkipped" && l.args.batch === number)
         skipped.set(Number(l.args.fillIndex), skipReasonName(l.args.reason));
     }
-    const rows = await this.o.db.query<{ trade_id: string; payload: FillMessage }>(
-      "SELECT trade_id, payload FROM settle_fills WHERE trade_id = ANY($1::bigint[])",
-      [b.trade_ids.map(String)],
-    );
-    const byId = new Map(rows.rows.map((r) => [Number(r.trade_id), r.payload]));
+    // the fills as built (kept while the batch is in flight), or from the store after a restart
+    let byId = this.inFlight.get(b.tx_key);
+    if (!byId) {
+      const rows = await this.o.db.query<{ trade_id: string; payload: FillMessage }>(
+        "SELECT trade_id, payload FROM settle_fills WHERE trade_id = ANY($1::bigint[])",
+        [b.trade_ids.map(String)],
+      );
+      byId = new Map(rows.rows.map((r) => [Number(r.trade_id), r.payload]));
+    }
+    this.inFlight.delete(b.tx_key);
     const failed: Failure[] = [];
     const settled: Candidate[] = [];
     b.trade_ids.forEach((id, i) => {
@@ -737,6 +746,7 @@ export class Settler {
    * arrival) for the next batch.
    */
   private async release(b: BatchRow, why: string): Promise<void> {
+    this.inFlight.delete(b.tx_key);
     this.log.warn("batch did not settle; its fills return to the queue", {
       batch: b.number,
       revision: b.revision,
