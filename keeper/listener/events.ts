@@ -496,6 +496,22 @@ export async function rowCommands(
  * Inserts the logs of one block (idempotent); returns the outbox messages for the rows inserted now, in
  * log order. One multi-row INSERT per table (chunked to stay under the bind-parameter limit).
  */
+const typeCache = new Map<string, Map<string, string>>();
+
+/** A table's column types (udt names: int8, numeric, text, bool, jsonb...), read once (every schema has the same migrations). */
+async function columnTypes(q: Queryable, table: string): Promise<Map<string, string>> {
+  let t = typeCache.get(table);
+  if (!t) {
+    const r = await q.query<{ column_name: string; udt_name: string }>(
+      "SELECT column_name, udt_name FROM information_schema.columns WHERE table_name = $1 AND table_schema = current_schema()",
+      [table],
+    );
+    t = new Map(r.rows.map((x) => [x.column_name, x.udt_name]));
+    if (t.size) typeCache.set(table, t);
+  }
+  return t;
+}
+
 export async function writeLogs(
   q: Queryable,
   logs: readonly DecodedLog[],
@@ -515,33 +531,30 @@ export async function writeLogs(
     // one statement per (table, column list): events sharing a table share its columns
     const spec = specOf(ls[0].eventName);
     const cols = ["block_number", "log_index", "block_hash", "tx_hash", ...spec.columns];
-    const per = Math.max(1, Math.floor(60_000 / cols.length));
-    for (let i = 0; i < ls.length; i += per) {
-      const chunk = ls.slice(i, i + per);
-      const params: unknown[] = [];
-      const rowsByKey = new Map<string, Row>();
-      const rows = chunk.map((l) => {
-        const base = params.length;
-        const vals = [
-          l.blockNumber.toString(),
-          l.logIndex,
-          l.blockHash,
-          l.transactionHash,
-          ...specOf(l.eventName).values(l.args, l, ctx),
-        ];
-        params.push(...vals);
-        rowsByKey.set(logId(l), Object.fromEntries(cols.map((c, k) => [c, vals[k]])));
-        return `(${cols.map((_c, k) => `$${base + k + 1}`).join(", ")})`;
-      });
-      const r = await q.query<{ block_number: string; log_index: number }>(
-        `INSERT INTO ${spec.table} (${cols.join(", ")}) VALUES ${rows.join(", ")}
-         ON CONFLICT (block_number, log_index) DO NOTHING RETURNING block_number, log_index`,
-        params,
-      );
-      for (const row of r.rows) {
-        const k = `${row.block_number}:${Number(row.log_index)}`;
-        inserted.set(k, rowsByKey.get(k)!);
-      }
+    const types = await columnTypes(q, spec.table);
+    const rowsByKey = new Map<string, Row>();
+    const columns: unknown[][] = cols.map(() => []);
+    for (const l of ls) {
+      const vals = [
+        l.blockNumber.toString(),
+        l.logIndex,
+        l.blockHash,
+        l.transactionHash,
+        ...specOf(l.eventName).values(l.args, l, ctx),
+      ];
+      vals.forEach((v, k) => columns[k].push(v));
+      rowsByKey.set(logId(l), Object.fromEntries(cols.map((c, k) => [c, vals[k]])));
+    }
+    // one statement, one array parameter per column (its type from the table)
+    const r = await q.query<{ block_number: string; log_index: number }>(
+      `INSERT INTO ${spec.table} (${cols.join(", ")})
+       SELECT * FROM unnest(${cols.map((c, k) => `$${k + 1}::${types.get(c) ?? "text"}[]`).join(", ")})
+       ON CONFLICT (block_number, log_index) DO NOTHING RETURNING block_number, log_index`,
+      columns,
+    );
+    for (const row of r.rows) {
+      const k = `${row.block_number}:${Number(row.log_index)}`;
+      inserted.set(k, rowsByKey.get(k)!);
     }
   }
   const out: OutboxMessage[] = [];
