@@ -177,7 +177,6 @@ interface BatchRow {
   status: "built" | "submitted" | "settled" | "failed";
   trade_ids: number[];
   deadline: string;
-  calldata: Hex;
   tx_key: string;
 }
 
@@ -340,7 +339,8 @@ export class Settler {
     await this.ingest();
     const inflight = (
       await this.o.db.query<BatchRow>(
-        "SELECT * FROM settle_batches WHERE status IN ('built', 'submitted') ORDER BY number",
+        // not the calldata (100 kB each): only a batch stored but never submitted needs it
+        "SELECT number, revision, status, trade_ids, deadline, tx_key FROM settle_batches WHERE status IN ('built', 'submitted') ORDER BY number",
       )
     ).rows;
     let finished = false;
@@ -637,7 +637,7 @@ export class Settler {
    */
   private async advance(b: BatchRow, lowest: boolean): Promise<"waiting" | "settled" | "failed"> {
     const number = BigInt(b.number);
-    const intent = await this.o.tx.byKey(b.tx_key);
+    const intent = await this.o.tx.state(b.tx_key);
     if (b.status === "built") {
       // stored but the submission did not happen (crash in between); it goes out once it is the lowest
       if (!intent) {
@@ -652,9 +652,12 @@ export class Settler {
           await this.release(b, next !== number ? "batch number taken" : "deadline passed before submission");
           return "failed";
         }
+        const calldata = (
+          await this.o.db.query<{ calldata: Hex }>("SELECT calldata FROM settle_batches WHERE number = $1", [b.number])
+        ).rows[0].calldata;
         let gas: bigint;
         try {
-          gas = await this.o.client.estimateGas({ account: this.o.tx.address, to: this.o.exchange, data: b.calldata });
+          gas = await this.o.client.estimateGas({ account: this.o.tx.address, to: this.o.exchange, data: calldata });
         } catch (err) {
           await this.release(b, `reverts on resubmission: ${decodeRevert(err)?.name ?? "unknown"}`);
           return "failed";
@@ -662,7 +665,7 @@ export class Settler {
         await this.o.tx.submit({
           key: b.tx_key,
           to: this.o.exchange,
-          data: b.calldata,
+          data: calldata,
           gas: (gas * BigInt(this.o.gasMarginPct)) / 100n,
         });
       }

@@ -125,6 +125,11 @@ interface AttemptRow {
   sent_block: string | null;
 }
 
+/** tx_intents without `data`, tx_attempts without `raw` (each up to 128 kB): what the loop reads every pass. */
+const INTENT_LIGHT =
+  "id, key, nonce, to_addr, value, gas_limit, status, mined_hash, mined_block, mined_block_hash, receipt_status, gas_used, effective_gas_price";
+const ATTEMPT_LIGHT = "hash, attempt, max_fee_per_gas, max_priority_fee_per_gas, sent_block";
+
 const big = (v: string | null | undefined) => (v === null || v === undefined ? undefined : BigInt(v));
 
 function toIntent(r: IntentRow): Intent {
@@ -358,6 +363,12 @@ export class TxManager {
     return () => this.finalListeners.delete(fn);
   }
 
+  /** The intent of a key without its payload (`data` is left empty): its status and receipt. */
+  async state(key: string): Promise<Omit<Intent, "data"> | undefined> {
+    const r = await this.o.db.query<IntentRow>(`SELECT ${INTENT_LIGHT} FROM tx_intents WHERE key = $1`, [key]);
+    return r.rows[0] ? toIntent(r.rows[0]) : undefined;
+  }
+
   async byKey(key: string): Promise<Intent | undefined> {
     const r = await this.o.db.query<IntentRow>("SELECT * FROM tx_intents WHERE key = $1", [key]);
     return r.rows[0] ? toIntent(r.rows[0]) : undefined;
@@ -387,7 +398,12 @@ export class TxManager {
    * pending intent are looked up once per new head (or after a broadcast), not on every pass.
    */
   async tick(): Promise<void> {
-    const open = await this.openIntents();
+    const open = (
+      await this.o.db.query<IntentRow>(
+        `SELECT ${INTENT_LIGHT} FROM tx_intents WHERE chain_id = $1 AND sender = $2 AND status IN ('pending', 'mined') ORDER BY nonce`,
+        [this.o.chainId, this.address.toLowerCase()],
+      )
+    ).rows.map(toIntent);
     if (open.length === 0) return;
     const head = await this.o.client.getBlockNumber({ cacheTime: 0 });
     let chainNonce: bigint | undefined;
@@ -436,7 +452,7 @@ export class TxManager {
       } else if (Date.now() - (this.sentAt.get(last.hash) ?? 0) >= this.o.rebroadcastMs) {
         // Re-broadcast now and then: a node that restarted or evicted it learns it again.
         this.sentAt.set(last.hash, Date.now());
-        await this.rawSend(last.raw).catch(() => {});
+        await this.rawSend(await this.rawOf(last)).catch(() => {});
       }
     }
   }
@@ -524,11 +540,20 @@ export class TxManager {
     return r.rows[0] ? toAttempt(r.rows[0]) : undefined;
   }
 
+  /** Every attempt of an intent, without the signed bytes (rawOf reads them when they are sent again). */
   private async allAttempts(intentId: number): Promise<Attempt[]> {
-    const r = await this.o.db.query<AttemptRow>("SELECT * FROM tx_attempts WHERE intent_id = $1 ORDER BY attempt", [
-      intentId,
-    ]);
+    const r = await this.o.db.query<AttemptRow>(
+      `SELECT ${ATTEMPT_LIGHT} FROM tx_attempts WHERE intent_id = $1 ORDER BY attempt`,
+      [intentId],
+    );
     return r.rows.map(toAttempt);
+  }
+
+  private async rawOf(a: Attempt): Promise<Hex> {
+    if (a.raw) return a.raw;
+    const r = await this.o.db.query<{ raw: Hex }>("SELECT raw FROM tx_attempts WHERE hash = $1", [a.hash]);
+    a.raw = r.rows[0].raw;
+    return a.raw;
   }
 
   private rawSend(raw: Hex): Promise<Hex> {
@@ -539,7 +564,7 @@ export class TxManager {
   private async broadcast(it: Intent, a: Attempt, replacement: boolean): Promise<boolean> {
     let accepted = false;
     try {
-      await this.rawSend(a.raw);
+      await this.rawSend(await this.rawOf(a));
       accepted = true;
     } catch (err) {
       const text = errText(err);
@@ -589,16 +614,19 @@ export class TxManager {
     if (this.o.maxFeeCap !== undefined && maxFee > this.o.maxFeeCap) {
       if (bump(last.maxFeePerGas) > this.o.maxFeeCap) {
         this.log.warn("fee cap reached, not replacing", { key: it.key, nonce: it.nonce, cap: this.o.maxFeeCap });
-        await this.rawSend(last.raw).catch(() => {});
+        await this.rawSend(await this.rawOf(last)).catch(() => {});
         return;
       }
       maxFee = this.o.maxFeeCap;
     }
     if (prio > maxFee) prio = maxFee;
+    const data =
+      it.data ??
+      (await this.o.db.query<{ data: Hex }>("SELECT data FROM tx_intents WHERE id = $1", [it.id])).rows[0].data;
     const a = await this.sign(
       it.nonce,
       it.to,
-      it.data,
+      data,
       it.value,
       it.gas,
       { maxFeePerGas: maxFee, maxPriorityFeePerGas: prio },
@@ -674,7 +702,7 @@ export class TxManager {
   /** A mined intent with enough confirmations, still in the chain where we saw it, becomes final. */
   private async checkConfirmed(it: Intent, head: bigint): Promise<boolean> {
     const fresh = toIntent(
-      (await this.o.db.query<IntentRow>("SELECT * FROM tx_intents WHERE id = $1", [it.id])).rows[0],
+      (await this.o.db.query<IntentRow>(`SELECT ${INTENT_LIGHT} FROM tx_intents WHERE id = $1`, [it.id])).rows[0],
     );
     if (fresh.status !== "mined" || fresh.minedHash === undefined || fresh.minedBlock === undefined) return false;
     if (head - fresh.minedBlock + 1n < BigInt(this.o.confirmations)) return false;
