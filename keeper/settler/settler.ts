@@ -248,6 +248,8 @@ export class Settler {
   > &
     SettlerOptions;
   private readonly hasher: SettlerHasher;
+  /** Payloads of fills not final yet, by tradeId (as stored; dropped when final). */
+  private readonly payloads = new Map<number, FillMessage>();
   /** Per batch in flight (its tx key): its fills as built, for its results without reading them back. */
   private readonly inFlight = new Map<string, Map<number, FillMessage>>();
   private readonly log: Logger;
@@ -296,6 +298,7 @@ export class Settler {
     const after = cur.rows[0]?.last_id ?? "0";
     const entries = await this.o.bus.read<FillMessage>(this.o.stream, after, { count: max });
     if (entries.length === 0) return 0;
+    const stored: FillMessage[] = [];
     await this.o.db.tx(async (q) => {
       for (let i = 0; i < entries.length; i += 500) {
         const chunk = entries.slice(i, i + 500);
@@ -304,16 +307,22 @@ export class Settler {
           params.push(e.data.tradeId, e.id, JSON.stringify(e.data));
           return `($${3 * j + 1}, $${3 * j + 2}, $${3 * j + 3}::jsonb)`;
         });
-        await q.query(
-          `INSERT INTO settle_fills (trade_id, stream_id, payload) VALUES ${values.join(", ")} ON CONFLICT (trade_id) DO NOTHING`,
+        const r = await q.query<{ trade_id: string }>(
+          `INSERT INTO settle_fills (trade_id, stream_id, payload) VALUES ${values.join(", ")} ON CONFLICT (trade_id) DO NOTHING RETURNING trade_id`,
           params,
         );
+        const fresh = new Set(r.rows.map((x) => Number(x.trade_id)));
+        for (const e of chunk) if (fresh.has(Number(e.data.tradeId))) stored.push(e.data);
       }
       await q.query(
         `INSERT INTO settle_cursor (stream, last_id) VALUES ($1, $2) ON CONFLICT (stream) DO UPDATE SET last_id = EXCLUDED.last_id`,
         [this.o.stream, entries[entries.length - 1].id],
       );
     });
+    // the queue's payloads as stored (the first of a repeated tradeId), so a batch is built without
+    // reading them back
+    if (this.payloads.size > 100_000) this.payloads.clear();
+    for (const m of stored) this.payloads.set(Number(m.tradeId), m);
     return entries.length;
   }
 
@@ -373,10 +382,21 @@ export class Settler {
   /** Builds and submits one batch; `after`: the highest batch number in flight (none: read the chain). */
   private async buildAndSubmit(after?: bigint): Promise<boolean> {
     const t0 = performance.now();
-    const rows = await this.o.db.query<{ trade_id: string; payload: FillMessage }>(
-      "SELECT trade_id, payload FROM settle_fills WHERE status = 'queued' ORDER BY seq LIMIT $1",
+    const queued = await this.o.db.query<{ trade_id: string }>(
+      "SELECT trade_id FROM settle_fills WHERE status = 'queued' ORDER BY seq LIMIT $1",
       [this.o.maxFills],
     );
+    const missing = queued.rows.map((r) => r.trade_id).filter((id) => !this.payloads.has(Number(id)));
+    if (missing.length) {
+      const r = await this.o.db.query<{ trade_id: string; payload: FillMessage }>(
+        "SELECT trade_id, payload FROM settle_fills WHERE trade_id = ANY($1::bigint[])",
+        [missing],
+      );
+      for (const x of r.rows) this.payloads.set(Number(x.trade_id), x.payload);
+    }
+    const rows = {
+      rows: queued.rows.map((r) => ({ trade_id: r.trade_id, payload: this.payloads.get(Number(r.trade_id))! })),
+    };
     let cands: Candidate[] = [];
     const failures: Failure[] = [];
     for (const r of rows.rows) {
@@ -784,6 +804,8 @@ export class Settler {
       market: c.msg.maker?.order?.market ?? -1,
     });
     const now = Date.now();
+    for (const f of failed) this.payloads.delete(f.c.tradeId);
+    for (const c of settled) this.payloads.delete(c.tradeId);
     for (const [list, ok] of [
       [settled.map((c) => ({ c, reason: "" })), true],
       [failed, false],
