@@ -88,6 +88,8 @@ export class Listener {
   /** Current adaptive getLogs range. */
   range: number;
   private running = false;
+  /** The last step advanced: the next one fetches the next block's logs with the block. */
+  private following = false;
   /** The checkpoint as last written by this listener (read from the store when unknown). */
   private cp?: Checkpoint;
   private loopDone?: Promise<void>;
@@ -109,7 +111,7 @@ export class Listener {
 
   /**
    * One step: reorg check, then one block (near the head) or one getLogs range (behind). Near the head the
-   * head and the next block are asked for together, and a next block whose parent is the checkpoint is
+   * head and the next block (and, while blocks keep coming, its logs) are asked for together, and a next block whose parent is the checkpoint is
    * the reorg check (the checkpoint is still canonical); only when there is no next block is the
    * checkpoint itself checked.
    */
@@ -123,6 +125,12 @@ export class Listener {
   }
 
   private async stepInner(): Promise<StepResult> {
+    const r = await this.stepOnce();
+    this.following = r.advanced > 0;
+    return r;
+  }
+
+  private async stepOnce(): Promise<StepResult> {
     const cp = (this.cp ??= await this.checkpoint());
     // the head, the next block and its logs by number, in one round trip (the logs are used only when
     // they provably belong to that block: see follow)
@@ -132,9 +140,12 @@ export class Listener {
         if (err instanceof BlockNotFoundError) return undefined;
         throw err;
       }),
-      this.o.client
-        .getLogs({ address: this.o.exchange, fromBlock: cp.number + 1n, toBlock: cp.number + 1n })
-        .catch(() => undefined),
+      // the logs too only while blocks keep coming (the last step advanced): an idle poll stays cheap
+      this.following
+        ? this.o.client
+            .getLogs({ address: this.o.exchange, fromBlock: cp.number + 1n, toBlock: cp.number + 1n })
+            .catch(() => undefined)
+        : undefined,
     ]);
     this.o.onProgress?.(head, cp.number);
     if (next && head - cp.number <= BigInt(this.o.reorgWindow)) {
