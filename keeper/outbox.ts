@@ -13,6 +13,20 @@ export interface OutboxMessage {
 
 const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x));
 
+/**
+ * A block's messages split for the listener: the stream messages are the durable record (outbox, in the
+ * block's transaction); the channel messages are the live feed, published from memory as soon as that
+ * transaction commits, without a round trip through the outbox. Pub/sub never reached a subscriber that
+ * was away anyway; a crash between the commit and the push loses only that push (the streams and the
+ * tables have the events).
+ */
+export function splitLive(msgs: readonly OutboxMessage[]): { durable: OutboxMessage[]; live: OutboxMessage[] } {
+  const durable: OutboxMessage[] = [];
+  const live: OutboxMessage[] = [];
+  for (const m of msgs) (m.kind === "channel" ? live : durable).push(m);
+  return { durable, live };
+}
+
 export async function enqueue(q: Queryable, msgs: readonly OutboxMessage[]): Promise<void> {
   if (msgs.length === 0) return;
   // a stream message next to the same payload (the same object) on the channel of its topic is one row,

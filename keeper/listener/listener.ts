@@ -14,7 +14,7 @@ import { BlockNotFoundError, type Address, type Hex, type PublicClient } from "v
 import type { Bus } from "../bus";
 import type { Db, Queryable } from "../db";
 import { silentLogger, type Logger } from "../log";
-import { drainOutbox, enqueue, type OutboxMessage } from "../outbox";
+import { drainOutbox, enqueue, splitLive, type OutboxMessage } from "../outbox";
 import { CANDLES, CHAIN_EVENTS, MATCHER_COMMANDS } from "../topics";
 import { rebuildCandles } from "./candles";
 import { decodeExchangeLogs } from "./decode";
@@ -241,6 +241,7 @@ export class Listener {
       logs.push(...this.decode(raw).filter((l) => l.blockHash === block.hash));
       blockTimes.set(block.number!, Number(block.timestamp) * 1000);
     }
+    let live: OutboxMessage[] = [];
     const inserted = await this.o.db.tx(async (q) => {
       const msgs = await writeLogs(q, logs, { blockTimes });
       const params: unknown[] = [];
@@ -253,11 +254,11 @@ export class Listener {
          ON CONFLICT (number) DO UPDATE SET hash = EXCLUDED.hash, parent_hash = EXCLUDED.parent_hash`,
         params,
       );
-      await enqueue(q, msgs);
-      return msgs.length;
+      return this.enqueueDurable(q, msgs, (l) => (live = l));
     });
     const top = list[list.length - 1].block;
     this.cp = { number: top.number!, hash: top.hash! };
+    await this.pushLive(live);
     if (inserted) await this.publish();
     for (const { block, raw } of list) this.o.onBlock?.(block.number!, block.timestamp, raw.length);
   }
@@ -283,6 +284,7 @@ export class Listener {
     if (timestamp === undefined && logs.some((l) => l.eventName === "FillSettled"))
       timestamp = (await this.o.client.getBlock({ blockHash: hash })).timestamp;
     const blockTimes = new Map(timestamp === undefined ? [] : [[number, Number(timestamp) * 1000]]);
+    let live: OutboxMessage[] = [];
     const inserted = await this.o.db.tx(async (q) => {
       const msgs = await writeLogs(q, logs, { blockTimes });
       await q.query(
@@ -290,15 +292,36 @@ export class Listener {
          ON CONFLICT (number) DO UPDATE SET hash = EXCLUDED.hash, parent_hash = EXCLUDED.parent_hash`,
         [number.toString(), hash, parentHash],
       );
-      await enqueue(q, msgs);
-      return msgs.length;
+      return this.enqueueDurable(q, msgs, (l) => (live = l));
     });
+    await this.pushLive(live);
     if (inserted) await this.publish();
     return inserted;
   }
 
   private decode(raw: readonly unknown[]): DecodedLog[] {
     return decodeExchangeLogs(raw);
+  }
+
+  /** Stores the stream messages in the outbox; hands the channel messages (pushed after the commit) to `keep`. Returns how many messages the logs made. */
+  private async enqueueDurable(
+    q: Queryable,
+    msgs: readonly OutboxMessage[],
+    keep: (live: OutboxMessage[]) => void,
+  ): Promise<number> {
+    const { durable, live } = splitLive(msgs);
+    await enqueue(q, durable);
+    keep(live);
+    return msgs.length;
+  }
+
+  /** The live feed of committed blocks (see splitLive): a failed push is logged, not retried. */
+  private async pushLive(live: readonly OutboxMessage[]): Promise<void> {
+    try {
+      for (const m of live) await this.o.bus.publish(m.topic, m.payload);
+    } catch (err) {
+      this.log.warn("live push to the bus failed (the streams have the events)", { err: String(err) });
+    }
   }
 
   private async publish(): Promise<void> {
@@ -327,6 +350,7 @@ export class Listener {
       const end = await this.o.client.getBlock({ blockNumber: to });
       const logs = this.decode(raw);
       const blockTimes = await this.blockTimes(logs);
+      let live: OutboxMessage[] = [];
       await this.o.db.tx(async (q) => {
         const msgs = await writeLogs(q, logs, { blockTimes });
         // the blocks that carried logs (for the reorg walk) and the range end (the checkpoint)
@@ -344,8 +368,9 @@ export class Listener {
            ON CONFLICT (number) DO UPDATE SET hash = EXCLUDED.hash`,
           params,
         );
-        await enqueue(q, msgs);
+        await this.enqueueDurable(q, msgs, (l) => (live = l));
       });
+      await this.pushLive(live);
       await this.publish();
       this.cp = { number: to, hash: end.hash! };
       this.o.onBlock?.(to, end.timestamp, logs.length);
