@@ -267,6 +267,318 @@ export function decodeAt(line: string, start: number, end: number): Command {
   throw new Error(`journal: unknown record kind in ${line.slice(start, Math.min(end, start + 40))}`);
 }
 
+// The same decoder over the file's bytes (UTF-8) instead of a string: no string for the whole
+// file, and no substring for the fields that repeat (accounts, the enumerations).
+let bytes: Buffer = Buffer.alloc(0);
+
+/** Newlines that ended a field since the record's decode started (see decodeLine). */
+let nlEnds = 0;
+
+/**
+ * End of the current field in bytes: index of the next comma or newline, or lim (lim when the
+ * field would start past lim, as fieldEnd() does).
+ */
+function bFieldEnd(): number {
+  const b = bytes;
+  let i = pos;
+  while (i < lim) {
+    const c = b[i];
+    if (c === 44) return i;
+    if (c === 10) {
+      nlEnds++;
+      return i;
+    }
+    i++;
+  }
+  return lim;
+}
+
+/** The field's text: its bytes decoded as UTF-8 (as the string reader saw them). */
+function bText(s: number, e: number): string {
+  if (e <= s) return "";
+  for (let i = s; i < e; i++) if (bytes[i] >= 128) return bytes.toString("utf8", s, e);
+  return bytes.toString("latin1", s, e);
+}
+
+function bStr(): string | undefined {
+  const e = bFieldEnd();
+  const v = e === pos ? undefined : bText(pos, e);
+  pos = e + 1;
+  return v;
+}
+
+/** A constant with its bytes (compared byte to byte: no charCodeAt on the hot path). */
+interface Const {
+  s: string;
+  b: Uint8Array;
+}
+function konst(v: string): Const {
+  return { s: v, b: Buffer.from(v, "latin1") };
+}
+const K_BUY = konst("BUY");
+const K_SELL = konst("SELL");
+const K_LIMIT = konst("LIMIT");
+const K_MARKET = konst("MARKET");
+const K_STOP_MARKET = konst("STOP_MARKET");
+const K_GTC = konst("GTC");
+const K_IOC = konst("IOC");
+const K_EXPIRE_MAKER = konst("EXPIRE_MAKER");
+const K_NONE = konst("NONE");
+
+/** True when bytes[s, e) equal v. */
+function bIs(s: number, e: number, v: Uint8Array): boolean {
+  if (e - s !== v.length) return false;
+  const b = bytes;
+  for (let i = 0; i < v.length; i++) if (b[s + i] !== v[i]) return false;
+  return true;
+}
+
+/** A field whose usual values are the given constants (the constant's string, else its text). */
+function bEnum(a: Const, b: Const, c: Const): string {
+  const e = bFieldEnd();
+  const s = pos;
+  pos = e + 1;
+  if (bIs(s, e, a.b)) return a.s;
+  if (bIs(s, e, b.b)) return b.s;
+  if (bIs(s, e, c.b)) return c.s;
+  return bText(s, e);
+}
+
+function bOptEnum(a: Const, b: Const): string | undefined {
+  const e = bFieldEnd();
+  if (e === pos) {
+    pos = e + 1;
+    return undefined;
+  }
+  const s = pos;
+  pos = e + 1;
+  if (bIs(s, e, a.b)) return a.s;
+  if (bIs(s, e, b.b)) return b.s;
+  return bText(s, e);
+}
+
+/** Accounts decoded from bytes, by a hash of their bytes: the string and its bytes (ASCII only). */
+const bAccts: string[] = new Array(4096).fill(""); // bAcctBytes[i] holds the bytes of bAccts[i]
+const bAcctBytes: Uint8Array[] = new Array(4096).fill(new Uint8Array(0));
+
+/** Length of the last account read (accounts usually have the same length). */
+let bAcctLen = 0;
+
+function acctSlot(s: number, e: number): number {
+  let h = e - s;
+  for (let i = e - 8 > s ? e - 8 : s; i < e; i++) h = (Math.imul(h, 31) + bytes[i]) | 0;
+  h ^= h >>> 12;
+  return h & 4095;
+}
+
+function bAccount(): string {
+  const s = pos;
+  // the usual length first: a cached account (no separators in it) equal to bytes[s, s+len)
+  // and followed by a comma is the field, without scanning for its end
+  let e = s + bAcctLen;
+  if (bAcctLen > 0 && e < lim && bytes[e] === 44) {
+    const slot = acctSlot(s, e);
+    if (bIs(s, e, bAcctBytes[slot])) {
+      pos = e + 1;
+      return bAccts[slot];
+    }
+  }
+  e = bFieldEnd();
+  pos = e + 1;
+  const len = e - s;
+  const slot = acctSlot(s, e);
+  if (bIs(s, e, bAcctBytes[slot])) return bAccts[slot];
+  const v = bText(s, e);
+  if (v.length === len && len > 0) {
+    // ASCII: one character per byte
+    bAccts[slot] = v;
+    bAcctBytes[slot] = Uint8Array.prototype.slice.call(bytes, s, e);
+    bAcctLen = len;
+  }
+  return v;
+}
+
+function bOptNumber(): number | undefined {
+  const e = bFieldEnd();
+  if (e === pos) {
+    pos = e + 1;
+    return undefined;
+  }
+  return bNumberTo(e);
+}
+
+function bReqNumber(): number {
+  return bNumberTo(bFieldEnd());
+}
+
+function bNumberTo(e: number): number {
+  const b = bytes;
+  let i = pos;
+  const neg = b[i] === 45; /* - */
+  if (neg) i++;
+  let v = 0;
+  if (e - i > 0 && e - i <= 15) {
+    for (; i < e; i++) {
+      const d = b[i] - 48;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+    }
+  }
+  let r: number;
+  if (i === e && e - pos > (neg ? 1 : 0)) r = neg ? -v : v;
+  else r = Number(bText(pos, e)); // exponents, fractions, NaN, Infinity, long or empty
+  pos = e + 1;
+  return r;
+}
+
+function bOptBoolean(): boolean | undefined {
+  const e = bFieldEnd();
+  const v = e === pos ? undefined : e - pos === 1 && bytes[pos] === 49; /* 1 */
+  pos = e + 1;
+  return v;
+}
+
+/**
+ * Decode the record in buf[start, end) (one journal line's UTF-8 without its inSeq and newline):
+ * the same command as decodeAt() on the decoded text.
+ */
+export function decodeBytes(buf: Buffer, start: number, end: number): Command {
+  const k = buf[start];
+  if (k === 74 /* J */) return JSON.parse(buf.toString("utf8", start + 1, end)) as Command;
+  bytes = buf;
+  pos = start + 2;
+  lim = end;
+  if (k === 80 /* P */ && buf[start + 1] === 44) {
+    // the fields of placeCommand(), in its order
+    const c: PlaceCmd = {
+      type: "place",
+      ts: bReqNumber(),
+      account: bAccount(),
+      market: bReqNumber(),
+      side: bEnum(K_BUY, K_SELL, K_BUY) as PlaceCmd["side"],
+      orderType: bEnum(K_LIMIT, K_MARKET, K_STOP_MARKET) as OrderType,
+      tif: bOptEnum(K_GTC, K_IOC) as PlaceCmd["tif"],
+      price: bOptNumber(),
+      limitPrice: undefined, // never in the compact form (compactPlace)
+      qty: bReqNumber(),
+      stopPrice: bOptNumber(),
+      workingType: bStr() as PlaceCmd["workingType"],
+      reduceOnly: bOptBoolean(),
+      closePosition: bOptBoolean(),
+      activationPrice: bOptNumber(),
+      callbackRatePpm: bOptNumber(),
+      stp: bOptEnum(K_EXPIRE_MAKER, K_NONE) as PlaceCmd["stp"],
+      clientOrderId: bStr(),
+      hash: bStr(),
+    };
+    return c;
+  }
+  if (k === 67 /* C */ && buf[start + 1] === 44) {
+    // the fields of cancelCommand(), in its order
+    const c: CancelCmd = {
+      type: "cancel",
+      ts: bReqNumber(),
+      account: bAccount(),
+      market: bReqNumber(),
+      orderId: bOptNumber(),
+      clientOrderId: bStr(),
+    };
+    return c;
+  }
+  throw new Error(`journal: unknown record kind in ${buf.toString("utf8", start, Math.min(end, start + 40))}`);
+}
+
+/** End (the newline) of the line decodeLine() read last. */
+let lineEnd = 0;
+
+/**
+ * A compact place or cancel record starting at buf[start] (its kind byte), whose line ends
+ * somewhere before `have`: decoded in one pass (the newline found by the last field), the same
+ * command as decodeBytes(buf, start, newline). null when that is not certain (another kind, a
+ * line with more or fewer fields, no newline before `have`): then find the newline and use
+ * decodeBytes. Sets lineEnd.
+ */
+export function decodeLine(buf: Buffer, start: number, have: number): Command | null {
+  const k = buf[start];
+  if ((k !== 80 && k !== 67) || buf[start + 1] !== 44) return null;
+  nlEnds = 0;
+  const c = decodeBytes(buf, start, have);
+  // exactly one field (the last) ended at a newline
+  if (nlEnds !== 1 || pos - 1 >= have || buf[pos - 1] !== 10) return null;
+  lineEnd = pos - 1;
+  return c;
+}
+
+/**
+ * Apply fn to the complete lines in buf[0, have) with inSeq > from (r.last: the last inSeq read);
+ * returns where the incomplete rest starts. A plain function, so the JIT optimizes it as a whole
+ * (the async reader around it resumes once per chunk).
+ */
+export function replayLines(
+  buf: Buffer,
+  have: number,
+  from: number,
+  r: { last: number },
+  fn: (inSeq: number, cmd: Command) => void,
+): number {
+  let pos = 0;
+  let last = r.last;
+  for (;;) {
+    // the common line: inSeq, tab, a compact record read in one pass (decodeLine)
+    let tab = pos;
+    while (tab < have) {
+      const c = buf[tab];
+      if (c === 9 || c === 10) break;
+      tab++;
+    }
+    if (tab < have && buf[tab] === 9) {
+      const inSeq = parseSeqBytes(buf, pos, tab);
+      if (inSeq > from && inSeq === last + 1) {
+        const cmd = decodeLine(buf, tab + 1, have);
+        if (cmd !== null) {
+          fn(inSeq, cmd);
+          last = inSeq;
+          r.last = last;
+          pos = lineEnd + 1;
+          continue;
+        }
+      }
+    }
+    // any other line: find its end first
+    let nl = pos;
+    tab = -1;
+    while (nl < have) {
+      const c = buf[nl];
+      if (c === 10) break;
+      if (c === 9 && tab < 0) tab = nl;
+      nl++;
+    }
+    if (nl === have) break; // no complete line left in this chunk
+    if (tab < 0) tab = nl;
+    const inSeq = parseSeqBytes(buf, pos, tab);
+    if (inSeq > from) {
+      if (inSeq !== last + 1) throw new Error(`journal gap: ${last} -> ${inSeq}`);
+      fn(inSeq, decodeBytes(buf, tab + 1, nl));
+      last = inSeq;
+      r.last = last;
+    }
+    pos = nl + 1;
+  }
+  return pos;
+}
+
+/** inSeq of a journal line: the decimal digits in buf[start, end). */
+export function parseSeqBytes(buf: Buffer, start: number, end: number): number {
+  if (end - start > 15 || end <= start) return parseInt(buf.toString("utf8", start, end), 10);
+  let v = 0;
+  for (let i = start; i < end; i++) {
+    const d = buf[i] - 48;
+    if (d < 0 || d > 9) return parseInt(buf.toString("utf8", start, end), 10);
+    v = v * 10 + d;
+  }
+  return v;
+}
+
 /** inSeq of a journal line: the decimal digits in text[start, end). */
 export function parseSeq(text: string, start: number, end: number): number {
   if (end - start > 15 || end <= start) return parseInt(text.slice(start, end), 10);
