@@ -20,6 +20,10 @@
 // settings (chain id 31337, 60M block gas limit, Osaka, the test mnemonic's accounts, default code size limit).
 // Figures carry the chain in their names (fills_per_s_hardhat, fills_per_s_anvil, ...).
 // Store and bus: DATABASE_URL / REDIS_URL when set, else PGlite in memory and the in-process bus.
+// Listener: BENCH_LISTENER=process runs it in its own process (scripts/bench/listenerProcess.ts, as
+// `npm run keeper` with SETTLER_ENABLED=false beside a settler-only keeper) against the same Postgres and
+// Redis; it needs DATABASE_URL and REDIS_URL and is the default when both are set. BENCH_LISTENER=inline
+// runs it in the settler's process (one event loop for both: the default without a real store and bus).
 // Writes bench-results/settlement.json. BENCH_FILLS (default 2400) and BENCH_MAX_FILLS (batch, 400).
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -53,6 +57,12 @@ const ROOT = path.resolve(__dirname, "../..");
 const N = Number(process.env.BENCH_FILLS ?? 2400);
 const MAX_FILLS = Number(process.env.BENCH_MAX_FILLS ?? 400);
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 4);
+const LISTENER_MODE = (process.env.BENCH_LISTENER ??
+  (process.env.DATABASE_URL && process.env.REDIS_URL ? "process" : "inline")) as "process" | "inline";
+if (LISTENER_MODE !== "process" && LISTENER_MODE !== "inline")
+  throw new Error(`BENCH_LISTENER: ${String(LISTENER_MODE)}? (process or inline)`);
+if (LISTENER_MODE === "process" && !(process.env.DATABASE_URL && process.env.REDIS_URL))
+  throw new Error("BENCH_LISTENER=process needs DATABASE_URL and REDIS_URL (the listener process shares them)");
 const OPERATOR = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80" as Hex;
 const MNEMONIC = "test test test test test test test test test test test junk";
 const GAS_LIMIT = 60_000_000;
@@ -281,7 +291,8 @@ async function runChain(kind: ChainKind) {
   const schema = `bench_settle_${kind}_${process.pid}`;
   const db = await openDb({ url: process.env.DATABASE_URL, schema: process.env.DATABASE_URL ? schema : undefined });
   await migrate(db);
-  const bus = openBus({ url: process.env.REDIS_URL, prefix: `bench:${kind}:${process.pid}:` });
+  const busPrefix = `bench:${kind}:${process.pid}:`;
+  const bus = openBus({ url: process.env.REDIS_URL, prefix: busPrefix });
   const gasKey = generatePrivateKey();
   await client.request({
     method: (kind === "hardhat" ? "hardhat_setBalance" : "anvil_setBalance") as never,
@@ -320,15 +331,18 @@ async function runChain(kind: ChainKind) {
     },
   });
   const fromBlock = (await client.getBlockNumber()) + 1n;
-  const listener = new Listener({
-    db,
-    bus,
-    client: listenerClient,
-    exchange: d.exchange,
-    fromBlock,
-    pollMs: 5,
-    log: silentLogger,
-  });
+  const listener =
+    LISTENER_MODE === "inline"
+      ? new Listener({
+          db,
+          bus,
+          client: listenerClient,
+          exchange: d.exchange,
+          fromBlock,
+          pollMs: 5,
+          log: silentLogger,
+        })
+      : undefined;
 
   // block first seen over RPC (5 ms poll) vs its events on the bus channel
   const firstSeen = new Map<string, number>();
@@ -371,7 +385,19 @@ async function runChain(kind: ChainKind) {
     done++;
     lastAt = performance.now();
   });
-  listener.start();
+  const listenerChild =
+    LISTENER_MODE === "process"
+      ? await startListenerProcess({
+          RPC_URL: url,
+          EXCHANGE: d.exchange,
+          FROM_BLOCK: fromBlock.toString(),
+          DATABASE_URL: process.env.DATABASE_URL!,
+          DB_SCHEMA: schema,
+          REDIS_URL: process.env.REDIS_URL!,
+          BUS_PREFIX: busPrefix,
+        })
+      : undefined;
+  listener?.start();
   settler.start();
 
   process.stderr.write(`[${kind}] settling ${N} fills, batches of up to ${MAX_FILLS}...\n`);
@@ -392,7 +418,8 @@ async function runChain(kind: ChainKind) {
   await watcher;
   await settler.stop();
   await tx.stop();
-  await listener.stop();
+  await listener?.stop();
+  if (listenerChild) await stopProcess(listenerChild);
 
   const totalGas = gasPerBatch.reduce((s, b) => s + b.gas, 0n);
   const totalFills = gasPerBatch.reduce((s, b) => s + b.fills, 0);
@@ -401,6 +428,7 @@ async function runChain(kind: ChainKind) {
     settled: ok,
     batch_max_fills: MAX_FILLS,
     max_in_flight: IN_FLIGHT,
+    listener_own_process: LISTENER_MODE === "process" ? 1 : 0,
     batches: gasPerBatch.length,
     fills_per_s: r2(N / seconds),
     fill_to_confirmed_p50_ms: r2(pct(latencies, 50)),
@@ -412,12 +440,39 @@ async function runChain(kind: ChainKind) {
     gas_per_fill: totalFills ? Number(totalGas / BigInt(totalFills)) : 0,
     gas_per_batch_max: Number(gasPerBatch.reduce((m, b) => (b.gas > m ? b.gas : m), 0n)),
   };
-  const storeBus = `store ${db.kind}, bus ${bus.kind}`;
+  const storeBus = `store ${db.kind}, bus ${bus.kind}, listener ${LISTENER_MODE === "process" ? "in its own process" : "in the settler's process"}`;
   await bus.close();
   await db.close();
   if (process.env.DATABASE_URL) await dropSchema(process.env.DATABASE_URL, schema);
   node.kill("SIGKILL");
   return { result, breakdown: breakdown(marks, built), rpc: rpcMs, storeBus };
+}
+
+/** Starts scripts/bench/listenerProcess.ts and waits for its "ready". */
+async function startListenerProcess(env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(__dirname, "listenerProcess.ts")], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (b: Buffer) => {
+      out += b.toString();
+      if (out.includes("ready")) resolve();
+    });
+    child.once("exit", (code) => reject(new Error(`listener process exited (${code}) before it was ready`)));
+  });
+  return child;
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  const t = setTimeout(() => child.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(t);
 }
 
 /**
