@@ -1,16 +1,12 @@
 // Append-only file journal with group commit: one write + fdatasync per group, on libuv's
 // thread pool (the engine thread never waits). Format: one record per line,
 // `<inSeq>\t<command JSON>\n`; a torn last line (crash mid-write) was never acknowledged and
-// is ignored on read (replay reads the file in 4 MB chunks and decodes from the bytes, see
-// replayLines in codec.ts). Snapshots: <name>.snapshot.json, written to a temp file then renamed.
+// is ignored on read. Snapshots: <name>.snapshot.json, written to a temp file then renamed.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Command } from "../engine/types";
 import type { Journal } from "./journal";
-import { RecordWriter, replayLines } from "./codec";
-
-/** Replay reads the log this many bytes at a time. */
-const READ_CHUNK = 4 << 20;
+import { decodeAt, parseSeq, RecordWriter } from "./codec";
 
 export class FileJournal implements Journal {
   /** records appended since the last group started (the file's bytes, see RecordWriter) */
@@ -114,37 +110,24 @@ export class FileJournal implements Journal {
     });
   }
 
-  /**
-   * Replay: the file read in large chunks into one Buffer and decoded from its bytes (no string
-   * for the file, see decodeBytes); a line cut by the chunk end is carried to the next read.
-   */
   async read(from: number, fn: (inSeq: number, cmd: Command) => void): Promise<number> {
-    if (!fs.existsSync(this.file)) return from;
-    const r = { last: from };
-    const fh = await fs.promises.open(this.file, "r");
-    try {
-      let buf = Buffer.allocUnsafe(READ_CHUNK);
-      let have = 0; // bytes in buf (a partial line carried over, then the new read)
-      let filePos = 0;
-      for (;;) {
-        if (have === buf.length) {
-          // one line longer than the buffer: grow it
-          const nb = Buffer.allocUnsafe(buf.length * 2);
-          buf.copy(nb, 0, 0, have);
-          buf = nb;
-        }
-        const { bytesRead } = await fh.read(buf, have, buf.length - have, filePos);
-        if (bytesRead === 0) break; // what is left has no newline: torn tail, never acknowledged
-        filePos += bytesRead;
-        have += bytesRead;
-        const pos = replayLines(buf, have, from, r, fn);
-        buf.copyWithin(0, pos, have);
-        have -= pos;
+    let last = from;
+    if (!fs.existsSync(this.file)) return last;
+    const text = await fs.promises.readFile(this.file, "utf8");
+    let pos = 0;
+    for (;;) {
+      const nl = text.indexOf("\n", pos);
+      if (nl < 0) break; // torn tail: never acknowledged
+      const tab = text.indexOf("\t", pos);
+      const inSeq = parseSeq(text, pos, tab);
+      if (inSeq > from) {
+        if (inSeq !== last + 1) throw new Error(`journal gap: ${last} -> ${inSeq}`);
+        fn(inSeq, decodeAt(text, tab + 1, nl));
+        last = inSeq;
       }
-    } finally {
-      await fh.close();
+      pos = nl + 1;
     }
-    return r.last;
+    return last;
   }
 
   async saveSnapshot(_inSeq: number, data: string): Promise<void> {
