@@ -1,6 +1,7 @@
 // Transactional outbox: rows written in the same database transaction as the state they describe,
-// then published to the bus and deleted. Kinds: 'stream', 'channel', and 'both' (the same message
-// appended to the stream, then published on the channel, of its topic). At-least-once: a crash between publishing and deleting
+// then published to the bus and deleted. Kinds: 'stream', 'channel', 'both' (the same message
+// appended to the stream, then published on the channel, of its topic), and 'streams' (an array of one
+// topic's stream messages, appended in order: a block's 400 fills are one row, not 400). At-least-once: a crash between publishing and deleting
 // repeats a message, so every message carries an identity (block hash + log index, trade id, ...).
 import type { Bus } from "./bus";
 import type { Db, Queryable } from "./db";
@@ -11,7 +12,15 @@ export interface OutboxMessage {
   payload: unknown;
 }
 
-const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x));
+const bigintAsString = (_k: string, x: unknown) => (typeof x === "bigint" ? x.toString() : x);
+/** JSON with bigints as strings; the replacer (called for every value) only when there is a bigint to replace. */
+function json(v: unknown): string {
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return JSON.stringify(v, bigintAsString);
+  }
+}
 
 /**
  * A block's messages split for the listener: the stream messages are the durable record (outbox, in the
@@ -31,19 +40,39 @@ export async function enqueue(q: Queryable, msgs: readonly OutboxMessage[]): Pro
   if (msgs.length === 0) return;
   // a stream message next to the same payload (the same object) on the channel of its topic is one row,
   // kind 'both': stored and read once, appended then published
+  // a topic's stream messages are gathered into one row at the place of the first, until a 'both' or
+  // 'channel' message of that topic closes the group: the order per topic stays the enqueue order
   const rows: [kind: string, topic: string, payload: unknown][] = [];
+  const open = new Map<string, unknown[]>();
   for (let i = 0; i < msgs.length; i++) {
     const m = msgs[i];
     const n = msgs[i + 1];
     if (n && n.topic === m.topic && n.payload === m.payload && m.kind !== n.kind) {
+      open.delete(m.topic);
       rows.push(["both", m.topic, m.payload]);
       i++;
-    } else rows.push([m.kind, m.topic, m.payload]);
+    } else if (m.kind === "stream") {
+      const group = open.get(m.topic);
+      if (group) group.push(m.payload);
+      else {
+        const g = [m.payload];
+        open.set(m.topic, g);
+        rows.push(["streams", m.topic, g]);
+      }
+    } else {
+      open.delete(m.topic);
+      rows.push([m.kind, m.topic, m.payload]);
+    }
   }
+  for (const r of rows)
+    if (r[0] === "streams" && (r[2] as unknown[]).length === 1) {
+      r[0] = "stream";
+      r[2] = (r[2] as unknown[])[0];
+    }
   // one statement, three array parameters (unnest keeps the ids in the rows' order)
   await q.query(
     `INSERT INTO outbox (kind, topic, payload)
-     SELECT kind, topic, payload FROM unnest($1::text[], $2::text[], $3::jsonb[]) WITH ORDINALITY AS m(kind, topic, payload, i)
+     SELECT kind, topic, payload FROM unnest($1::text[], $2::text[], $3::json[]) WITH ORDINALITY AS m(kind, topic, payload, i)
      ORDER BY i`,
     [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => json(r[2]))],
   );
@@ -56,11 +85,13 @@ export async function enqueue(q: Queryable, msgs: readonly OutboxMessage[]): Pro
 export async function drainOutbox(db: Db, bus: Bus, batch = 1000): Promise<number> {
   let total = 0;
   for (;;) {
-    const n = await db.tx(async (q) => {
-      const r = await q.query<{ id: string; kind: "stream" | "channel" | "both"; topic: string; payload: unknown }>(
-        "SELECT id, kind, topic, payload FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
-        [batch],
-      );
+    const rows = await db.tx(async (q) => {
+      const r = await q.query<{
+        id: string;
+        kind: "stream" | "streams" | "channel" | "both";
+        topic: string;
+        payload: unknown;
+      }>("SELECT id, kind, topic, payload FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", [batch]);
       if (r.rows.length === 0) return 0;
       // keep order: consecutive stream rows of one topic go in one appendMany
       let i = 0;
@@ -77,16 +108,18 @@ export async function drainOutbox(db: Db, bus: Bus, batch = 1000): Promise<numbe
         const run = r.rows.slice(i, j);
         await bus.appendMany(
           row.topic,
-          run.map((x) => x.payload),
+          run.flatMap((x) => (x.kind === "streams" ? (x.payload as unknown[]) : [x.payload])),
         );
         for (const x of run) if (x.kind === "both") await bus.publish(x.topic, x.payload);
         i = j;
       }
       await q.query("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r.rows.map((x) => x.id)]);
+      let msgs = 0;
+      for (const x of r.rows) msgs += x.kind === "streams" ? (x.payload as unknown[]).length : 1;
+      total += msgs;
       return r.rows.length;
     });
-    total += n;
     // a short read emptied what was there: no second transaction just to find nothing
-    if (n < batch) return total;
+    if (rows < batch) return total;
   }
 }

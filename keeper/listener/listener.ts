@@ -318,7 +318,8 @@ export class Listener {
   /** The live feed of committed blocks (see splitLive): a failed push is logged, not retried. */
   private async pushLive(live: readonly OutboxMessage[]): Promise<void> {
     try {
-      for (const m of live) await this.o.bus.publish(m.topic, m.payload);
+      // sent together (one connection keeps their order), not one round trip each
+      await Promise.all(live.map((m) => this.o.bus.publish(m.topic, m.payload)));
     } catch (err) {
       this.log.warn("live push to the bus failed (the streams have the events)", { err: String(err) });
     }

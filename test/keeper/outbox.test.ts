@@ -31,10 +31,11 @@ for (const target of DB_TARGETS) {
       const kinds = await db.query<{ kind: string; n: number }>(
         "SELECT kind, count(*)::int AS n FROM outbox GROUP BY kind ORDER BY kind",
       );
+      // topic b's stream messages are never interrupted by a channel message of b: one 'streams' row
       expect(kinds.rows).to.deep.equal([
         { kind: "both", n: 500 },
         { kind: "channel", n: 500 },
-        { kind: "stream", n: 500 },
+        { kind: "streams", n: 1 },
       ]);
       expect(await drainOutbox(db, bus, 400)).to.equal(1500);
       const want = (topic: string, kind: string) =>
@@ -43,6 +44,34 @@ for (const target of DB_TARGETS) {
       expect((await bus.read("b", "0", { count: 10_000 })).map((e) => e.data)).to.deep.equal(want("b", "stream"));
       expect(got.a).to.deep.equal(want("a", "channel"));
       expect(got.c).to.deep.equal(want("c", "channel"));
+      expect((await db.query("SELECT 1 FROM outbox")).rowCount).to.equal(0);
+      await bus.close();
+    });
+
+    it("a topic's stream messages share a row until a channel or paired message of that topic; per-topic order holds, across drains", async () => {
+      const bus = new MemoryBus();
+      const msgs: OutboxMessage[] = [];
+      const live: Record<string, unknown[]> = { x: [] };
+      for (let i = 0; i < 300; i++) {
+        msgs.push({ kind: "stream", topic: "x", payload: { i } }, { kind: "stream", topic: "y", payload: { i } });
+        if (i % 50 === 49) msgs.push({ kind: "channel", topic: "x", payload: { live: i } });
+        if (i % 70 === 69) {
+          const p = { both: i };
+          msgs.push({ kind: "stream", topic: "x", payload: p }, { kind: "channel", topic: "x", payload: p });
+        }
+      }
+      await bus.subscribe("x", (m) => live.x.push(m));
+      await db.tx((q) => enqueue(q, msgs));
+      const rows = await db.query<{ kind: string; topic: string }>("SELECT kind, topic FROM outbox ORDER BY id");
+      // y: one row; x: a group between each of its channel / paired messages
+      expect(rows.rows.filter((r) => r.topic === "y")).to.deep.equal([{ kind: "streams", topic: "y" }]);
+      expect(rows.rows.filter((r) => r.topic === "x" && r.kind === "streams").length).to.equal(1 + 5 + 4);
+      expect(await drainOutbox(db, bus, 3)).to.equal(msgs.length - 4); // the 4 pairs are one message each
+      const want = (topic: string, kind: string) =>
+        msgs.filter((m) => m.topic === topic && m.kind === kind).map((m) => m.payload);
+      expect((await bus.read("x", "0", { count: 10_000 })).map((e) => e.data)).to.deep.equal(want("x", "stream"));
+      expect((await bus.read("y", "0", { count: 10_000 })).map((e) => e.data)).to.deep.equal(want("y", "stream"));
+      expect(live.x).to.deep.equal(want("x", "channel"));
       expect((await db.query("SELECT 1 FROM outbox")).rowCount).to.equal(0);
       await bus.close();
     });
