@@ -7,6 +7,9 @@
 // - chain event to bus push: from the moment a block is first visible over RPC to its events on the
 //   bus channel the gateway's WebSocket layer subscribes to (p50/p99; a block whose push arrives before the
 //   5 ms watcher has seen it is counted in chain_event_pushed_before_seen instead),
+// - the same under a steady load: BENCH_PACED_FILLS (default 5000) more fresh fills appended at
+//   BENCH_PACED_RATE (default 1000/s, the sustained target) on a 10 ms schedule after the burst: paced_*
+//   figures (achieved fills/s, fill to confirmed, chain event to bus push; BENCH_PACED_FILLS=0 skips it),
 // - gas per fill,
 // - where a batch's time goes (median over the batches, ms), with up to BENCH_IN_FLIGHT (default 4) batches
 //   in flight: build (the settler's queue read, batch number, latest block, hashing, operator signature,
@@ -55,6 +58,8 @@ import { TxManager } from "../../keeper/tx";
 
 const ROOT = path.resolve(__dirname, "../..");
 const N = Number(process.env.BENCH_FILLS ?? 2400);
+const PACED_RATE = Number(process.env.BENCH_PACED_RATE ?? 1000);
+const PACED_FILLS = Number(process.env.BENCH_PACED_FILLS ?? 5000);
 const MAX_FILLS = Number(process.env.BENCH_MAX_FILLS ?? 400);
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 4);
 const LISTENER_MODE = (process.env.BENCH_LISTENER ??
@@ -251,9 +256,9 @@ async function runChain(kind: ChainKind) {
   const size = 10_000n;
   const px = 60_000_000_000n;
   const expiry = BigInt(Math.floor(Date.now() / 1000) + 86_400);
-  process.stderr.write(`[${kind}] signing ${2 * N} orders...\n`);
+  process.stderr.write(`[${kind}] signing ${2 * (N + PACED_FILLS)} orders...\n`);
   const fills: FillMessage[] = [];
-  for (let i = 0; i < N; i++) {
+  for (let i = 0; i < N + PACED_FILLS; i++) {
     const m = traders[i % T];
     const t = traders[((i % T) + 1 + (Math.floor(i / T) % (T - 1))) % T]; // never the maker
     const makerIsBuy = i % 2 === 0;
@@ -358,6 +363,8 @@ async function runChain(kind: ChainKind) {
     }
   })();
   const pushLat: number[] = [];
+  const pacedPushLat: number[] = [];
+  let pushSink = pushLat; // the phase the samples belong to
   let pushedBeforeSeen = 0;
   const seenBlocks = new Set<string>();
   await bus.subscribe(CHAIN_EVENTS, (m) => {
@@ -367,11 +374,13 @@ async function runChain(kind: ChainKind) {
     const now = performance.now();
     marks.push({ what: "push", t: now });
     const t0 = firstSeen.get(e.blockNumber);
-    if (t0 !== undefined) pushLat.push(now - t0);
+    if (t0 !== undefined) pushSink.push(now - t0);
     else pushedBeforeSeen++; // the listener's push came before the watcher saw the block: no sample
   });
   const appendedAt = new Map<number, number>();
   const latencies: number[] = [];
+  const pacedLatencies: number[] = [];
+  let latSink = latencies;
   let done = 0;
   let lastAt = 0;
   let ok = 0;
@@ -380,7 +389,7 @@ async function runChain(kind: ChainKind) {
     const t0 = appendedAt.get(r.tradeId);
     if (t0 === undefined) return;
     appendedAt.delete(r.tradeId);
-    latencies.push(performance.now() - t0);
+    latSink.push(performance.now() - t0);
     if (r.status === "settled") ok++;
     done++;
     lastAt = performance.now();
@@ -403,7 +412,7 @@ async function runChain(kind: ChainKind) {
   process.stderr.write(`[${kind}] settling ${N} fills, batches of up to ${MAX_FILLS}...\n`);
   const start = performance.now();
   for (let i = 0; i < N; i += 200) {
-    const chunk = fills.slice(i, i + 200);
+    const chunk = fills.slice(i, Math.min(i + 200, N));
     const now = performance.now();
     for (const f of chunk) appendedAt.set(f.tradeId, now);
     await bus.appendMany(FILLS, chunk);
@@ -414,6 +423,38 @@ async function runChain(kind: ChainKind) {
   }
   const seconds = (lastAt - start) / 1000;
   await new Promise((r) => setTimeout(r, 300));
+  const burstMarks = marks.length;
+  const okBurst = ok;
+  const burstBuilt = built.length;
+
+  // paced: PACED_RATE fills/s appended every 10 ms on schedule (the sustained target as a steady load,
+  // batches formed by time), the chain-to-push latency and fill-to-confirmed measured under it
+  const paced = fills.slice(N);
+  let pacedSeconds = 0;
+  if (paced.length > 0) {
+    process.stderr.write(`[${kind}] paced: ${paced.length} fills at ${PACED_RATE}/s...\n`);
+    pushSink = pacedPushLat;
+    latSink = pacedLatencies;
+    const pStart = performance.now();
+    let sent = 0;
+    while (sent < paced.length) {
+      const due = Math.min(paced.length, Math.floor(((performance.now() - pStart) / 1000) * PACED_RATE));
+      if (due > sent) {
+        const chunk = paced.slice(sent, due);
+        const now = performance.now();
+        for (const f of chunk) appendedAt.set(f.tradeId, now);
+        await bus.appendMany(FILLS, chunk);
+        sent = due;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    while (done < N + paced.length) {
+      await new Promise((r) => setTimeout(r, 20));
+      if (performance.now() - pStart > 600_000) throw new Error(`${kind}: paced timeout: ${done}/${N + paced.length}`);
+    }
+    pacedSeconds = (lastAt - pStart) / 1000;
+    await new Promise((r) => setTimeout(r, 300));
+  }
   watching = false;
   await watcher;
   await settler.stop();
@@ -425,7 +466,7 @@ async function runChain(kind: ChainKind) {
   const totalFills = gasPerBatch.reduce((s, b) => s + b.fills, 0);
   const result = {
     fills: N,
-    settled: ok,
+    settled: okBurst,
     batch_max_fills: MAX_FILLS,
     max_in_flight: IN_FLIGHT,
     listener_own_process: LISTENER_MODE === "process" ? 1 : 0,
@@ -437,6 +478,15 @@ async function runChain(kind: ChainKind) {
     chain_event_to_bus_push_p99_ms: r2(pct(pushLat, 99)),
     chain_event_samples: pushLat.length,
     chain_event_pushed_before_seen: pushedBeforeSeen,
+    paced_target_fills_per_s: PACED_RATE,
+    paced_fills: paced.length,
+    paced_settled: ok - okBurst,
+    paced_fills_per_s: pacedSeconds ? r2(paced.length / pacedSeconds) : 0,
+    paced_fill_to_confirmed_p50_ms: r2(pct(pacedLatencies, 50)),
+    paced_fill_to_confirmed_p99_ms: r2(pct(pacedLatencies, 99)),
+    paced_chain_event_to_bus_push_p50_ms: r2(pct(pacedPushLat, 50)),
+    paced_chain_event_to_bus_push_p99_ms: r2(pct(pacedPushLat, 99)),
+    paced_chain_event_samples: pacedPushLat.length,
     gas_per_fill: totalFills ? Number(totalGas / BigInt(totalFills)) : 0,
     gas_per_batch_max: Number(gasPerBatch.reduce((m, b) => (b.gas > m ? b.gas : m), 0n)),
   };
@@ -445,7 +495,12 @@ async function runChain(kind: ChainKind) {
   await db.close();
   if (process.env.DATABASE_URL) await dropSchema(process.env.DATABASE_URL, schema);
   node.kill("SIGKILL");
-  return { result, breakdown: breakdown(marks, built), rpc: rpcMs, storeBus };
+  return {
+    result,
+    breakdown: breakdown(marks.slice(0, burstMarks), built.slice(0, burstBuilt)),
+    rpc: rpcMs,
+    storeBus,
+  };
 }
 
 /** Starts scripts/bench/listenerProcess.ts and waits for its "ready". */
