@@ -425,6 +425,7 @@ async function runChain(kind: ChainKind) {
   await new Promise((r) => setTimeout(r, 300));
   const burstMarks = marks.length;
   const okBurst = ok;
+  const burstBatches = gasPerBatch.length;
   const burstBuilt = built.length;
 
   // paced: PACED_RATE fills/s appended every 10 ms on schedule (the sustained target as a steady load,
@@ -470,7 +471,7 @@ async function runChain(kind: ChainKind) {
     batch_max_fills: MAX_FILLS,
     max_in_flight: IN_FLIGHT,
     listener_own_process: LISTENER_MODE === "process" ? 1 : 0,
-    batches: gasPerBatch.length,
+    batches: burstBatches,
     fills_per_s: r2(N / seconds),
     fill_to_confirmed_p50_ms: r2(pct(latencies, 50)),
     fill_to_confirmed_p99_ms: r2(pct(latencies, 99)),
@@ -481,6 +482,7 @@ async function runChain(kind: ChainKind) {
     paced_target_fills_per_s: PACED_RATE,
     paced_fills: paced.length,
     paced_settled: ok - okBurst,
+    paced_batches: gasPerBatch.length - burstBatches,
     paced_fills_per_s: pacedSeconds ? r2(paced.length / pacedSeconds) : 0,
     paced_fill_to_confirmed_p50_ms: r2(pct(pacedLatencies, 50)),
     paced_fill_to_confirmed_p99_ms: r2(pct(pacedLatencies, 99)),
