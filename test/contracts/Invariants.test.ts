@@ -50,6 +50,8 @@ type Step =
   | { kind: "pause" }
   | {
       kind: "batch";
+      /** Through settlePacked (the keeper's path) or the ABI settle. */
+      packed: boolean;
       fills: {
         maker: number;
         taker: number;
@@ -128,6 +130,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     weight: 8,
     arbitrary: fc.record({
       kind: fc.constant("batch" as const),
+      packed: fc.boolean(),
       fills: fc.array(
         fc.record({
           maker: who,
@@ -180,6 +183,8 @@ async function invariantFixture() {
 interface RunStats {
   steps: number;
   batches: number;
+  /** Batches settled through settlePacked. */
+  packedBatches: number;
   fills: number;
   liquidations: number;
   badDebts: number;
@@ -200,6 +205,7 @@ describe("Exchange: invariants under random operation (fast-check)", () => {
     const stats: RunStats = {
       steps: 0,
       batches: 0,
+      packedBatches: 0,
       fills: 0,
       liquidations: 0,
       badDebts: 0,
@@ -421,7 +427,11 @@ describe("Exchange: invariants under random operation (fast-check)", () => {
                   takerFee: f.discount ? -makerFee : feeCap(sz, p, m.rates.taker),
                 });
               }
-              if (fills.length) await attempt(s.kind, () => settle(fx, orders, fills));
+              if (fills.length)
+                await attempt(s.kind, async () => {
+                  await settle(fx, orders, fills, { packed: s.packed });
+                  if (s.packed) stats.packedBatches++;
+                });
             }
             await scanLogs();
             await check();
@@ -517,7 +527,7 @@ describe("Exchange: invariants under random operation (fast-check)", () => {
       },
     );
     console.log(
-      `      ${stats.steps} steps: ${stats.batches} batches (${stats.fills} fills), ${stats.liquidations} liquidations ` +
+      `      ${stats.steps} steps: ${stats.batches} batches (${stats.packedBatches} packed, ${stats.fills} fills), ${stats.liquidations} liquidations ` +
         `(${stats.badDebts} bad debts, ${stats.socialised} socialised), ${stats.fundingUpdates} funding updates, ` +
         `${stats.forcedServed} forced takeovers, ${stats.slowClaims} slow claims, ${stats.freezes} freezes, ` +
         `${stats.escapes} escapes (${stats.proRata} pro rata, ${stats.negativeEquityAtFreeze} with negative equity), ` +
@@ -525,6 +535,7 @@ describe("Exchange: invariants under random operation (fast-check)", () => {
     );
     // The property must have exercised every part, not only refused actions.
     expect(stats.fills).to.be.greaterThan(0);
+    expect(stats.packedBatches).to.be.greaterThan(0);
     expect(stats.liquidations).to.be.greaterThan(0);
     expect(stats.badDebts).to.be.greaterThan(0);
     expect(stats.fundingUpdates).to.be.greaterThan(0);

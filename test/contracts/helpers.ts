@@ -28,6 +28,7 @@ import {
 } from "../../sdk/eip712";
 import { feeCap } from "../../sdk/margin";
 import { price, size, usd } from "../../sdk/units";
+import { encodeSettlePackedPayload } from "../../sdk/settlePacked";
 
 export { price, size, usd };
 
@@ -154,6 +155,8 @@ export interface BatchOptions {
   deadline?: bigint;
   signer?: TypedDataSigner;
   domain?: ExchangeDomain;
+  /** Submit through settlePacked (the keeper's path) instead of the ABI settle. */
+  packed?: boolean;
 }
 
 export async function makeBatch(
@@ -176,7 +179,11 @@ export async function makeBatch(
 /** Signs and submits a batch (from `keeper`); returns the receipt's decoded Exchange events. */
 export async function settle(fx: Fx, orders: SignedOrder[], fills: Fill[], opts: BatchOptions = {}) {
   const { batch, signature } = await makeBatch(fx, orders, fills, opts);
-  const hash = await fx.exchange.write.settle([batch, signature], { account: fx.keeper.account });
+  const hash = opts.packed
+    ? await fx.exchange.write.settlePacked([encodeSettlePackedPayload(batch, signature)], {
+        account: fx.keeper.account,
+      })
+    : await fx.exchange.write.settle([batch, signature], { account: fx.keeper.account });
   const receipt = await fx.publicClient.waitForTransactionReceipt({ hash });
   return { receipt, events: decodeEvents(fx, receipt.logs), gasUsed: receipt.gasUsed };
 }
