@@ -110,14 +110,47 @@ export class FileJournal implements Journal {
     });
   }
 
+  /**
+   * Bytes read at a time on replay. The log is read in chunks, each decoded up to its last newline (a
+   * newline byte never occurs inside a multi-byte UTF-8 character), so a journal larger than V8's
+   * longest string (~512 MB, some 5M commands) still replays.
+   */
+  static readChunkBytes = 16 << 20;
+
   async read(from: number, fn: (inSeq: number, cmd: Command) => void): Promise<number> {
     let last = from;
     if (!fs.existsSync(this.file)) return last;
-    const text = await fs.promises.readFile(this.file, "utf8");
+    const fh = await fs.promises.open(this.file, "r");
+    try {
+      const size = FileJournal.readChunkBytes;
+      const chunk = Buffer.allocUnsafe(size);
+      let carry: Buffer = Buffer.alloc(0); // the bytes after the last newline so far
+      for (;;) {
+        const { bytesRead } = await fh.read(chunk, 0, size, null);
+        if (bytesRead === 0) break; // what is left in carry is a torn tail: never acknowledged
+        const data =
+          carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+        const end = data.lastIndexOf(10);
+        carry = Buffer.from(data.subarray(end + 1)); // a copy: `chunk` is read into again
+        if (end >= 0) last = FileJournal.readLines(data.toString("utf8", 0, end + 1), from, last, fn);
+      }
+    } finally {
+      await fh.close();
+    }
+    return last;
+  }
+
+  /** The whole lines of `text` (it ends with a newline) above `from`, in order; returns the last inSeq. */
+  private static readLines(
+    text: string,
+    from: number,
+    last: number,
+    fn: (inSeq: number, cmd: Command) => void,
+  ): number {
     let pos = 0;
     for (;;) {
       const nl = text.indexOf("\n", pos);
-      if (nl < 0) break; // torn tail: never acknowledged
+      if (nl < 0) return last;
       const tab = text.indexOf("\t", pos);
       const inSeq = parseSeq(text, pos, tab);
       if (inSeq > from) {
@@ -127,7 +160,6 @@ export class FileJournal implements Journal {
       }
       pos = nl + 1;
     }
-    return last;
   }
 
   async saveSnapshot(_inSeq: number, data: string): Promise<void> {
