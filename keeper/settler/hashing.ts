@@ -1,11 +1,14 @@
-// The settler's EIP-712 hashing with the native keccak (keeper/keccak.ts), type hashes and the domain separator computed once.
+// The settler's EIP-712 hashing with the native keccak: the order struct and the domain through the
+// gateway's TypedDataHasher (type hash and domain separator computed once), the Batch (nested Order[],
+// which that flat hasher does not take) assembled here from the order struct hashes.
 // Byte-identical to sdk/eip712.ts (viem's hashTypedData), which test/keeper/settlerHashing.test.ts checks;
 // viem spends most of a batch's build time re-deriving the domain and types for every order.
 import type { Hex, LocalAccount } from "viem";
 import { keccakBytes } from "../keccak";
+import { checkInt, TypedDataHasher, writeWord, type FieldValue } from "../../matcher/gateway/recover/eip712";
 import {
   BATCH_TYPE_STRING,
-  ORDER_TYPE_STRING,
+  ORDER_FIELDS,
   signBatch,
   type BatchContent,
   type ExchangeDomain,
@@ -13,69 +16,27 @@ import {
   type Order,
 } from "../../sdk/eip712";
 
-const TWO_256 = 1n << 256n;
-const U64_MAX = (1n << 64n) - 1n;
-
-function writeWord(x: bigint, out: Buffer, off: number): void {
-  if (x >= 0n && x <= U64_MAX) {
-    out.fill(0, off, off + 24);
-    out.writeBigUInt64BE(x, off + 24);
-    return;
-  }
-  out.write((x < 0n ? TWO_256 + x : x).toString(16).padStart(64, "0"), off, 32, "hex");
-}
-
-function checkRange(x: bigint, bits: number, signed: boolean, what: string): bigint {
-  const lo = signed ? -(1n << BigInt(bits - 1)) : 0n;
-  const hi = signed ? (1n << BigInt(bits - 1)) - 1n : (1n << BigInt(bits)) - 1n;
-  if (x < lo || x > hi) throw new RangeError(`eip712: ${what} out of range`);
-  return x;
-}
-
-const ORDER_TYPEHASH = keccakBytes(Buffer.from(ORDER_TYPE_STRING));
 const BATCH_TYPEHASH = keccakBytes(Buffer.from(BATCH_TYPE_STRING));
-const DOMAIN_TYPEHASH = keccakBytes(
-  Buffer.from("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
-);
 
 /** Order and batch hashes for one Exchange domain. */
 export class SettlerHasher {
-  private readonly prefix: Buffer;
+  private readonly order: TypedDataHasher;
 
   constructor(readonly domain: ExchangeDomain) {
-    const d = Buffer.alloc(5 * 32);
-    d.set(DOMAIN_TYPEHASH, 0);
-    d.set(keccakBytes(Buffer.from(domain.name)), 32);
-    d.set(keccakBytes(Buffer.from(domain.version)), 64);
-    writeWord(BigInt(domain.chainId), d, 96);
-    d.write(domain.verifyingContract.slice(2), 128 + 12, 20, "hex");
-    this.prefix = Buffer.alloc(34);
-    this.prefix[0] = 0x19;
-    this.prefix[1] = 0x01;
-    this.prefix.set(keccakBytes(d), 2);
+    this.order = new TypedDataHasher("Order", ORDER_FIELDS, domain, keccakBytes);
   }
 
   /** The order's EIP-712 struct hash (32 bytes). */
   orderStruct(o: Order): Uint8Array {
-    if (!/^0x[0-9a-fA-F]{40}$/.test(o.account)) throw new TypeError("eip712: account is no address");
-    const b = Buffer.allocUnsafe(9 * 32);
-    b.set(ORDER_TYPEHASH, 0);
-    b.fill(0, 32, 44);
-    b.write(o.account.slice(2), 44, 20, "hex");
-    writeWord(checkRange(BigInt(o.market), 32, false, "market"), b, 64);
-    writeWord(o.isBuy ? 1n : 0n, b, 96);
-    writeWord(o.reduceOnly ? 1n : 0n, b, 128);
-    writeWord(checkRange(o.price, 64, false, "price"), b, 160);
-    writeWord(checkRange(o.size, 64, false, "size"), b, 192);
-    writeWord(checkRange(o.nonce, 64, false, "nonce"), b, 224);
-    writeWord(checkRange(o.expiry, 64, false, "expiry"), b, 256);
-    return keccakBytes(b);
+    return this.order.structHash(o as unknown as Readonly<Record<string, FieldValue>>);
   }
 
   /** EIP-712 digest of a struct hash under this domain. */
   digestOf(struct: Uint8Array): Uint8Array {
     const b = Buffer.allocUnsafe(66);
-    b.set(this.prefix, 0);
+    b[0] = 0x19;
+    b[1] = 0x01;
+    b.set(this.order.domainSeparator, 2);
     b.set(struct, 34);
     return keccakBytes(b);
   }
@@ -90,12 +51,12 @@ export class SettlerHasher {
     const b = Buffer.allocUnsafe(fills.length * 6 * 32);
     fills.forEach((f, i) => {
       const o = i * 192;
-      writeWord(checkRange(BigInt(f.maker), 16, false, "fill maker"), b, o);
-      writeWord(checkRange(BigInt(f.taker), 16, false, "fill taker"), b, o + 32);
-      writeWord(checkRange(f.size, 64, false, "fill size"), b, o + 64);
-      writeWord(checkRange(f.price, 64, false, "fill price"), b, o + 96);
-      writeWord(checkRange(f.makerFee, 64, true, "maker fee"), b, o + 128);
-      writeWord(checkRange(f.takerFee, 64, true, "taker fee"), b, o + 160);
+      writeWord(checkInt(BigInt(f.maker), 16, false, "fill maker"), b, o);
+      writeWord(checkInt(BigInt(f.taker), 16, false, "fill taker"), b, o + 32);
+      writeWord(checkInt(f.size, 64, false, "fill size"), b, o + 64);
+      writeWord(checkInt(f.price, 64, false, "fill price"), b, o + 96);
+      writeWord(checkInt(f.makerFee, 64, true, "maker fee"), b, o + 128);
+      writeWord(checkInt(f.takerFee, 64, true, "taker fee"), b, o + 160);
     });
     return b;
   }
@@ -106,8 +67,8 @@ export class SettlerHasher {
     orderStructs.forEach((s, i) => orders.set(s, i * 32));
     const s = Buffer.allocUnsafe(5 * 32);
     s.set(BATCH_TYPEHASH, 0);
-    writeWord(checkRange(b.number, 64, false, "batch number"), s, 32);
-    writeWord(checkRange(b.deadline, 64, false, "deadline"), s, 64);
+    writeWord(checkInt(b.number, 64, false, "batch number"), s, 32);
+    writeWord(checkInt(b.deadline, 64, false, "deadline"), s, 64);
     s.set(keccakBytes(orders), 96);
     s.set(keccakBytes(SettlerHasher.encodeFills(b.fills)), 128);
     return `0x${Buffer.from(this.digestOf(keccakBytes(s))).toString("hex")}`;

@@ -32,6 +32,14 @@ function word(v: bigint): Uint8Array {
   return out;
 }
 
+/** `x` if it fits a (u)int of `bits` bits, else a RangeError naming `what`. */
+export function checkInt(x: bigint, bits: number, signed: boolean, what: string): bigint {
+  const lo = signed ? -(1n << BigInt(bits - 1)) : 0n;
+  const hi = signed ? (1n << BigInt(bits - 1)) - 1n : (1n << BigInt(bits)) - 1n;
+  if (x < lo || x > hi) throw new RangeError(`eip712: ${what} out of range`);
+  return x;
+}
+
 function toBigInt(v: FieldValue, what: string): bigint {
   if (typeof v === "bigint") return v;
   if (typeof v === "number" && Number.isSafeInteger(v)) return BigInt(v);
@@ -83,7 +91,7 @@ type FieldEncoder = (v: FieldValue, out: Buffer, off: number) => void;
 const U64_MAX = (1n << 64n) - 1n;
 
 /** Write integer `x` (already range-checked) as a 32-byte two's complement word at `off`. */
-function writeWord(x: bigint, out: Buffer, off: number): void {
+export function writeWord(x: bigint, out: Buffer, off: number): void {
   if (x >= 0n && x <= U64_MAX) {
     out.fill(0, off, off + 24);
     out.writeBigUInt64BE(x, off + 24);
