@@ -71,6 +71,8 @@ export class Order {
   /** trailing stop state: activated, best price seen (price units) */
   activated = false;
   extreme = TAGGED;
+  // The constructor takes every field and calls init itself, rather than `new Order().init(...)`:
+  // measured 13% slower at 10k resting (V8 settles the object's layout within the constructor).
   constructor(
     id: number,
     account: Account,
