@@ -23,7 +23,8 @@ import { silentLogger, type Logger } from "../log";
 import { decodeRevert } from "../settler/settler";
 import type { TxManager } from "../tx";
 import type { Service } from "./index";
-import { PollLoop } from "./pollLoop";
+import { PollLoop } from "../pollLoop";
+import { readExchange } from "./readExchange";
 
 export interface ForcedExitBotOptions {
   db: Db;
@@ -89,12 +90,7 @@ export class ForcedExitBot implements Service {
   }
 
   private read<T>(functionName: string, args: unknown[] = []): Promise<T> {
-    return this.o.client.readContract({
-      address: this.o.exchange,
-      abi: exchangeAbi,
-      functionName: functionName as never,
-      args: args as never,
-    }) as Promise<T>;
+    return readExchange<T>(this.o.client, this.o.exchange, functionName, args);
   }
 
   /** Accounts with a request the listener has seen and no ForcedExitServed after it. */

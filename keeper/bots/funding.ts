@@ -21,7 +21,8 @@ import { silentLogger, type Logger } from "../log";
 import type { TxManager } from "../tx";
 import { decodeRevert } from "../settler/settler";
 import type { Service } from "./index";
-import { PollLoop } from "./pollLoop";
+import { PollLoop } from "../pollLoop";
+import { readExchange } from "./readExchange";
 
 export interface FundingBotOptions {
   db: Db;
@@ -69,12 +70,7 @@ export class FundingBot implements Service {
   }
 
   private read<T>(functionName: string, args: unknown[] = []): Promise<T> {
-    return this.o.client.readContract({
-      address: this.o.exchange,
-      abi: exchangeAbi,
-      functionName: functionName as never,
-      args: args as never,
-    }) as Promise<T>;
+    return readExchange<T>(this.o.client, this.o.exchange, functionName, args);
   }
 
   /** Oracle sample of every market now (also done by each round). */

@@ -24,7 +24,8 @@ import { LIQUIDATIONS, MATCHER_COMMANDS } from "../topics";
 import type { TxManager } from "../tx";
 import { decodeRevert } from "../settler/settler";
 import type { Service } from "./index";
-import { PollLoop } from "./pollLoop";
+import { PollLoop } from "../pollLoop";
+import { readExchange } from "./readExchange";
 
 export interface LiquidatorOptions {
   db: Db;
@@ -75,12 +76,7 @@ export class Liquidator implements Service {
   }
 
   private read<T>(functionName: string, args: unknown[] = []): Promise<T> {
-    return this.o.client.readContract({
-      address: this.o.exchange,
-      abi: exchangeAbi,
-      functionName: functionName as never,
-      args: args as never,
-    }) as Promise<T>;
+    return readExchange<T>(this.o.client, this.o.exchange, functionName, args);
   }
 
   private async market(id: number): Promise<MarketInfo> {

@@ -14,6 +14,7 @@ import { BlockNotFoundError, type Address, type Hex, type PublicClient } from "v
 import type { Bus } from "../bus";
 import type { Db, Queryable } from "../db";
 import { silentLogger, type Logger } from "../log";
+import { PollLoop } from "../pollLoop";
 import { drainOutbox, enqueue, splitLive, type OutboxMessage } from "../outbox";
 import { CANDLES, CHAIN_EVENTS, MATCHER_COMMANDS } from "../topics";
 import { rebuildCandles } from "./candles";
@@ -87,18 +88,20 @@ export class Listener {
   private readonly log: Logger;
   /** Current adaptive getLogs range. */
   range: number;
-  private running = false;
   /** The last step advanced: the next one fetches the next block's logs with the block. */
   private following = false;
   /** The checkpoint as last written by this listener (read from the store when unknown). */
   private cp?: Checkpoint;
-  private loopDone?: Promise<void>;
-  private wake?: () => void;
+  private readonly loop: PollLoop;
 
   constructor(opts: ListenerOptions) {
     this.o = { reorgWindow: 12, maxRange: 2000, initialRange: 500, maxReorgDepth: 256, pollMs: 50, ...opts };
     this.range = Math.min(this.o.initialRange, this.o.maxRange);
     this.log = opts.log ?? silentLogger;
+    this.loop = new PollLoop("listener", this.o.pollMs, this.log, async () => {
+      const r = await this.step();
+      return r.advanced > 0 || r.reorg !== undefined;
+    });
   }
 
   async checkpoint(): Promise<Checkpoint> {
@@ -478,35 +481,13 @@ export class Listener {
     ];
   }
 
-  /** Follows the chain until stop(). */
+  /** Follows the chain until stop(): a step that advanced or rolled back is followed by the next at once. */
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loopDone = (async () => {
-      await this.publish(); // whatever a previous run left in the outbox
-      while (this.running) {
-        let r: StepResult | undefined;
-        try {
-          r = await this.step();
-        } catch (err) {
-          this.log.warn("listener step failed", { err: String(err).slice(0, 300) });
-        }
-        if (r && (r.advanced > 0 || r.reorg)) continue;
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, this.o.pollMs);
-          this.wake = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
-      }
-    })();
+    this.loop.start(() => this.publish()); // first whatever a previous run left in the outbox
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loopDone;
+    await this.loop.stop();
   }
 }
 

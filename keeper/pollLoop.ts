@@ -1,6 +1,7 @@
-// The bots' loop: run a round, wait `intervalMs` (or until stopped), repeat. A failed round is logged and
-// the loop goes on, so one bad RPC answer never stops a bot.
-import type { Logger } from "../log";
+// The keeper's poll loop (bots, listener): run a round, wait `intervalMs` (or until stopped), repeat; a round
+// that resolves to `true` (more work is waiting) is followed by the next at once. A failed round is logged
+// and the loop goes on, so one bad RPC answer never stops a service.
+import type { Logger } from "./log";
 
 export class PollLoop {
   private running = false;
@@ -21,11 +22,13 @@ export class PollLoop {
     this.done = (async () => {
       if (before) await before();
       while (this.running) {
+        let again = false;
         try {
-          await this.round();
+          again = (await this.round()) === true;
         } catch (err) {
           this.log.warn(`${this.name} round failed`, { err: String(err).slice(0, 300) });
         }
+        if (again) continue;
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, this.intervalMs);
           this.wake = () => {
