@@ -244,8 +244,7 @@ export class Listener {
       logs.push(...this.decode(raw).filter((l) => l.blockHash === block.hash));
       blockTimes.set(block.number!, Number(block.timestamp) * 1000);
     }
-    let live: OutboxMessage[] = [];
-    const inserted = await this.o.db.tx(async (q) => {
+    const { inserted, live } = await this.o.db.tx(async (q) => {
       const msgs = await writeLogs(q, logs, { blockTimes });
       const params: unknown[] = [];
       const rows = list.map(({ block }, i) => {
@@ -257,7 +256,7 @@ export class Listener {
          ON CONFLICT (number) DO UPDATE SET hash = EXCLUDED.hash, parent_hash = EXCLUDED.parent_hash`,
         params,
       );
-      return this.enqueueDurable(q, msgs, (l) => (live = l));
+      return this.enqueueDurable(q, msgs);
     });
     const top = list[list.length - 1].block;
     this.cp = { number: top.number!, hash: top.hash! };
@@ -287,15 +286,14 @@ export class Listener {
     if (timestamp === undefined && logs.some((l) => l.eventName === "FillSettled"))
       timestamp = (await this.o.client.getBlock({ blockHash: hash })).timestamp;
     const blockTimes = new Map(timestamp === undefined ? [] : [[number, Number(timestamp) * 1000]]);
-    let live: OutboxMessage[] = [];
-    const inserted = await this.o.db.tx(async (q) => {
+    const { inserted, live } = await this.o.db.tx(async (q) => {
       const msgs = await writeLogs(q, logs, { blockTimes });
       await q.query(
         `INSERT INTO chain_blocks (number, hash, parent_hash) VALUES ($1, $2, $3)
          ON CONFLICT (number) DO UPDATE SET hash = EXCLUDED.hash, parent_hash = EXCLUDED.parent_hash`,
         [number.toString(), hash, parentHash],
       );
-      return this.enqueueDurable(q, msgs, (l) => (live = l));
+      return this.enqueueDurable(q, msgs);
     });
     await this.pushLive(live);
     if (inserted) await this.publish();
@@ -306,16 +304,14 @@ export class Listener {
     return decodeExchangeLogs(raw);
   }
 
-  /** Stores the stream messages in the outbox; hands the channel messages (pushed after the commit) to `keep`. Returns how many messages the logs made. */
+  /** Stores the stream messages in the outbox; returns the channel messages (pushed after the commit) and how many messages the logs made. */
   private async enqueueDurable(
     q: Queryable,
     msgs: readonly OutboxMessage[],
-    keep: (live: OutboxMessage[]) => void,
-  ): Promise<number> {
+  ): Promise<{ inserted: number; live: OutboxMessage[] }> {
     const { durable, live } = splitLive(msgs);
     await enqueue(q, durable);
-    keep(live);
-    return msgs.length;
+    return { inserted: msgs.length, live };
   }
 
   /** The live feed of committed blocks (see splitLive): a failed push is logged, not retried. */
@@ -354,8 +350,7 @@ export class Listener {
       const end = await this.o.client.getBlock({ blockNumber: to });
       const logs = this.decode(raw);
       const blockTimes = await this.blockTimes(logs);
-      let live: OutboxMessage[] = [];
-      await this.o.db.tx(async (q) => {
+      const { live } = await this.o.db.tx(async (q) => {
         const msgs = await writeLogs(q, logs, { blockTimes });
         // the blocks that carried logs (for the reorg walk) and the range end (the checkpoint)
         const seen = new Map<bigint, Hex>();
@@ -372,7 +367,7 @@ export class Listener {
            ON CONFLICT (number) DO UPDATE SET hash = EXCLUDED.hash`,
           params,
         );
-        await this.enqueueDurable(q, msgs, (l) => (live = l));
+        return this.enqueueDurable(q, msgs);
       });
       await this.pushLive(live);
       await this.publish();
