@@ -370,51 +370,121 @@ export class BookSide {
   }
 }
 
+/** Conditional orders with one trigger price, oldest first: ids q[head..] (dead ones skipped lazily). */
+class TriggerBucket {
+  q: number[] = [];
+  head = 0;
+  /** live orders in q */
+  count = 0;
+}
+
 /**
- * Conditional orders waiting for a trigger, sorted by key so the next to trigger is last.
+ * Conditional orders waiting for a trigger. Orders are grouped by trigger price (many stops sit at
+ * the same round price); the distinct keys are sorted so the next to trigger is last.
  * "up" orders trigger when price >= stopPrice (key = -stopPrice); "down" when price <= stopPrice.
- * Equal triggers: older orders trigger first.
+ * Equal triggers: older orders trigger first. Like a price level, a bucket holds order ids and a
+ * removed order only lowers the count: no O(n) splice or search per insert or cancel.
+ * An id is live while the OrderIndex holds a conditional order for it (an order leaves its list
+ * only when triggered, popped here, or closed, which clears `conditional` and unregisters it).
  */
 export class TriggerList {
-  readonly items: Order[] = [];
-  constructor(readonly up: boolean) {}
+  /** distinct keys, ascending (the next to trigger is last) */
+  private readonly keys: number[] = [];
+  private readonly buckets = new Map<number, TriggerBucket>();
+  constructor(
+    readonly up: boolean,
+    readonly index: OrderIndex,
+  ) {}
 
   private key(o: Order): number {
     return this.up ? -o.stopPrice : o.stopPrice;
   }
 
-  insert(o: Order): void {
-    const k = this.key(o);
-    const s = this.items;
-    let lo = 0;
-    let hi = s.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.key(s[mid]) < k) lo = mid + 1;
-      else hi = mid;
-    }
-    s.splice(lo, 0, o);
+  private live(id: number): Order | null {
+    const o = this.index.get(id);
+    return o !== undefined && o.conditional ? o : null;
   }
 
+  insert(o: Order): void {
+    const k = this.key(o);
+    let b = this.buckets.get(k);
+    if (b === undefined) {
+      b = new TriggerBucket();
+      this.buckets.set(k, b);
+      const s = this.keys;
+      let lo = 0;
+      let hi = s.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (s[mid] < k) lo = mid + 1;
+        else hi = mid;
+      }
+      s.splice(lo, 0, k);
+    } else if (b.q.length - b.head - b.count > 16 && b.q.length - b.head > 2 * b.count) this.compact(b);
+    b.q.push(o.id);
+    b.count++;
+  }
+
+  /** Take a conditional order out of the list (its `conditional` flag is cleared by the caller). */
   remove(o: Order): boolean {
-    const s = this.items;
-    const i = s.indexOf(o);
-    if (i < 0) return false;
-    s.splice(i, 1);
+    const k = this.key(o);
+    const b = this.buckets.get(k);
+    if (b === undefined) return false;
+    if (--b.count === 0) this.dropKey(k);
     return true;
   }
 
   /** Pop the next order whose trigger is reached at `price`, or null. */
   popTriggered(price: number): Order | null {
-    const s = this.items;
+    const s = this.keys;
     const n = s.length;
     if (n === 0) return null;
-    const o = s[n - 1];
-    if (this.up ? price >= o.stopPrice : price <= o.stopPrice) {
-      s.pop();
-      return o;
+    const k = s[n - 1];
+    if (this.up ? price < -k : price > k) return null;
+    const b = this.buckets.get(k) as TriggerBucket;
+    const q = b.q;
+    for (let i = b.head; i < q.length; i++) {
+      const o = this.live(q[i]);
+      if (o !== null) {
+        b.head = i + 1;
+        if (--b.count === 0) this.dropKey(k);
+        return o;
+      }
     }
-    return null;
+    return null; // unreachable while count > 0
+  }
+
+  /** The orders in trigger order reversed (the next to trigger last), as the snapshot stores them. */
+  get items(): Order[] {
+    const out: Order[] = [];
+    for (const k of this.keys) {
+      const b = this.buckets.get(k) as TriggerBucket;
+      for (let i = b.q.length - 1; i >= b.head; i--) {
+        const o = this.live(b.q[i]);
+        if (o !== null) out.push(o);
+      }
+    }
+    return out;
+  }
+
+  /** Refill from a snapshot's list (in `items` order); the orders are in the OrderIndex already. */
+  load(orders: Order[]): void {
+    for (let i = orders.length - 1; i >= 0; i--) this.insert(orders[i]);
+  }
+
+  private dropKey(k: number): void {
+    this.buckets.delete(k);
+    const s = this.keys;
+    if (s[s.length - 1] === k) s.pop();
+    else s.splice(s.indexOf(k), 1);
+  }
+
+  private compact(b: TriggerBucket): void {
+    const q = b.q;
+    let w = 0;
+    for (let i = b.head; i < q.length; i++) if (this.live(q[i]) !== null) q[w++] = q[i];
+    q.length = w;
+    b.head = 0;
   }
 }
 

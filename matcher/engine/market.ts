@@ -108,10 +108,10 @@ export class Market {
   reopenAt = Infinity;
   /** last trade price, price units (0 = none yet) */
   lastPrice = 0;
-  readonly upMark = new TriggerList(true);
-  readonly downMark = new TriggerList(false);
-  readonly upLast = new TriggerList(true);
-  readonly downLast = new TriggerList(false);
+  readonly upMark: TriggerList;
+  readonly downMark: TriggerList;
+  readonly upLast: TriggerList;
+  readonly downLast: TriggerList;
   readonly trailing: Order[] = [];
   readonly window = new PriceWindow();
   /** depth changes of the current command: [price, qty] (a shared frozen empty array when none) */
@@ -133,6 +133,10 @@ export class Market {
     this.id = cfg.id;
     this.bids = new BookSide(true, orders);
     this.asks = new BookSide(false, orders);
+    this.upMark = new TriggerList(true, orders);
+    this.downMark = new TriggerList(false, orders);
+    this.upLast = new TriggerList(true, orders);
+    this.downLast = new TriggerList(false, orders);
     this.risk = new MarketRiskState(index, cfg.lotSize, cfg.tickSize, cfg.imfPpm, cfg.mmfPpm);
   }
 }

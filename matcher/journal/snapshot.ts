@@ -253,10 +253,11 @@ export function restoreSnapshot(opts: EngineOptions, s: Snapshot): Engine {
     const fill = (dst: Order[], ids: number[]) => {
       for (const id of ids) dst.push(byId.get(id) as Order);
     };
-    fill(m.upMark.items, ms.upMark);
-    fill(m.downMark.items, ms.downMark);
-    fill(m.upLast.items, ms.upLast);
-    fill(m.downLast.items, ms.downLast);
+    const orders = (ids: number[]) => ids.map((id) => byId.get(id) as Order);
+    m.upMark.load(orders(ms.upMark));
+    m.downMark.load(orders(ms.downMark));
+    m.upLast.load(orders(ms.upLast));
+    m.downLast.load(orders(ms.downLast));
     fill(m.trailing, ms.trailing);
     const w = ms.window;
     m.window.maxT = w[0];

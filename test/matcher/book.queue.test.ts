@@ -1,9 +1,10 @@
 // Property tests of the book's lazy-deletion structures against naive models: price levels as
-// queues of order ids (dead ids skipped and compacted) and an account's lazily compacted id list.
+// queues of order ids (dead ids skipped and compacted), an account's lazily compacted id list, and
+// the conditional-order trigger lists (buckets of ids per trigger price).
 import { expect } from "chai";
 import fc from "fast-check";
 import { Account } from "../../matcher/engine/account";
-import { BookSide, Order, OrderIndex } from "../../matcher/engine/book";
+import { BookSide, Order, OrderIndex, TriggerList } from "../../matcher/engine/book";
 
 function order(id: number, acct: Account, isBuy: boolean, ticks: number, lots: number): Order {
   return new Order(
@@ -135,6 +136,66 @@ describe("matcher book: level queues and account lists with lazy deletion equal 
           expect(fills).to.deep.equal(modelFills);
         }),
         { numRuns: 60 },
+      );
+    });
+  }
+
+  for (const up of [true, false]) {
+    it(`trigger list: random insert / cancel / trigger give the old sorted-array order (${up ? "up" : "down"})`, () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.record({ kind: fc.integer({ min: 0, max: 9 }), stop: fc.integer({ min: 1, max: 6 }), pick: fc.nat() }), {
+            minLength: 1,
+            maxLength: 600,
+            size: "max",
+          }),
+          (ops) => {
+            const index = new OrderIndex();
+            const list = new TriggerList(up, index);
+            const acct = new Account("a");
+            // model: the previous implementation, one array sorted by key (next to trigger last,
+            // equal keys: newer first), spliced on insert and remove
+            const model: Order[] = [];
+            const key = (o: Order) => (up ? -o.stopPrice : o.stopPrice);
+            let id = 1;
+            for (const s of ops) {
+              if (s.kind < 5) {
+                const o = order(id++, acct, up, 0, 1);
+                o.stopPrice = s.stop;
+                o.conditional = true;
+                index.set(o.id, o);
+                list.insert(o);
+                let lo = 0;
+                while (lo < model.length && key(model[lo]) < key(o)) lo++;
+                model.splice(lo, 0, o);
+              } else if (s.kind < 8) {
+                if (model.length === 0) continue;
+                const o = model.splice(s.pick % model.length, 1)[0];
+                o.conditional = false; // as the engine's closeOrder
+                expect(list.remove(o)).to.equal(true);
+                index.delete(o.id);
+              } else {
+                const price = s.stop;
+                for (;;) {
+                  const got = list.popTriggered(price);
+                  const last = model[model.length - 1];
+                  const want = last !== undefined && (up ? price >= last.stopPrice : price <= last.stopPrice) ? last : null;
+                  expect(got?.id ?? null).to.equal(want?.id ?? null);
+                  if (want === null) break;
+                  model.pop();
+                  want.conditional = false; // as activate()
+                  index.delete(want.id);
+                }
+              }
+              expect(list.items.map((o) => o.id)).to.deep.equal(model.map((o) => o.id));
+            }
+            // a snapshot round trip keeps the order
+            const copy = new TriggerList(up, index);
+            copy.load(list.items);
+            expect(copy.items.map((o) => o.id)).to.deep.equal(model.map((o) => o.id));
+          },
+        ),
+        { numRuns: 100 },
       );
     });
   }
