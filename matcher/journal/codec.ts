@@ -143,6 +143,47 @@ function str(): string | undefined {
   return v;
 }
 
+// The values of the enumerations (engine/types.ts), most used first. A field holding one decodes
+// to the literal (an internalized string: nothing allocated, and the engine's === compares
+// pointers, not characters); any other text decodes to exactly that text.
+const SIDES = ["BUY", "SELL"];
+const ORDER_TYPES = [
+  "LIMIT",
+  "MARKET",
+  "STOP_MARKET",
+  "STOP",
+  "TAKE_PROFIT",
+  "TAKE_PROFIT_MARKET",
+  "TRAILING_STOP_MARKET",
+];
+const TIFS = ["GTC", "IOC", "FOK", "GTX"];
+const WORKING_TYPES = ["CONTRACT_PRICE", "MARK_PRICE"];
+const STPS = ["EXPIRE_MAKER", "NONE", "EXPIRE_TAKER", "EXPIRE_BOTH"];
+
+/** The field: the value in `values` equal to it, else its text. */
+function known(values: string[]): string {
+  return pick(values, fieldEnd());
+}
+
+/** As known(), but undefined for an empty field. */
+function optKnown(values: string[]): string | undefined {
+  const e = fieldEnd();
+  if (e !== pos) return pick(values, e);
+  pos++;
+  return undefined;
+}
+
+/** The value in `values` equal to text[pos, e), else that text; moves past the field. */
+function pick(values: string[], e: number): string {
+  const s = pos;
+  pos = e + 1;
+  for (let k = 0; k < values.length; k++) {
+    const v = values[k];
+    if (v.length === e - s && text.startsWith(v, s)) return v;
+  }
+  return text.slice(s, e);
+}
+
 /**
  * Recently decoded accounts by a hash of their text: the same account decodes to the same string
  * object (no substring per record, and the engine's Map lookups hit a string whose hash is cached).
@@ -165,13 +206,6 @@ function account(): string {
     v = text.slice(pos, e);
     accts[slot] = v;
   }
-  pos = e + 1;
-  return v;
-}
-
-function reqStr(): string {
-  const e = fieldEnd();
-  const v = text.slice(pos, e);
   pos = e + 1;
   return v;
 }
@@ -231,19 +265,19 @@ export function decodeAt(line: string, start: number, end: number): Command {
       ts: reqNumber(),
       account: account(),
       market: reqNumber(),
-      side: reqStr() as PlaceCmd["side"],
-      orderType: reqStr() as OrderType,
-      tif: str() as PlaceCmd["tif"],
+      side: known(SIDES) as PlaceCmd["side"],
+      orderType: known(ORDER_TYPES) as OrderType,
+      tif: optKnown(TIFS) as PlaceCmd["tif"],
       price: optNumber(),
       limitPrice: undefined, // never in the compact form (compactPlace)
       qty: reqNumber(),
       stopPrice: optNumber(),
-      workingType: str() as PlaceCmd["workingType"],
+      workingType: optKnown(WORKING_TYPES) as PlaceCmd["workingType"],
       reduceOnly: optBoolean(),
       closePosition: optBoolean(),
       activationPrice: optNumber(),
       callbackRatePpm: optNumber(),
-      stp: str() as PlaceCmd["stp"],
+      stp: optKnown(STPS) as PlaceCmd["stp"],
       clientOrderId: str(),
       hash: str(),
     };

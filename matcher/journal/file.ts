@@ -122,20 +122,54 @@ export class FileJournal implements Journal {
     if (!fs.existsSync(this.file)) return last;
     const fh = await fs.promises.open(this.file, "r");
     try {
-      const size = FileJournal.readChunkBytes;
-      const chunk = Buffer.allocUnsafe(size);
-      let carry: Buffer = Buffer.alloc(0); // the bytes after the last newline so far
+      let buf = Buffer.allocUnsafe(Math.max(1, FileJournal.readChunkBytes));
+      let have = 0; // buf[0, have): the bytes after the last newline so far (a partial line)
       for (;;) {
-        const { bytesRead } = await fh.read(chunk, 0, size, null);
-        if (bytesRead === 0) break; // what is left in carry is a torn tail: never acknowledged
-        const data =
-          carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
-        const end = data.lastIndexOf(10);
-        carry = Buffer.from(data.subarray(end + 1)); // a copy: `chunk` is read into again
-        if (end >= 0) last = FileJournal.readLines(data.toString("utf8", 0, end + 1), from, last, fn);
+        if (have === buf.length) {
+          // a line longer than the buffer: grow it
+          const grown = Buffer.allocUnsafe(buf.length * 2);
+          buf.copy(grown, 0, 0, have);
+          buf = grown;
+        }
+        const { bytesRead } = await fh.read(buf, have, buf.length - have, null);
+        if (bytesRead === 0) break; // what is left in buf is a torn tail: never acknowledged
+        const len = have + bytesRead;
+        const end = buf.lastIndexOf(10, len - 1);
+        if (end < 0) {
+          have = len;
+          continue;
+        }
+        last = FileJournal.readPieces(buf, end + 1, from, last, fn);
+        // the partial line moves to the front and the next read appends to it: one buffer for the whole
+        // read, where a new one per chunk (Buffer.concat) took fresh memory each time (see pieceBytes)
+        have = buf.copy(buf, 0, end + 1, len);
       }
     } finally {
       await fh.close();
+    }
+    return last;
+  }
+
+  /**
+   * Bytes decoded into one string (whole lines; more if a line is longer). A string this small is
+   * allocated in V8's young generation, whose memory is reused; a string per 16 MB chunk took fresh
+   * memory each time, whose page faults cost more than the copy (95 MB: ~0.3 s against ~0.02 s).
+   */
+  static pieceBytes = 64 << 10; // (tests set it small)
+
+  /** The lines in buf[0, end) (it ends with a newline), decoded a piece at a time; returns the last inSeq. */
+  private static readPieces(
+    buf: Buffer,
+    end: number,
+    from: number,
+    last: number,
+    fn: (inSeq: number, cmd: Command) => void,
+  ): number {
+    for (let s = 0; s < end;) {
+      let e = s + FileJournal.pieceBytes >= end ? end : buf.lastIndexOf(10, s + FileJournal.pieceBytes - 1) + 1;
+      if (e <= s) e = buf.indexOf(10, s) + 1; // a line longer than a piece
+      last = FileJournal.readLines(buf.toString("utf8", s, e), from, last, fn);
+      s = e;
     }
     return last;
   }

@@ -1,7 +1,10 @@
 import { expect } from "chai";
 import fc from "fast-check";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { decodeAt, decodeCommand, encodeCommand, parseSeq, RecordWriter } from "../../matcher/journal/codec";
-import { placeCommand, cancelCommand, type Command, type PlaceCmd, type CancelCmd } from "../../matcher";
+import { placeCommand, cancelCommand, FileJournal, type Command, type PlaceCmd, type CancelCmd } from "../../matcher";
 
 const strip = (o: object) => JSON.parse(JSON.stringify(o));
 
@@ -114,5 +117,121 @@ describe("matcher journal codec", () => {
       want += `3\t${encodeCommand(c)}\n`;
     }
     expect(w.take().toString("utf8")).to.equal(want);
+  });
+
+  it("enumeration fields: known values, unknown text and values sharing a prefix all come back exactly", () => {
+    const enums = {
+      side: ["BUY", "SELL"],
+      orderType: [
+        "LIMIT",
+        "MARKET",
+        "STOP",
+        "STOP_MARKET",
+        "TAKE_PROFIT",
+        "TAKE_PROFIT_MARKET",
+        "TRAILING_STOP_MARKET",
+      ],
+      tif: ["GTC", "IOC", "FOK", "GTX"],
+      workingType: ["CONTRACT_PRICE", "MARK_PRICE"],
+      stp: ["NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"],
+    };
+    // each known value, and near misses: one character short, one more, lower case, the last character
+    // changed, one more in front (e.g. "BUYX", "GT")
+    const near = (vals: string[]) =>
+      fc.oneof(
+        fc.constantFrom(...vals),
+        fc
+          .constantFrom(...vals)
+          .chain((v) => fc.constantFrom(v.slice(0, -1), v + "X", v.toLowerCase(), v.slice(0, -1) + "Q", "x" + v)),
+        fc.stringMatching(/^[A-Za-z_]{0,22}$/),
+      );
+    const opt = (vals: string[]) => fc.option(near(vals), { nil: undefined });
+    const cmd = fc.record({
+      side: near(enums.side),
+      orderType: near(enums.orderType),
+      tif: opt(enums.tif),
+      workingType: opt(enums.workingType),
+      stp: opt(enums.stp),
+    });
+    fc.assert(
+      fc.property(cmd, (e) => {
+        const c = placeCommand({ type: "place", ts: 7, account: "0xabc", market: 1, qty: 3, ...e } as PlaceCmd);
+        const line = encodeCommand(c);
+        // all but an empty optional string (the compact form would read it back as absent) are compact
+        if (c.tif !== "" && c.workingType !== "" && c.stp !== "") expect(line[0]).to.equal("P");
+        const back = decodeCommand(line);
+        if (line[0] === "J") expect(strip(back)).to.deep.equal(strip(c));
+        else expect(back).to.deep.equal(c);
+        const log = `9\t${line}\n`;
+        expect(decodeAt(log, 2, log.length - 1)).to.deep.equal(back);
+      }),
+      { numRuns: 3000 },
+    );
+    for (const [field, vals] of Object.entries(enums))
+      for (const v of vals)
+        for (const w of [v, v.slice(0, -1), v + "X", v.toLowerCase(), v.slice(0, -1) + "Q", "x" + v]) {
+          const c = placeCommand({
+            type: "place",
+            ts: 7,
+            account: "a",
+            market: 1,
+            side: "BUY",
+            orderType: "LIMIT",
+            qty: 3,
+          });
+          const line = encodeCommand({ ...c, [field]: w });
+          expect(line[0]).to.equal("P");
+          expect(decodeCommand(line)).to.deep.equal({ ...c, [field]: w });
+        }
+  });
+
+  it("FileJournal.read decodes the same commands whatever the piece size (ASCII and non-ASCII pieces, lines longer than a piece)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "matcher-codec-"));
+    try {
+      const j = await FileJournal.open(dir, "p");
+      const cmds: Command[] = [];
+      for (let i = 0; i < 300; i++) {
+        const account = i % 50 === 7 ? `0xé€😀${i}` : `0x${(i % 13).toString(16).padStart(40, "0")}`;
+        if (i % 3 === 2) cmds.push(cancelCommand({ type: "cancel", ts: i, account, market: 1, orderId: i * 7 }));
+        else
+          cmds.push(
+            placeCommand({
+              type: "place",
+              ts: i,
+              account,
+              market: 1,
+              side: i % 2 ? "BUY" : "SELL",
+              orderType: i % 5 ? "LIMIT" : "MARKET",
+              tif: i % 5 ? "GTC" : undefined,
+              price: i % 5 ? 60_000_000_000 + i : undefined,
+              qty: 100_000 * (1 + (i % 4)),
+              stp: "EXPIRE_MAKER",
+              clientOrderId: i % 40 === 0 ? "c".repeat(300) + i : undefined, // longer than the smaller pieces
+            }),
+          );
+      }
+      cmds.forEach((c, i) => j.appendCommand(i + 1, c));
+      j.flush();
+      while (j.durableInSeq() < cmds.length) await new Promise((r) => setTimeout(r, 1));
+      await j.close();
+      const want = cmds.map((c, i) => [i + 1, JSON.stringify(c)]);
+      const saved = [FileJournal.readChunkBytes, FileJournal.pieceBytes];
+      try {
+        for (const chunk of [5, 4096, 64 << 20])
+          for (const piece of [1, 64, 1000, 64 << 10]) {
+            FileJournal.readChunkBytes = chunk;
+            FileJournal.pieceBytes = piece;
+            const r = await FileJournal.open(dir, "p");
+            const got: [number, string][] = [];
+            expect(await r.read(0, (seq, c) => got.push([seq, JSON.stringify(c)]))).to.equal(cmds.length);
+            await r.close();
+            expect(got, `chunk ${chunk} piece ${piece}`).to.deep.equal(want);
+          }
+      } finally {
+        [FileJournal.readChunkBytes, FileJournal.pieceBytes] = saved;
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
