@@ -199,4 +199,60 @@ describe("matcher book: level queues and account lists with lazy deletion equal 
       );
     });
   }
+
+  it("order index: random placements and removals equal a Map; memory follows the live orders", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ add: fc.integer({ min: 0, max: 2 }), pick: fc.nat(), gap: fc.integer({ min: 1, max: 3000 }) }), {
+          minLength: 1,
+          maxLength: 400,
+        }),
+        (ops) => {
+          const index = new OrderIndex();
+          const model = new Map<number, Order>();
+          const acct = new Account("a");
+          let next = 1;
+          for (const s of ops) {
+            if (s.add > 0 || model.size === 0) {
+              next += s.gap; // ids increase, with gaps (rejected orders take no id here, but any gap must work)
+              const o = order(next, acct, true, 1, 1);
+              index.set(next, o);
+              model.set(next, o);
+            } else {
+              const ids = [...model.keys()];
+              const id = ids[s.pick % ids.length];
+              index.delete(id);
+              index.delete(id); // twice: no effect
+              model.delete(id);
+            }
+            expect(index.size).to.equal(model.size);
+            for (const [id, o] of model) expect(index.get(id)).to.equal(o);
+            expect(index.get(next + 1)).to.equal(undefined);
+            expect(index.get(0.5)).to.equal(undefined);
+            expect(index.get(-5)).to.equal(undefined);
+            expect(index.get(Number.NaN)).to.equal(undefined);
+            expect([...index.values()]).to.deep.equal([...model.keys()].sort((a, b) => a - b).map((id) => model.get(id)));
+            // at most one page per live order, plus the newest page
+            const pages = new Set([...model.keys()].map((id) => Math.floor(id / 4096)));
+            pages.add(Math.floor(next / 4096));
+            expect(index.pagesHeld).to.be.at.most(pages.size);
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it("order index: a long run with one old resting order holds two pages, not one slot per id ever given", () => {
+    const index = new OrderIndex();
+    const acct = new Account("a");
+    index.set(1, order(1, acct, true, 1, 1)); // rests for the whole run
+    for (let id = 2; id < 1_000_000; id++) {
+      index.set(id, order(id, acct, true, 1, 1));
+      if (id > 2) index.delete(id - 1);
+    }
+    expect(index.size).to.equal(2);
+    expect(index.pagesHeld).to.equal(2);
+    expect(index.get(1)?.id).to.equal(1);
+  });
 });
