@@ -146,8 +146,8 @@ function str(): string | undefined {
 // The values of the enumerations (engine/types.ts), most used first. A field holding one decodes
 // to the literal (an internalized string: nothing allocated, and the engine's === compares
 // pointers, not characters); any other text decodes to exactly that text.
-const SIDES = ["BUY", "SELL"];
-const ORDER_TYPES = [
+export const SIDES = ["BUY", "SELL"];
+export const ORDER_TYPES = [
   "LIMIT",
   "MARKET",
   "STOP_MARKET",
@@ -156,9 +156,9 @@ const ORDER_TYPES = [
   "TAKE_PROFIT_MARKET",
   "TRAILING_STOP_MARKET",
 ];
-const TIFS = ["GTC", "IOC", "FOK", "GTX"];
-const WORKING_TYPES = ["CONTRACT_PRICE", "MARK_PRICE"];
-const STPS = ["EXPIRE_MAKER", "NONE", "EXPIRE_TAKER", "EXPIRE_BOTH"];
+export const TIFS = ["GTC", "IOC", "FOK", "GTX"];
+export const WORKING_TYPES = ["CONTRACT_PRICE", "MARK_PRICE"];
+export const STPS = ["EXPIRE_MAKER", "NONE", "EXPIRE_TAKER", "EXPIRE_BOTH"];
 
 /** The field: the value in `values` equal to it, else its text. */
 function known(values: string[]): string {

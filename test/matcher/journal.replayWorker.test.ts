@@ -1,0 +1,197 @@
+// The file journal's worker-thread replay (replayThread.ts) against the inline one: the same
+// commands (field for field: -0, NaN, undefined fields and unknown enumeration text included), the
+// same engine event stream, the same gap error and torn-tail handling.
+import { expect } from "chai";
+import fc from "fast-check";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { FileJournal, recover, type Command } from "../../matcher";
+import { decodeCommand, encodeCommand } from "../../matcher/journal/codec";
+import { RecordPacker, unpackBatch } from "../../matcher/journal/replayRecords";
+import { crashWorkload, CRASH_MARKETS } from "./fixtures/crash-workload";
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "matcher-rw-"));
+
+/** Same own keys in the same order, each value the same (Object.is: -0 and NaN count). */
+function expectSame(a: Command, b: Command, what: string): void {
+  const ka = Object.keys(a);
+  expect(ka, what).to.deep.equal(Object.keys(b));
+  for (const k of ka) {
+    const va = (a as unknown as Record<string, unknown>)[k];
+    const vb = (b as unknown as Record<string, unknown>)[k];
+    if (typeof va === "object" && va !== null) expect(va, `${what}.${k}`).to.deep.equal(vb);
+    else expect(Object.is(va, vb), `${what}.${k}: ${String(va)} vs ${String(vb)}`).to.equal(true);
+  }
+}
+
+const anyNum = fc.oneof(fc.integer(), fc.double(), fc.constantFrom(-0, 2 ** 53, 1e21, Number.NaN));
+const text = fc.oneof(fc.string(), fc.constantFrom("BUY", "SELL", "LIMIT", "GTC", "MARK_PRICE", "NONE", "BUYX", ""));
+const opt = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
+const place = fc.record({
+  type: fc.constant("place" as const),
+  ts: anyNum,
+  account: fc.oneof(fc.stringMatching(/^0x[0-9a-f]{1,40}$/), fc.string()),
+  market: anyNum,
+  side: text,
+  orderType: fc.oneof(fc.constantFrom("LIMIT", "MARKET", "STOP_MARKET", "TRAILING_STOP_MARKET"), fc.string()),
+  tif: opt(text),
+  price: opt(anyNum),
+  limitPrice: opt(fc.integer()),
+  qty: anyNum,
+  stopPrice: opt(anyNum),
+  workingType: opt(text),
+  reduceOnly: opt(fc.boolean()),
+  closePosition: opt(fc.boolean()),
+  activationPrice: opt(anyNum),
+  callbackRatePpm: opt(anyNum),
+  stp: opt(text),
+  clientOrderId: opt(fc.string()),
+  hash: opt(fc.string()),
+});
+const cancel = fc.record({
+  type: fc.constant("cancel" as const),
+  ts: anyNum,
+  account: fc.string(),
+  market: anyNum,
+  orderId: opt(anyNum),
+  clientOrderId: opt(fc.string()),
+});
+const other = fc.oneof(
+  fc.record({ type: fc.constant("tick" as const), ts: fc.integer() }),
+  fc.record({ type: fc.constant("balance" as const), ts: fc.integer(), account: fc.string(), delta: fc.integer() }),
+);
+
+async function writeJournal(dir: string, name: string, lines: string[], seqs?: number[]): Promise<void> {
+  const j = await FileJournal.open(dir, name);
+  lines.forEach((line, i) => j.append(seqs ? seqs[i] : i + 1, line));
+  j.flush();
+  const last = seqs ? seqs[seqs.length - 1] : lines.length;
+  while (j.durableInSeq() < last) await new Promise((r) => setTimeout(r, 1));
+  await j.close();
+}
+
+async function readVia(worker: boolean, dir: string, name: string, from = 0, chunk = 16 << 20) {
+  const saved = [FileJournal.workerMinBytes, FileJournal.readChunkBytes];
+  FileJournal.workerMinBytes = worker ? 0 : Infinity;
+  FileJournal.readChunkBytes = chunk;
+  try {
+    const j = await FileJournal.open(dir, name);
+    const got: [number, Command][] = [];
+    try {
+      const last = await j.read(from, (seq, c) => got.push([seq, c]));
+      return { last, got };
+    } finally {
+      await j.close();
+    }
+  } finally {
+    [FileJournal.workerMinBytes, FileJournal.readChunkBytes] = saved;
+  }
+}
+
+describe("matcher journal: replay through a worker thread", function () {
+  this.timeout(120_000);
+
+  it("packed batches unpack to exactly what decodeAt gave, for any command the codec writes", () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(place, cancel, other), { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 7 }), (cmds, batch) => {
+        const decoded = cmds.map((c) => decodeCommand(encodeCommand(c as unknown as Command)));
+        const packer = new RecordPacker(batch);
+        const out: [number, Command][] = [];
+        decoded.forEach((c, i) => {
+          if (packer.add(100 + i, c)) unpackBatch(packer.take(), (s, x) => out.push([s, x]));
+        });
+        unpackBatch(packer.take(), (s, x) => out.push([s, x]));
+        expect(out.map(([s]) => s)).to.deep.equal(decoded.map((_, i) => 100 + i));
+        out.forEach(([, c], i) => expectSame(c, decoded[i], `command ${i}`));
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it("reads the same commands as the inline reader (any chunk size, `from`, JSON records with multi-byte text, torn tail ignored)", async () => {
+    const dir = tmp();
+    const lines = crashWorkload(3000).map((c) => encodeCommand(c));
+    for (let i = 0; i < 20; i++) lines.push("J" + JSON.stringify({ type: "tick", ts: 10_000_000 + i, note: `é€😀 ${i}` }));
+    await writeJournal(dir, "j", lines);
+    fs.appendFileSync(path.join(dir, "j.log"), `${lines.length + 1}\tP,torn`);
+    const inline = await readVia(false, dir, "j");
+    expect(inline.last).to.equal(lines.length);
+    for (const [from, chunk] of [
+      [0, 16 << 20],
+      [0, 1],
+      [0, 333],
+      [1234, 4096],
+      [lines.length, 64],
+    ]) {
+      const w = await readVia(true, dir, "j", from, chunk);
+      const want = inline.got.filter(([s]) => s > from);
+      expect(w.last, `from ${from} chunk ${chunk}`).to.equal(lines.length);
+      expect(w.got.map(([s]) => s)).to.deep.equal(want.map(([s]) => s));
+      w.got.forEach(([, c], i) => expectSame(c, want[i][1], `from ${from} chunk ${chunk} #${i}`));
+    }
+  });
+
+  it("a gap in the journal fails the worker replay with the inline reader's error", async () => {
+    const dir = tmp();
+    const lines = crashWorkload(50).map((c) => encodeCommand(c));
+    const seqs = lines.map((_, i) => (i < 30 ? i + 1 : i + 2)); // 31 is missing
+    await writeJournal(dir, "gap", lines, seqs);
+    const errOf = async (worker: boolean) => {
+      try {
+        await readVia(worker, dir, "gap");
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return "no error";
+    };
+    expect(await errOf(false)).to.equal("journal gap: 30 -> 32");
+    expect(await errOf(true)).to.equal("journal gap: 30 -> 32");
+  });
+
+  it("an error thrown by the consumer stops the worker replay and rejects", async () => {
+    const dir = tmp();
+    await writeJournal(dir, "stop", crashWorkload(20_000).map((c) => encodeCommand(c)));
+    const saved = FileJournal.workerMinBytes;
+    FileJournal.workerMinBytes = 0;
+    try {
+      const j = await FileJournal.open(dir, "stop");
+      let n = 0;
+      let msg = "no error";
+      try {
+        await j.read(0, () => {
+          if (++n === 5000) throw new Error("consumer failed");
+        });
+      } catch (err) {
+        msg = (err as Error).message;
+      }
+      await j.close();
+      expect(msg).to.equal("consumer failed");
+      expect(n).to.equal(5000); // nothing delivered after the failure
+    } finally {
+      FileJournal.workerMinBytes = saved;
+    }
+  });
+
+  it("recovery through the worker reproduces the inline recovery's acks and events", async () => {
+    const dir = tmp();
+    await writeJournal(dir, "rec", crashWorkload(20_000).map((c) => encodeCommand(c)));
+    const hashVia = async (worker: boolean) => {
+      const saved = FileJournal.workerMinBytes;
+      FileJournal.workerMinBytes = worker ? 0 : Infinity;
+      try {
+        const h = createHash("sha256");
+        const j = await FileJournal.open(dir, "rec");
+        const r = await recover(j, { markets: CRASH_MARKETS }, (ack, evs) => h.update(JSON.stringify([ack, evs])));
+        await j.close();
+        return [r.replayed, h.digest("hex")];
+      } finally {
+        FileJournal.workerMinBytes = saved;
+      }
+    };
+    const inline = await hashVia(false);
+    expect(inline[0]).to.equal(20_000);
+    expect(await hashVia(true)).to.deep.equal(inline);
+  });
+});
