@@ -222,6 +222,8 @@ describe("bridge: crash safety (journal <-> bus)", function () {
     await until(() => cash(m2.venue, "a") !== 1e6 * USD, "second deposit");
     expect(cash(m2.venue, "a")).to.equal(1e6 * USD + 5 * USD);
     expect(cash(m2.venue, "b")).to.equal(1e6 * USD);
+    // the engine applies the command before its ack returns from the journal: the counter follows the ack
+    await until(() => m2.bridge.stats.commandsApplied > 0, "the deposit's ack");
     expect(m2.bridge.stats.commandsApplied).to.equal(1);
 
     // and a third start (clean positions now) applies nothing again
