@@ -126,7 +126,8 @@ export class FileJournal implements Journal {
 
   async read(from: number, fn: (inSeq: number, cmd: Command) => void): Promise<number> {
     if (!fs.existsSync(this.file)) return from;
-    if (fs.statSync(this.file).size >= FileJournal.workerMinBytes) return readInWorker(this.file, from, fn, {
+    if (fs.statSync(this.file).size >= FileJournal.workerMinBytes)
+      return readInWorker(this.file, from, fn, {
         readChunkBytes: FileJournal.readChunkBytes,
         pieceBytes: FileJournal.pieceBytes,
       });
@@ -158,12 +159,7 @@ export class FileJournal implements Journal {
   }
 
   /** The whole lines of `text` (it ends with a newline) above `from`, in order; returns the last inSeq. */
-  static readLines(
-    text: string,
-    from: number,
-    last: number,
-    fn: (inSeq: number, cmd: Command) => void,
-  ): number {
+  static readLines(text: string, from: number, last: number, fn: (inSeq: number, cmd: Command) => void): number {
     let pos = 0;
     for (;;) {
       const nl = text.indexOf("\n", pos);

@@ -19,9 +19,7 @@ export interface ReplayWorkerData {
 }
 
 export type ReplayMessage =
-  | ({ kind: "batch" } & PackedBatch)
-  | { kind: "done"; last: number }
-  | { kind: "error"; message: string };
+  ({ kind: "batch" } & PackedBatch) | { kind: "done"; last: number } | { kind: "error"; message: string };
 
 /** Commands per batch, and batches in flight. */
 export const REPLAY_BATCH = 4096;

@@ -144,11 +144,14 @@ describe("matcher book: level queues and account lists with lazy deletion equal 
     it(`trigger list: random insert / cancel / trigger give the old sorted-array order (${up ? "up" : "down"})`, () => {
       fc.assert(
         fc.property(
-          fc.array(fc.record({ kind: fc.integer({ min: 0, max: 9 }), stop: fc.integer({ min: 1, max: 6 }), pick: fc.nat() }), {
-            minLength: 1,
-            maxLength: 600,
-            size: "max",
-          }),
+          fc.array(
+            fc.record({ kind: fc.integer({ min: 0, max: 9 }), stop: fc.integer({ min: 1, max: 6 }), pick: fc.nat() }),
+            {
+              minLength: 1,
+              maxLength: 600,
+              size: "max",
+            },
+          ),
           (ops) => {
             const index = new OrderIndex();
             const list = new TriggerList(up, index);
@@ -179,7 +182,8 @@ describe("matcher book: level queues and account lists with lazy deletion equal 
                 for (;;) {
                   const got = list.popTriggered(price);
                   const last = model[model.length - 1];
-                  const want = last !== undefined && (up ? price >= last.stopPrice : price <= last.stopPrice) ? last : null;
+                  const want =
+                    last !== undefined && (up ? price >= last.stopPrice : price <= last.stopPrice) ? last : null;
                   expect(got?.id ?? null).to.equal(want?.id ?? null);
                   if (want === null) break;
                   model.pop();
@@ -203,10 +207,13 @@ describe("matcher book: level queues and account lists with lazy deletion equal 
   it("order index: random placements and removals equal a Map; memory follows the live orders", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ add: fc.integer({ min: 0, max: 2 }), pick: fc.nat(), gap: fc.integer({ min: 1, max: 3000 }) }), {
-          minLength: 1,
-          maxLength: 400,
-        }),
+        fc.array(
+          fc.record({ add: fc.integer({ min: 0, max: 2 }), pick: fc.nat(), gap: fc.integer({ min: 1, max: 3000 }) }),
+          {
+            minLength: 1,
+            maxLength: 400,
+          },
+        ),
         (ops) => {
           const index = new OrderIndex();
           const model = new Map<number, Order>();
@@ -231,7 +238,9 @@ describe("matcher book: level queues and account lists with lazy deletion equal 
             expect(index.get(0.5)).to.equal(undefined);
             expect(index.get(-5)).to.equal(undefined);
             expect(index.get(Number.NaN)).to.equal(undefined);
-            expect([...index.values()]).to.deep.equal([...model.keys()].sort((a, b) => a - b).map((id) => model.get(id)));
+            expect([...index.values()]).to.deep.equal(
+              [...model.keys()].sort((a, b) => a - b).map((id) => model.get(id)),
+            );
             // at most one page per live order, plus the newest page
             const pages = new Set([...model.keys()].map((id) => Math.floor(id / 4096)));
             pages.add(Math.floor(next / 4096));

@@ -95,17 +95,21 @@ describe("matcher journal: replay through a worker thread", function () {
 
   it("packed batches unpack to exactly what decodeAt gave, for any command the codec writes", () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(place, cancel, other), { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 7 }), (cmds, batch) => {
-        const decoded = cmds.map((c) => decodeCommand(encodeCommand(c as unknown as Command)));
-        const packer = new RecordPacker(batch);
-        const out: [number, Command][] = [];
-        decoded.forEach((c, i) => {
-          if (packer.add(100 + i, c)) unpackBatch(packer.take(), (s, x) => out.push([s, x]));
-        });
-        unpackBatch(packer.take(), (s, x) => out.push([s, x]));
-        expect(out.map(([s]) => s)).to.deep.equal(decoded.map((_, i) => 100 + i));
-        out.forEach(([, c], i) => expectSame(c, decoded[i], `command ${i}`));
-      }),
+      fc.property(
+        fc.array(fc.oneof(place, cancel, other), { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 1, max: 7 }),
+        (cmds, batch) => {
+          const decoded = cmds.map((c) => decodeCommand(encodeCommand(c as unknown as Command)));
+          const packer = new RecordPacker(batch);
+          const out: [number, Command][] = [];
+          decoded.forEach((c, i) => {
+            if (packer.add(100 + i, c)) unpackBatch(packer.take(), (s, x) => out.push([s, x]));
+          });
+          unpackBatch(packer.take(), (s, x) => out.push([s, x]));
+          expect(out.map(([s]) => s)).to.deep.equal(decoded.map((_, i) => 100 + i));
+          out.forEach(([, c], i) => expectSame(c, decoded[i], `command ${i}`));
+        },
+      ),
       { numRuns: 1500 },
     );
   });
@@ -113,7 +117,8 @@ describe("matcher journal: replay through a worker thread", function () {
   it("reads the same commands as the inline reader (any chunk size, `from`, JSON records with multi-byte text, torn tail ignored)", async () => {
     const dir = tmp();
     const lines = crashWorkload(3000).map((c) => encodeCommand(c));
-    for (let i = 0; i < 20; i++) lines.push("J" + JSON.stringify({ type: "tick", ts: 10_000_000 + i, note: `é€😀 ${i}` }));
+    for (let i = 0; i < 20; i++)
+      lines.push("J" + JSON.stringify({ type: "tick", ts: 10_000_000 + i, note: `é€😀 ${i}` }));
     await writeJournal(dir, "j", lines);
     fs.appendFileSync(path.join(dir, "j.log"), `${lines.length + 1}\tP,torn`);
     const inline = await readVia(false, dir, "j");
@@ -152,7 +157,11 @@ describe("matcher journal: replay through a worker thread", function () {
 
   it("an error thrown by the consumer stops the worker replay and rejects", async () => {
     const dir = tmp();
-    await writeJournal(dir, "stop", crashWorkload(20_000).map((c) => encodeCommand(c)));
+    await writeJournal(
+      dir,
+      "stop",
+      crashWorkload(20_000).map((c) => encodeCommand(c)),
+    );
     const saved = FileJournal.workerMinBytes;
     FileJournal.workerMinBytes = 0;
     try {
@@ -176,7 +185,11 @@ describe("matcher journal: replay through a worker thread", function () {
 
   it("recovery through the worker reproduces the inline recovery's acks and events", async () => {
     const dir = tmp();
-    await writeJournal(dir, "rec", crashWorkload(20_000).map((c) => encodeCommand(c)));
+    await writeJournal(
+      dir,
+      "rec",
+      crashWorkload(20_000).map((c) => encodeCommand(c)),
+    );
     const hashVia = async (worker: boolean) => {
       const saved = FileJournal.workerMinBytes;
       FileJournal.workerMinBytes = worker ? 0 : Infinity;
