@@ -10,7 +10,6 @@ export const STP_EXPIRE_TAKER = 1;
 export const STP_EXPIRE_MAKER = 2;
 export const STP_EXPIRE_BOTH = 3;
 export const STP_CODES: Record<StpMode, number> = { NONE: 0, EXPIRE_TAKER: 1, EXPIRE_MAKER: 2, EXPIRE_BOTH: 3 };
-export const STP_NAMES: StpMode[] = ["NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"];
 
 /**
  * First value of the Order's numeric fields (null, never read: the constructor sets every field).

@@ -20,6 +20,21 @@ export type WorkingType = "MARK_PRICE" | "CONTRACT_PRICE";
 export type StpMode = "NONE" | "EXPIRE_TAKER" | "EXPIRE_MAKER" | "EXPIRE_BOTH";
 export type MarketStatus = "TRADING" | "HALT";
 
+// Every value of each enumeration above (the REST parameter checks, exchangeInfo and the journal codec read these).
+export const SIDES: readonly Side[] = ["BUY", "SELL"];
+export const ORDER_TYPES: readonly OrderType[] = [
+  "LIMIT",
+  "MARKET",
+  "STOP",
+  "STOP_MARKET",
+  "TAKE_PROFIT",
+  "TAKE_PROFIT_MARKET",
+  "TRAILING_STOP_MARKET",
+];
+export const TIME_IN_FORCES: readonly TimeInForce[] = ["GTC", "IOC", "FOK", "GTX"];
+export const WORKING_TYPES: readonly WorkingType[] = ["CONTRACT_PRICE", "MARK_PRICE"];
+export const STP_MODES: readonly StpMode[] = ["NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"];
+
 interface CmdBase {
   /** Milliseconds; the only clock the engine knows. Must be non-decreasing. */
   ts: number;

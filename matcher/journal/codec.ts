@@ -2,7 +2,17 @@
 // form, several times cheaper than JSON both ways; every other command, and any command whose
 // strings hold a separator, is "J" + JSON. Numbers are written as String(n), except -0 as "-0"
 // (so decoding gives back exactly what was sent).
-import type { CancelCmd, Command, OrderType, PlaceCmd } from "../engine/types";
+import {
+  ORDER_TYPES,
+  SIDES,
+  STP_MODES,
+  TIME_IN_FORCES,
+  WORKING_TYPES,
+  type CancelCmd,
+  type Command,
+  type OrderType,
+  type PlaceCmd,
+} from "../engine/types";
 
 function s(v: string | undefined): string {
   return v === undefined ? "" : v;
@@ -18,9 +28,9 @@ function b(v: boolean | undefined): string {
   return v === undefined ? "" : v ? "1" : "0";
 }
 
-const isNum = (v: unknown): boolean => typeof v === "number";
-const optNum = (v: unknown): boolean => v === undefined || typeof v === "number";
-const optBool = (v: unknown): boolean => v === undefined || typeof v === "boolean";
+export const isNum = (v: unknown): boolean => typeof v === "number";
+export const optNum = (v: unknown): boolean => v === undefined || typeof v === "number";
+export const optBool = (v: unknown): boolean => v === undefined || typeof v === "boolean";
 
 /** The last strings found free of separators (accounts repeat): skips re-scanning them. */
 const clean: string[] = new Array(256).fill("");
@@ -143,30 +153,16 @@ function str(): string | undefined {
   return v;
 }
 
-// The values of the enumerations (engine/types.ts), most used first. A field holding one decodes
+// Enumeration fields (the value lists of engine/types.ts): a field holding a known value decodes
 // to the literal (an internalized string: nothing allocated, and the engine's === compares
 // pointers, not characters); any other text decodes to exactly that text.
-export const SIDES = ["BUY", "SELL"];
-export const ORDER_TYPES = [
-  "LIMIT",
-  "MARKET",
-  "STOP_MARKET",
-  "STOP",
-  "TAKE_PROFIT",
-  "TAKE_PROFIT_MARKET",
-  "TRAILING_STOP_MARKET",
-];
-export const TIFS = ["GTC", "IOC", "FOK", "GTX"];
-export const WORKING_TYPES = ["CONTRACT_PRICE", "MARK_PRICE"];
-export const STPS = ["EXPIRE_MAKER", "NONE", "EXPIRE_TAKER", "EXPIRE_BOTH"];
-
 /** The field: the value in `values` equal to it, else its text. */
-function known(values: string[]): string {
+function known(values: readonly string[]): string {
   return pick(values, fieldEnd());
 }
 
 /** As known(), but undefined for an empty field. */
-function optKnown(values: string[]): string | undefined {
+function optKnown(values: readonly string[]): string | undefined {
   const e = fieldEnd();
   if (e !== pos) return pick(values, e);
   pos++;
@@ -174,7 +170,7 @@ function optKnown(values: string[]): string | undefined {
 }
 
 /** The value in `values` equal to text[pos, e), else that text; moves past the field. */
-function pick(values: string[], e: number): string {
+function pick(values: readonly string[], e: number): string {
   const s = pos;
   pos = e + 1;
   for (let k = 0; k < values.length; k++) {
@@ -267,7 +263,7 @@ export function decodeAt(line: string, start: number, end: number): Command {
       market: reqNumber(),
       side: known(SIDES) as PlaceCmd["side"],
       orderType: known(ORDER_TYPES) as OrderType,
-      tif: optKnown(TIFS) as PlaceCmd["tif"],
+      tif: optKnown(TIME_IN_FORCES) as PlaceCmd["tif"],
       price: optNumber(),
       limitPrice: undefined, // never in the compact form (compactPlace)
       qty: reqNumber(),
@@ -277,7 +273,7 @@ export function decodeAt(line: string, start: number, end: number): Command {
       closePosition: optBoolean(),
       activationPrice: optNumber(),
       callbackRatePpm: optNumber(),
-      stp: optKnown(STPS) as PlaceCmd["stp"],
+      stp: optKnown(STP_MODES) as PlaceCmd["stp"],
       clientOrderId: str(),
       hash: str(),
     };

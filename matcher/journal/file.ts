@@ -125,8 +125,9 @@ export class FileJournal implements Journal {
   static workerMinBytes = 16 << 20; // ~170k commands; a thread takes ~0.2 s to start (tsx compiles its modules)
 
   async read(from: number, fn: (inSeq: number, cmd: Command) => void): Promise<number> {
-    if (!fs.existsSync(this.file)) return from;
-    if (fs.statSync(this.file).size >= FileJournal.workerMinBytes)
+    const size = fs.statSync(this.file, { throwIfNoEntry: false })?.size;
+    if (size === undefined) return from;
+    if (size >= FileJournal.workerMinBytes)
       return readInWorker(this.file, from, fn, {
         readChunkBytes: FileJournal.readChunkBytes,
         pieceBytes: FileJournal.pieceBytes,
@@ -140,40 +141,6 @@ export class FileJournal implements Journal {
    * memory each time, whose page faults cost more than the copy (95 MB: ~0.3 s against ~0.02 s).
    */
   static pieceBytes = 64 << 10; // (tests set it small)
-
-  /** The lines in buf[0, end) (it ends with a newline), decoded a piece at a time; returns the last inSeq. */
-  static readPieces(
-    buf: Buffer,
-    end: number,
-    from: number,
-    last: number,
-    fn: (inSeq: number, cmd: Command) => void,
-  ): number {
-    for (let s = 0; s < end;) {
-      let e = s + FileJournal.pieceBytes >= end ? end : buf.lastIndexOf(10, s + FileJournal.pieceBytes - 1) + 1;
-      if (e <= s) e = buf.indexOf(10, s) + 1; // a line longer than a piece
-      last = FileJournal.readLines(buf.toString("utf8", s, e), from, last, fn);
-      s = e;
-    }
-    return last;
-  }
-
-  /** The whole lines of `text` (it ends with a newline) above `from`, in order; returns the last inSeq. */
-  static readLines(text: string, from: number, last: number, fn: (inSeq: number, cmd: Command) => void): number {
-    let pos = 0;
-    for (;;) {
-      const nl = text.indexOf("\n", pos);
-      if (nl < 0) return last;
-      const tab = text.indexOf("\t", pos);
-      const inSeq = parseSeq(text, pos, tab);
-      if (inSeq > from) {
-        if (inSeq !== last + 1) throw new Error(`journal gap: ${last} -> ${inSeq}`);
-        fn(inSeq, decodeAt(text, tab + 1, nl));
-        last = inSeq;
-      }
-      pos = nl + 1;
-    }
-  }
 
   async saveSnapshot(_inSeq: number, data: string): Promise<void> {
     const tmp = this.snapFile + ".tmp";
@@ -230,7 +197,7 @@ export async function readJournalFile(
         have = len;
         continue;
       }
-      last = FileJournal.readPieces(buf, end + 1, from, last, fn);
+      last = readPieces(buf, end + 1, from, last, fn);
       // the partial line moves to the front and the next read appends to it: one buffer for the whole
       // read, where a new one per chunk (Buffer.concat) took fresh memory each time (see pieceBytes)
       have = buf.copy(buf, 0, end + 1, len);
@@ -240,4 +207,38 @@ export async function readJournalFile(
     await fh.close();
   }
   return last;
+}
+
+/** The lines in buf[0, end) (it ends with a newline), decoded a piece at a time; returns the last inSeq. */
+function readPieces(
+  buf: Buffer,
+  end: number,
+  from: number,
+  last: number,
+  fn: (inSeq: number, cmd: Command) => void,
+): number {
+  for (let s = 0; s < end;) {
+    let e = s + FileJournal.pieceBytes >= end ? end : buf.lastIndexOf(10, s + FileJournal.pieceBytes - 1) + 1;
+    if (e <= s) e = buf.indexOf(10, s) + 1; // a line longer than a piece
+    last = readLines(buf.toString("utf8", s, e), from, last, fn);
+    s = e;
+  }
+  return last;
+}
+
+/** The whole lines of `text` (it ends with a newline) above `from`, in order; returns the last inSeq. */
+function readLines(text: string, from: number, last: number, fn: (inSeq: number, cmd: Command) => void): number {
+  let pos = 0;
+  for (;;) {
+    const nl = text.indexOf("\n", pos);
+    if (nl < 0) return last;
+    const tab = text.indexOf("\t", pos);
+    const inSeq = parseSeq(text, pos, tab);
+    if (inSeq > from) {
+      if (inSeq !== last + 1) throw new Error(`journal gap: ${last} -> ${inSeq}`);
+      fn(inSeq, decodeAt(text, tab + 1, nl));
+      last = inSeq;
+    }
+    pos = nl + 1;
+  }
 }

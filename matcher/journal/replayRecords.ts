@@ -3,8 +3,18 @@
 // (~1.3 µs each), a Float64Array moves for free. Place and cancel commands (the bulk) are packed
 // field by field, their strings in a side table; any other command travels as its JSON. Unpacking
 // gives back exactly what decodeAt gave (same fields, same order, same values, -0 and NaN included).
-import type { CancelCmd, Command, OrderType, PlaceCmd } from "../engine/types";
-import { ORDER_TYPES, SIDES, STPS, TIFS, WORKING_TYPES } from "./codec";
+import {
+  ORDER_TYPES,
+  SIDES,
+  STP_MODES,
+  TIME_IN_FORCES,
+  WORKING_TYPES,
+  type CancelCmd,
+  type Command,
+  type OrderType,
+  type PlaceCmd,
+} from "../engine/types";
+import { isNum, optBool, optNum } from "./codec";
 
 /** Numbers per record. */
 export const STRIDE = 20;
@@ -28,10 +38,8 @@ export interface PackedBatch {
   strings: string[];
 }
 
-const num = (v: unknown): boolean => typeof v === "number";
-const optNum = (v: unknown): boolean => v === undefined || typeof v === "number";
-const optStr = (v: unknown): boolean => v === undefined || typeof v === "string";
-const optBool = (v: unknown): boolean => v === undefined || typeof v === "boolean";
+/** Any string or none (the codec's optStr also refuses empty strings and separators). */
+const optText = (v: unknown): boolean => v === undefined || typeof v === "string";
 
 /**
  * A place in decodeAt's compact shape: its 19 fields, each of the type the record holds. Anything
@@ -41,24 +49,24 @@ function packablePlace(c: PlaceCmd): boolean {
   return (
     Object.keys(c).length === 19 &&
     Object.hasOwn(c, "limitPrice") && // with 19 fields, none missing (decodeAt sets it, JSON cannot hold undefined)
-    num(c.ts) &&
+    isNum(c.ts) &&
     typeof c.account === "string" &&
-    num(c.market) &&
+    isNum(c.market) &&
     typeof c.side === "string" &&
     typeof c.orderType === "string" &&
-    optStr(c.tif) &&
+    optText(c.tif) &&
     optNum(c.price) &&
     c.limitPrice === undefined &&
-    num(c.qty) &&
+    isNum(c.qty) &&
     optNum(c.stopPrice) &&
-    optStr(c.workingType) &&
+    optText(c.workingType) &&
     optBool(c.reduceOnly) &&
     optBool(c.closePosition) &&
     optNum(c.activationPrice) &&
     optNum(c.callbackRatePpm) &&
-    optStr(c.stp) &&
-    optStr(c.clientOrderId) &&
-    optStr(c.hash)
+    optText(c.stp) &&
+    optText(c.clientOrderId) &&
+    optText(c.hash)
   );
 }
 
@@ -68,11 +76,11 @@ function packableCancel(c: CancelCmd): boolean {
     Object.keys(c).length === 6 &&
     Object.hasOwn(c, "orderId") &&
     Object.hasOwn(c, "clientOrderId") &&
-    num(c.ts) &&
+    isNum(c.ts) &&
     typeof c.account === "string" &&
-    num(c.market) &&
+    isNum(c.market) &&
     optNum(c.orderId) &&
-    optStr(c.clientOrderId)
+    optText(c.clientOrderId)
   );
 }
 
@@ -123,7 +131,7 @@ export class RecordPacker {
       r[o + 4] = c.market;
       r[o + 5] = this.enumCode(SIDES, c.side);
       r[o + 6] = this.enumCode(ORDER_TYPES, c.orderType);
-      r[o + 7] = this.enumCode(TIFS, c.tif);
+      r[o + 7] = this.enumCode(TIME_IN_FORCES, c.tif);
       r[o + 8] = c.price ?? 0;
       r[o + 9] = c.qty;
       r[o + 10] = c.stopPrice ?? 0;
@@ -132,7 +140,7 @@ export class RecordPacker {
       r[o + 13] = c.closePosition === undefined ? UNDEF : c.closePosition ? 1 : 0;
       r[o + 14] = c.activationPrice ?? 0;
       r[o + 15] = c.callbackRatePpm ?? 0;
-      r[o + 16] = this.enumCode(STPS, c.stp);
+      r[o + 16] = this.enumCode(STP_MODES, c.stp);
       r[o + 17] = this.optStr(c.clientOrderId);
       r[o + 18] = this.optStr(c.hash);
       r[o + 19] =
@@ -197,7 +205,7 @@ export function unpackBatch(b: PackedBatch, fn: (inSeq: number, cmd: Command) =>
         market: r[o + 4],
         side: enumValue(SIDES, r[o + 5], s) as PlaceCmd["side"],
         orderType: enumValue(ORDER_TYPES, r[o + 6], s) as OrderType,
-        tif: enumValue(TIFS, r[o + 7], s) as PlaceCmd["tif"],
+        tif: enumValue(TIME_IN_FORCES, r[o + 7], s) as PlaceCmd["tif"],
         price: (has & HAS_PRICE) !== 0 ? r[o + 8] : undefined,
         limitPrice: undefined,
         qty: r[o + 9],
@@ -207,7 +215,7 @@ export function unpackBatch(b: PackedBatch, fn: (inSeq: number, cmd: Command) =>
         closePosition: bool3(r[o + 13]),
         activationPrice: (has & HAS_ACTIVATION) !== 0 ? r[o + 14] : undefined,
         callbackRatePpm: (has & HAS_CALLBACK) !== 0 ? r[o + 15] : undefined,
-        stp: enumValue(STPS, r[o + 16], s) as PlaceCmd["stp"],
+        stp: enumValue(STP_MODES, r[o + 16], s) as PlaceCmd["stp"],
         clientOrderId: cid === UNDEF ? undefined : s[cid],
         hash: hash === UNDEF ? undefined : s[hash],
       };

@@ -4,7 +4,19 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { decodeAt, decodeCommand, encodeCommand, parseSeq, RecordWriter } from "../../matcher/journal/codec";
-import { placeCommand, cancelCommand, FileJournal, type Command, type PlaceCmd, type CancelCmd } from "../../matcher";
+import {
+  placeCommand,
+  cancelCommand,
+  FileJournal,
+  ORDER_TYPES,
+  SIDES,
+  STP_MODES,
+  TIME_IN_FORCES,
+  WORKING_TYPES,
+  type Command,
+  type PlaceCmd,
+  type CancelCmd,
+} from "../../matcher";
 
 const strip = (o: object) => JSON.parse(JSON.stringify(o));
 
@@ -121,23 +133,15 @@ describe("matcher journal codec", () => {
 
   it("enumeration fields: known values, unknown text and values sharing a prefix all come back exactly", () => {
     const enums = {
-      side: ["BUY", "SELL"],
-      orderType: [
-        "LIMIT",
-        "MARKET",
-        "STOP",
-        "STOP_MARKET",
-        "TAKE_PROFIT",
-        "TAKE_PROFIT_MARKET",
-        "TRAILING_STOP_MARKET",
-      ],
-      tif: ["GTC", "IOC", "FOK", "GTX"],
-      workingType: ["CONTRACT_PRICE", "MARK_PRICE"],
-      stp: ["NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"],
+      side: SIDES,
+      orderType: ORDER_TYPES,
+      tif: TIME_IN_FORCES,
+      workingType: WORKING_TYPES,
+      stp: STP_MODES,
     };
     // each known value, and near misses: one character short, one more, lower case, the last character
     // changed, one more in front (e.g. "BUYX", "GT")
-    const near = (vals: string[]) =>
+    const near = (vals: readonly string[]) =>
       fc.oneof(
         fc.constantFrom(...vals),
         fc
@@ -145,7 +149,7 @@ describe("matcher journal codec", () => {
           .chain((v) => fc.constantFrom(v.slice(0, -1), v + "X", v.toLowerCase(), v.slice(0, -1) + "Q", "x" + v)),
         fc.stringMatching(/^[A-Za-z_]{0,22}$/),
       );
-    const opt = (vals: string[]) => fc.option(near(vals), { nil: undefined });
+    const opt = (vals: readonly string[]) => fc.option(near(vals), { nil: undefined });
     const cmd = fc.record({
       side: near(enums.side),
       orderType: near(enums.orderType),

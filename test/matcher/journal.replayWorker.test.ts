@@ -72,22 +72,33 @@ async function writeJournal(dir: string, name: string, lines: string[], seqs?: n
   await j.close();
 }
 
-async function readVia(worker: boolean, dir: string, name: string, from = 0, chunk = 16 << 20) {
+/** Runs f with replay forced through the worker (or kept inline) and the given chunk size, then restores both. */
+async function replayingVia<T>(worker: boolean, f: () => Promise<T>, chunk = FileJournal.readChunkBytes): Promise<T> {
   const saved = [FileJournal.workerMinBytes, FileJournal.readChunkBytes];
   FileJournal.workerMinBytes = worker ? 0 : Infinity;
   FileJournal.readChunkBytes = chunk;
   try {
-    const j = await FileJournal.open(dir, name);
-    const got: [number, Command][] = [];
-    try {
-      const last = await j.read(from, (seq, c) => got.push([seq, c]));
-      return { last, got };
-    } finally {
-      await j.close();
-    }
+    return await f();
   } finally {
     [FileJournal.workerMinBytes, FileJournal.readChunkBytes] = saved;
   }
+}
+
+function readVia(worker: boolean, dir: string, name: string, from = 0, chunk = 16 << 20) {
+  return replayingVia(
+    worker,
+    async () => {
+      const j = await FileJournal.open(dir, name);
+      const got: [number, Command][] = [];
+      try {
+        const last = await j.read(from, (seq, c) => got.push([seq, c]));
+        return { last, got };
+      } finally {
+        await j.close();
+      }
+    },
+    chunk,
+  );
 }
 
 describe("matcher journal: replay through a worker thread", function () {
@@ -162,9 +173,7 @@ describe("matcher journal: replay through a worker thread", function () {
       "stop",
       crashWorkload(20_000).map((c) => encodeCommand(c)),
     );
-    const saved = FileJournal.workerMinBytes;
-    FileJournal.workerMinBytes = 0;
-    try {
+    await replayingVia(true, async () => {
       const j = await FileJournal.open(dir, "stop");
       let n = 0;
       let msg = "no error";
@@ -178,9 +187,7 @@ describe("matcher journal: replay through a worker thread", function () {
       await j.close();
       expect(msg).to.equal("consumer failed");
       expect(n).to.equal(5000); // nothing delivered after the failure
-    } finally {
-      FileJournal.workerMinBytes = saved;
-    }
+    });
   });
 
   it("recovery through the worker reproduces the inline recovery's acks and events", async () => {
@@ -190,19 +197,14 @@ describe("matcher journal: replay through a worker thread", function () {
       "rec",
       crashWorkload(20_000).map((c) => encodeCommand(c)),
     );
-    const hashVia = async (worker: boolean) => {
-      const saved = FileJournal.workerMinBytes;
-      FileJournal.workerMinBytes = worker ? 0 : Infinity;
-      try {
+    const hashVia = (worker: boolean) =>
+      replayingVia(worker, async () => {
         const h = createHash("sha256");
         const j = await FileJournal.open(dir, "rec");
         const r = await recover(j, { markets: CRASH_MARKETS }, (ack, evs) => h.update(JSON.stringify([ack, evs])));
         await j.close();
         return [r.replayed, h.digest("hex")];
-      } finally {
-        FileJournal.workerMinBytes = saved;
-      }
-    };
+      });
     const inline = await hashVia(false);
     expect(inline[0]).to.equal(20_000);
     expect(await hashVia(true)).to.deep.equal(inline);

@@ -11,6 +11,7 @@ import { KLINE_INTERVALS } from "../streams/names";
 import { loadKlines } from "../streams/klines";
 import { fmtPrice, fmtQty, fmtQuote } from "../streams/format";
 import type { GatewayConfig } from "../config";
+import { ORDER_TYPES, TIME_IN_FORCES } from "../../engine/types";
 
 const DEPTH_LIMITS = [5, 10, 20, 50, 100, 500, 1000];
 
@@ -98,16 +99,8 @@ export function mountMarket(r: ExpressRouter, ctx: HttpContext, ev: EventRouter,
             },
             { filterType: "MIN_NOTIONAL", notional: fmtQuote(s.minNotional, 2) },
           ],
-          orderTypes: [
-            "LIMIT",
-            "MARKET",
-            "STOP",
-            "STOP_MARKET",
-            "TAKE_PROFIT",
-            "TAKE_PROFIT_MARKET",
-            "TRAILING_STOP_MARKET",
-          ],
-          timeInForce: ["GTC", "IOC", "FOK", "GTX"],
+          orderTypes: [...ORDER_TYPES],
+          timeInForce: [...TIME_IN_FORCES],
         };
       }),
     })),

@@ -13,7 +13,7 @@ import type { Venue } from "../venue/types";
 import type { ListenKeyStore } from "../streams/listenKeys";
 import { orderJson, positionJson } from "../streams/accounts";
 import { fmtQuote, fmtQty, fmtPrice } from "../streams/format";
-import { BINANCE_CODE, type PlaceCmd, type OrderType, type TimeInForce, type ReasonCode } from "../../engine/types";
+import { BINANCE_CODE, ORDER_TYPES, TIME_IN_FORCES, type PlaceCmd, type ReasonCode } from "../../engine/types";
 import type { RateLimiter } from "../ratelimit/types";
 import { PRICE_DECIMALS, SIZE_DECIMALS } from "../../../sdk/units";
 
@@ -27,16 +27,6 @@ export interface TradeDeps {
   onOrder?: (ok: boolean) => void;
 }
 
-const ORDER_TYPES: readonly OrderType[] = [
-  "LIMIT",
-  "MARKET",
-  "STOP",
-  "STOP_MARKET",
-  "TAKE_PROFIT",
-  "TAKE_PROFIT_MARKET",
-  "TRAILING_STOP_MARKET",
-];
-const TIFS: readonly TimeInForce[] = ["GTC", "IOC", "FOK", "GTX"];
 const MAX_BATCH = 5;
 
 function rejectError(reason: ReasonCode): ApiError {
@@ -67,7 +57,7 @@ export function mountTrade(r: ExpressRouter, ctx: HttpContext, d: TradeDeps): Tr
     const md = sym(p);
     const side = p.enumOf("side", ["BUY", "SELL"] as const, E.badSide);
     const type = p.enumOf("type", ORDER_TYPES, E.badType);
-    const tif = p.optEnum("timeInForce", TIFS, E.badTif);
+    const tif = p.optEnum("timeInForce", TIME_IN_FORCES, E.badTif);
     const reduceOnly = p.bool("reduceOnly", false);
     const closePosition = p.bool("closePosition", false);
     const qty = p.decimal("quantity", SIZE_DECIMALS);
