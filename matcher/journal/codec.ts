@@ -484,3 +484,28 @@ export class RecordWriter {
     this.len = p;
   }
 }
+
+/**
+ * The records in the whole lines of `text` (journal lines `<inSeq>\t<record>\n`; a partial last line
+ * is ignored) with inSeq above `from`, in order, each after `last` (a gap throws); returns the last inSeq.
+ */
+export function decodeLines(
+  text: string,
+  from: number,
+  last: number,
+  fn: (inSeq: number, cmd: Command) => void,
+): number {
+  let pos = 0;
+  for (;;) {
+    const nl = text.indexOf("\n", pos);
+    if (nl < 0) return last;
+    const tab = text.indexOf("\t", pos);
+    const inSeq = parseSeq(text, pos, tab);
+    if (inSeq > from) {
+      if (inSeq !== last + 1) throw new Error(`journal gap: ${last} -> ${inSeq}`);
+      fn(inSeq, decodeAt(text, tab + 1, nl));
+      last = inSeq;
+    }
+    pos = nl + 1;
+  }
+}

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Command } from "../engine/types";
 import type { Journal } from "./journal";
-import { decodeAt, parseSeq, RecordWriter } from "./codec";
+import { decodeLines, RecordWriter } from "./codec";
 import { readInWorker } from "./replayThread";
 
 export class FileJournal implements Journal {
@@ -128,10 +128,16 @@ export class FileJournal implements Journal {
     const size = fs.statSync(this.file, { throwIfNoEntry: false })?.size;
     if (size === undefined) return from;
     if (size >= FileJournal.workerMinBytes)
-      return readInWorker(this.file, from, fn, {
-        readChunkBytes: FileJournal.readChunkBytes,
-        pieceBytes: FileJournal.pieceBytes,
-      });
+      return readInWorker(
+        {
+          kind: "file",
+          file: this.file,
+          readChunkBytes: FileJournal.readChunkBytes,
+          pieceBytes: FileJournal.pieceBytes,
+        },
+        from,
+        fn,
+      );
     return readJournalFile(this.file, from, fn);
   }
 
@@ -220,25 +226,8 @@ function readPieces(
   for (let s = 0; s < end;) {
     let e = s + FileJournal.pieceBytes >= end ? end : buf.lastIndexOf(10, s + FileJournal.pieceBytes - 1) + 1;
     if (e <= s) e = buf.indexOf(10, s) + 1; // a line longer than a piece
-    last = readLines(buf.toString("utf8", s, e), from, last, fn);
+    last = decodeLines(buf.toString("utf8", s, e), from, last, fn);
     s = e;
   }
   return last;
-}
-
-/** The whole lines of `text` (it ends with a newline) above `from`, in order; returns the last inSeq. */
-function readLines(text: string, from: number, last: number, fn: (inSeq: number, cmd: Command) => void): number {
-  let pos = 0;
-  for (;;) {
-    const nl = text.indexOf("\n", pos);
-    if (nl < 0) return last;
-    const tab = text.indexOf("\t", pos);
-    const inSeq = parseSeq(text, pos, tab);
-    if (inSeq > from) {
-      if (inSeq !== last + 1) throw new Error(`journal gap: ${last} -> ${inSeq}`);
-      fn(inSeq, decodeAt(text, tab + 1, nl));
-      last = inSeq;
-    }
-    pos = nl + 1;
-  }
 }

@@ -1,4 +1,4 @@
-// Replay of a file journal with the reading and decoding on a worker thread (replayWorker.ts),
+// Replay of a journal (file or Redis stream) with the reading and decoding on a worker thread (replayWorker.ts),
 // while this thread applies the commands: on two cores the decode (~0.5 µs a command) overlaps the
 // engine (~1.3 µs) instead of adding to it. Commands cross in packed batches (replayRecords.ts);
 // at most WINDOW batches are in flight, so the worker never runs far ahead of the engine.
@@ -9,13 +9,16 @@ import { unpackBatch, type PackedBatch } from "./replayRecords";
 
 const WORKER_FILE = path.join(__dirname, "replayWorker.ts");
 
+/** Where the worker reads the journal from (the reader's settings travel with it: statics are per thread). */
+export type ReplaySource =
+  | { kind: "file"; file: string; readChunkBytes: number; pieceBytes: number }
+  | { kind: "redis"; url: string; key: string; pageBytes: number };
+
 export interface ReplayWorkerData {
-  file: string;
+  source: ReplaySource;
   from: number;
   batchSize: number;
   window: number;
-  readChunkBytes: number;
-  pieceBytes: number;
 }
 
 export type ReplayMessage =
@@ -26,12 +29,11 @@ export const REPLAY_BATCH = 4096;
 export const REPLAY_WINDOW = 8;
 
 export function readInWorker(
-  file: string,
+  source: ReplaySource,
   from: number,
   fn: (inSeq: number, cmd: Command) => void,
-  sizes: { readChunkBytes: number; pieceBytes: number },
 ): Promise<number> {
-  const data: ReplayWorkerData = { file, from, batchSize: REPLAY_BATCH, window: REPLAY_WINDOW, ...sizes };
+  const data: ReplayWorkerData = { source, from, batchSize: REPLAY_BATCH, window: REPLAY_WINDOW };
   // Workers do not inherit tsx's require hook; register it before loading the TS entry (as the
   // signature pool does).
   const code = `require("tsx/cjs"); require(${JSON.stringify(WORKER_FILE)});`;

@@ -1,14 +1,37 @@
-// Worker-thread entry of readInWorker (replayThread.ts): reads and decodes the journal file and
+// Worker-thread entry of readInWorker (replayThread.ts): reads and decodes the journal (file or Redis stream) and
 // posts the commands in packed batches, waiting for the engine thread's acks to keep at most
 // `window` batches in flight.
 import { parentPort, workerData } from "node:worker_threads";
+import Redis from "ioredis";
+import type { Command } from "../engine/types";
 import { FileJournal, readJournalFile } from "./file";
+import { readRedisStream } from "./redis";
 import { RecordPacker } from "./replayRecords";
-import type { ReplayMessage, ReplayWorkerData } from "./replayThread";
+import type { ReplayMessage, ReplaySource, ReplayWorkerData } from "./replayThread";
+
+type Consumer = (inSeq: number, cmd: Command) => void;
+
+/** Reads the source above `from` into fn, awaiting `between` after each chunk or page; returns the last inSeq. */
+async function readSource(
+  src: ReplaySource,
+  from: number,
+  fn: Consumer,
+  between: () => Promise<void>,
+): Promise<number> {
+  if (src.kind === "file") {
+    FileJournal.readChunkBytes = src.readChunkBytes;
+    FileJournal.pieceBytes = src.pieceBytes;
+    return readJournalFile(src.file, from, fn, between);
+  }
+  const redis = new Redis(src.url, { maxRetriesPerRequest: 3 });
+  try {
+    return await readRedisStream(redis, src.key, from, fn, src.pageBytes, between);
+  } finally {
+    redis.disconnect();
+  }
+}
 
 async function run(port: NonNullable<typeof parentPort>, d: ReplayWorkerData): Promise<void> {
-  FileJournal.readChunkBytes = d.readChunkBytes;
-  FileJournal.pieceBytes = d.pieceBytes;
   const packer = new RecordPacker(d.batchSize);
   let inFlight = 0;
   let wake: (() => void) | null = null;
@@ -25,8 +48,8 @@ async function run(port: NonNullable<typeof parentPort>, d: ReplayWorkerData): P
     inFlight++;
     port.postMessage({ kind: "batch", ...b } satisfies ReplayMessage, [b.records.buffer]);
   };
-  const last = await readJournalFile(
-    d.file,
+  const last = await readSource(
+    d.source,
     d.from,
     (inSeq, cmd) => {
       if (packer.add(inSeq, cmd)) send();

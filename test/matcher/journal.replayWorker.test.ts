@@ -1,13 +1,14 @@
-// The file journal's worker-thread replay (replayThread.ts) against the inline one: the same
-// commands (field for field: -0, NaN, undefined fields and unknown enumeration text included), the
-// same engine event stream, the same gap error and torn-tail handling.
+// The journals' worker-thread replay (replayThread.ts) against the inline one, for the file and the
+// Redis stream: the same commands (field for field: -0, NaN, undefined fields and unknown enumeration
+// text included), the same engine event stream, the same gap error and torn-tail handling.
 import { expect } from "chai";
 import fc from "fast-check";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { FileJournal, recover, type Command } from "../../matcher";
+import Redis from "ioredis";
+import { FileJournal, RedisJournal, recover, type Command, type Journal } from "../../matcher";
 import { decodeCommand, encodeCommand } from "../../matcher/journal/codec";
 import { RecordPacker, unpackBatch } from "../../matcher/journal/replayRecords";
 import { crashWorkload, CRASH_MARKETS } from "./fixtures/crash-workload";
@@ -201,6 +202,150 @@ describe("matcher journal: replay through a worker thread", function () {
       replayingVia(worker, async () => {
         const h = createHash("sha256");
         const j = await FileJournal.open(dir, "rec");
+        const r = await recover(j, { markets: CRASH_MARKETS }, (ack, evs) => h.update(JSON.stringify([ack, evs])));
+        await j.close();
+        return [r.replayed, h.digest("hex")];
+      });
+    const inline = await hashVia(false);
+    expect(inline[0]).to.equal(20_000);
+    expect(await hashVia(true)).to.deep.equal(inline);
+  });
+});
+
+const REDIS = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+
+/** A Redis journal stream of `lines` written in groups of 1..maxGroup records (one XADD each). */
+async function writeStream(key: string, lines: string[], maxGroup: number, seqs?: number[]): Promise<void> {
+  const j = await RedisJournal.open(REDIS, key);
+  let group = 1;
+  for (let i = 0; i < lines.length;) {
+    const end = Math.min(lines.length, i + group);
+    for (; i < end; i++) j.append(seqs ? seqs[i] : i + 1, lines[i]);
+    const last = seqs ? seqs[end - 1] : end;
+    j.flush();
+    while (j.durableInSeq() < last) await new Promise((r) => setTimeout(r, 1));
+    group = (group * 7 + 3) % maxGroup || 1;
+  }
+  await j.close();
+}
+
+/** Runs f with Redis replay forced through the worker (or kept inline) and the given page size, then restores both. */
+async function redisVia<T>(worker: boolean, f: () => Promise<T>, pageBytes = RedisJournal.pageBytes): Promise<T> {
+  const saved = [RedisJournal.workerMinCommands, RedisJournal.pageBytes];
+  RedisJournal.workerMinCommands = worker ? 0 : Infinity;
+  RedisJournal.pageBytes = pageBytes;
+  try {
+    return await f();
+  } finally {
+    [RedisJournal.workerMinCommands, RedisJournal.pageBytes] = saved;
+  }
+}
+
+async function readAll(j: Journal, from: number) {
+  const got: [number, Command][] = [];
+  try {
+    const last = await j.read(from, (seq, c) => got.push([seq, c]));
+    return { last, got };
+  } finally {
+    await j.close();
+  }
+}
+
+describe("matcher journal: Redis stream replay, inline and through a worker thread", function () {
+  this.timeout(120_000);
+  const runId = `${process.pid}-${Date.now()}`;
+  const key = (name: string) => `test:matcher:rw:${name}:${runId}`;
+  after(async () => {
+    const r = new Redis(REDIS);
+    const keys = await r.keys(`test:matcher:rw:*:${runId}`);
+    if (keys.length) await r.del(...keys);
+    await r.quit();
+  });
+
+  it("both read what the file journal reads (any page size, any group size, `from` inside a group, multi-byte JSON records)", async () => {
+    const lines = crashWorkload(3000).map((c) => encodeCommand(c));
+    for (let i = 0; i < 20; i++)
+      lines.splice(100 * i + 7, 0, "J" + JSON.stringify({ type: "tick", ts: 10_000_000 + i, note: `é€😀 ${i}` }));
+    const dir = tmp();
+    await writeJournal(dir, "ref", lines);
+    const ref = await readVia(false, dir, "ref");
+    await writeStream(key("same"), lines, 97);
+    for (const [worker, from, pageBytes] of [
+      [false, 0, 4 << 20],
+      [true, 0, 4 << 20],
+      [false, 0, 1],
+      [true, 0, 1],
+      [false, 1234, 2000],
+      [true, 1234, 2000],
+      [true, lines.length - 1, 64],
+      [false, lines.length, 64],
+    ] as const) {
+      const what = `${worker ? "worker" : "inline"} from ${from} page ${pageBytes} B`;
+      const r = await redisVia(
+        worker,
+        async () => readAll(await RedisJournal.open(REDIS, key("same")), from),
+        pageBytes,
+      );
+      const want = ref.got.filter(([s]) => s > from);
+      expect(r.last, what).to.equal(lines.length);
+      expect(
+        r.got.map(([s]) => s),
+        what,
+      ).to.deep.equal(want.map(([s]) => s));
+      r.got.forEach(([, c], i) => expectSame(c, want[i][1], `${what} #${i}`));
+    }
+  });
+
+  it("a gap fails both with the file journal's error", async () => {
+    const lines = crashWorkload(50).map((c) => encodeCommand(c));
+    const seqs = lines.map((_, i) => (i < 30 ? i + 1 : i + 2)); // 31 is missing
+    await writeStream(key("gap"), lines, 9, seqs);
+    for (const worker of [false, true]) {
+      const msg = await redisVia(worker, async () => {
+        try {
+          await readAll(await RedisJournal.open(REDIS, key("gap")), 0);
+        } catch (err) {
+          return (err as Error).message;
+        }
+        return "no error";
+      });
+      expect(msg, worker ? "worker" : "inline").to.equal("journal gap: 30 -> 32");
+    }
+  });
+
+  it("an error thrown by the consumer stops the worker replay and rejects", async () => {
+    await writeStream(
+      key("stop"),
+      crashWorkload(20_000).map((c) => encodeCommand(c)),
+      500,
+    );
+    await redisVia(true, async () => {
+      const j = await RedisJournal.open(REDIS, key("stop"));
+      let n = 0;
+      let msg = "no error";
+      try {
+        await j.read(0, () => {
+          if (++n === 5000) throw new Error("consumer failed");
+        });
+      } catch (err) {
+        msg = (err as Error).message;
+      }
+      await j.close();
+      expect(msg).to.equal("consumer failed");
+      expect(n).to.equal(5000); // nothing delivered after the failure
+    });
+  });
+
+  it("recovery through the worker reproduces the inline recovery's acks and events", async () => {
+    await writeStream(
+      key("rec"),
+      crashWorkload(20_000).map((c) => encodeCommand(c)),
+      700,
+    );
+    const hashVia = (worker: boolean) =>
+      redisVia(worker, async () => {
+        const h = createHash("sha256");
+        const j = await RedisJournal.open(REDIS, key("rec"));
         const r = await recover(j, { markets: CRASH_MARKETS }, (ack, evs) => h.update(JSON.stringify([ack, evs])));
         await j.close();
         return [r.replayed, h.digest("hex")];
