@@ -1,7 +1,7 @@
 // npm run bench:matcher — the matching engine under the published seeded workload
 // (matcher/engine/workload.ts: 42% resting limits, 2% reduce-only, 1% stops, 40% cancels,
 // 15% crossing IOC), books of 10k and 1M resting orders: engine alone, engine + journal
-// (file; Redis when reachable), replay, and nodejs-order-book on the same operations.
+// (file; Redis when reachable), replay from each journal, and nodejs-order-book on the same operations.
 // Prints a table and writes flat figures to bench-results/matcher.json.
 // Method: a warm-up run first (JIT), then BENCH_REPS runs per engine scenario on a fresh,
 // freshly filled engine each (GC'd before timing); throughput and latency are the median run's
@@ -26,7 +26,7 @@ import {
   type Journal,
   type PlaceCmd,
 } from "../../matcher";
-import { makeWorkload, resolveWorkload, workloadMarket, type Workload } from "../../matcher/engine/workload";
+import { makeWorkload, resolveWorkload, Rng, workloadMarket, type Workload } from "../../matcher/engine/workload";
 
 const OPS = Number(process.env.BENCH_OPS ?? 1_000_000);
 const SEED = Number(process.env.BENCH_SEED ?? 42);
@@ -53,6 +53,33 @@ function timerOverhead(): number {
   }
   s.sort();
   return Math.round(pct(s, 0.5));
+}
+
+/**
+ * ns per dependent load over a random cycle through `mb` MB, one 4-byte hop per 64-byte line: the
+ * machine's cache (small mb) and main-memory (large mb) latency, which bounds a book of 1M orders
+ * (a cancel reads an order nothing else has touched lately).
+ */
+function memLatencyNs(mb: number): number {
+  const stride = 16;
+  const lines = (mb << 20) / 4 / stride;
+  const a = new Int32Array(lines * stride);
+  const perm = new Int32Array(lines);
+  for (let i = 0; i < lines; i++) perm[i] = i;
+  const rng = new Rng(7);
+  for (let i = lines - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    const t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
+  }
+  for (let i = 0; i < lines; i++) a[perm[i] * stride] = perm[(i + 1) % lines] * stride;
+  const hops = 2_000_000;
+  let p = 0;
+  const t = hr();
+  for (let i = 0; i < hops; i++) p = a[p];
+  const ns = Number(hr() - t) / hops;
+  return p < 0 ? -1 : Math.round(ns * 10) / 10;
 }
 
 function load1(): number {
@@ -201,7 +228,8 @@ async function benchJournal(label: string, key: string, wl: Workload, journal: J
   return opsPerS;
 }
 
-async function benchReplay(journal: Journal): Promise<void> {
+/** Recovery from `journal` (read + decode on a worker thread, apply here); figures under `key`. */
+async function benchReplay(label: string, key: string, journal: Journal): Promise<void> {
   let events = 0;
   if (typeof global.gc === "function") global.gc();
   const cpu0 = process.cpuUsage();
@@ -210,16 +238,16 @@ async function benchReplay(journal: Journal): Promise<void> {
   const secs = Number(hr() - start) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   await journal.close();
-  results.replay_commands = r.replayed;
-  results.replay_events = events;
-  results.replay_events_per_s = Math.round(events / secs);
-  results.replay_commands_per_s = Math.round(r.replayed / secs);
-  results.replay_events_per_cpu_s = Math.round(events / ((cpu.user + cpu.system) / 1e6));
+  results[`${key}_commands`] = r.replayed;
+  results[`${key}_events`] = events;
+  results[`${key}_events_per_s`] = Math.round(events / secs);
+  results[`${key}_commands_per_s`] = Math.round(r.replayed / secs);
+  results[`${key}_events_per_cpu_s`] = Math.round(events / ((cpu.user + cpu.system) / 1e6));
   rows.push([
-    "replay (file journal: read + parse + apply)",
-    `${fmt(results.replay_events_per_s)} events/s`,
-    `${fmt(results.replay_events_per_cpu_s)} events/s`,
-    `${fmt(results.replay_commands_per_s)} cmd/s`,
+    label,
+    `${fmt(results[`${key}_events_per_s`])} events/s`,
+    `${fmt(results[`${key}_events_per_cpu_s`])} events/s`,
+    `${fmt(results[`${key}_commands_per_s`])} cmd/s`,
     "",
     "",
   ]);
@@ -318,12 +346,6 @@ async function main(): Promise<void> {
   const e10k = benchEngine("engine, 10k resting", "engine_10k", wl10k);
   results.loadavg_1m_after_engine_10k = load1();
 
-  const wl1m = makeWorkload(SEED, 1_000_000, OPS);
-  resolveWorkload(wl1m, new Engine({ markets: [workloadMarket()] }));
-  const e1m = benchEngine("engine, 1M resting", "engine_1m", wl1m);
-  results.engine_1m_vs_10k_pct = Math.round((e1m / e10k) * 100);
-  results.loadavg_1m_after_engine_1m = load1();
-
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-matcher-"));
   await benchJournal(
     "engine + file journal, 10k (ack latency)",
@@ -331,7 +353,7 @@ async function main(): Promise<void> {
     wl10k,
     await FileJournal.open(dir, "bench"),
   );
-  await benchReplay(await FileJournal.open(dir, "bench"));
+  await benchReplay("replay (file journal: read + parse + apply)", "replay", await FileJournal.open(dir, "bench"));
   fs.rmSync(dir, { recursive: true, force: true });
 
   const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -343,16 +365,32 @@ async function main(): Promise<void> {
       wl10k,
       await RedisJournal.open(url, key),
     );
+    await benchReplay(
+      "replay (Redis Streams journal: read + parse + apply)",
+      "replay_redis",
+      await RedisJournal.open(url, key),
+    );
     const r = new Redis(url);
     await r.del(key, key + ":snapshot");
     await r.quit();
   }
 
   const n10k = benchNob(`nodejs-order-book, 10k resting (${fmt(NOB_OPS)} ops)`, "nob_10k", wl10k, NOB_OPS, REPS);
+
+  // The 1M-resting runs come last: the 1M workload (2M command objects) would otherwise sit in the
+  // heap during the journal runs above, which are 10k-book runs (a matcher holds no such workload).
+  const wl1m = makeWorkload(SEED, 1_000_000, OPS);
+  resolveWorkload(wl1m, new Engine({ markets: [workloadMarket()] }));
+  const e1m = benchEngine("engine, 1M resting", "engine_1m", wl1m);
+  results.engine_1m_vs_10k_pct = Math.round((e1m / e10k) * 100);
+  results.loadavg_1m_after_engine_1m = load1();
   // one run: filling nodejs-order-book with 1M orders takes long
   const n1m = benchNob(`nodejs-order-book, 1M resting (${fmt(NOB_OPS)} ops)`, "nob_1m", wl1m, NOB_OPS, 1);
   results.speedup_vs_nob_10k = Math.round((e10k / n10k) * 10) / 10;
   results.speedup_vs_nob_1m = Math.round((e1m / n1m) * 10) / 10;
+  // last, so its 256 MB do not sit in the heap's way during the runs above
+  results.mem_latency_ns_4mb = memLatencyNs(4);
+  results.mem_latency_ns_256mb = memLatencyNs(256);
   results.bench_seconds = Math.round((Date.now() - t0) / 1000);
   results.loadavg_1m_end = load1();
   const cpuAll = process.cpuUsage(cpuStart);
@@ -375,6 +413,9 @@ async function main(): Promise<void> {
     )} (1M); nodejs-order-book ${fmt(results.nob_10k_ops_per_cpu_s)} (10k), ${fmt(results.nob_1m_ops_per_cpu_s)} (1M); load average ${
       results.loadavg_1m_start
     } -> ${results.loadavg_1m_end} on ${results.cpus} CPUs`,
+  );
+  console.log(
+    `memory: ${results.mem_latency_ns_4mb} ns per dependent load within 4 MB (cache), ${results.mem_latency_ns_256mb} ns within 256 MB (main memory)`,
   );
   console.log(
     `speed-up vs nodejs-order-book: ${results.speedup_vs_nob_10k}x (10k), ${results.speedup_vs_nob_1m}x (1M); 1M/10k throughput ${results.engine_1m_vs_10k_pct}%`,
