@@ -155,68 +155,78 @@ for (const backend of ["file", "redis"] as const) {
   });
 }
 
-describe("matcher journal: SIGKILL at random points loses no acknowledged order", function () {
-  this.timeout(120_000);
-  it("every acked command is in the journal, with the same ack and the same events on replay", async () => {
-    const dir = tmp();
-    const acked = new Map<number, string>();
-    const child = path.join(__dirname, "fixtures", "crash-child.ts");
-    let done = false;
-    let kills = 0;
-    for (let round = 0; round < 8 && !done; round++) {
-      const p = spawn(process.execPath, ["--import", "tsx", child, dir, "40000"], {
-        stdio: ["ignore", "pipe", "inherit"],
-      });
-      let buf = "";
-      p.stdout.on("data", (d: Buffer) => {
-        buf += d.toString();
-        let nl: number;
-        while ((nl = buf.indexOf("\n")) >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          if (line === "DONE") done = true;
-          else {
-            const [seq, ...rest] = line.split(" ");
-            acked.set(Number(seq), rest.join(" "));
-          }
-        }
-      });
-      // kill at a random point: after a random number (50..4050) of further acks, so the kill
-      // lands mid-run however fast the engine is (8 rounds x <= 4050 acks < the 40000 commands)
-      const killAt = acked.size + 50 + Math.floor(Math.random() * 4000);
-      const timer = setInterval(() => {
-        if (acked.size >= killAt && !done) {
-          clearInterval(timer);
-          kills++;
-          p.kill("SIGKILL");
-        }
-      }, 2);
-      await new Promise((r) => p.on("exit", r));
-      clearInterval(timer);
-    }
-    expect(kills).to.be.greaterThanOrEqual(3);
-    expect(acked.size).to.be.greaterThan(100);
-    // full replay from the first command (ignoring snapshots) must give the acked answers
-    const journal = await FileJournal.open(dir, "crash");
-    const e = new Engine({ markets: CRASH_MARKETS });
-    const replayed = new Map<number, string>();
-    await journal.read(0, (inSeq, cmd) => {
-      const a = e.process(cmd, inSeq);
-      replayed.set(
-        inSeq,
-        `${a.ok ? 1 : 0} ${a.orderId} ${createHash("sha1").update(JSON.stringify(e.events)).digest("hex")}`,
-      );
-      e.events = [];
+for (const backend of ["file", "redis"] as const)
+  describe(`matcher journal (${backend}): SIGKILL at random points loses no acknowledged order`, function () {
+    this.timeout(120_000);
+    const key = `test:matcher:crash:${process.pid}-${Date.now()}`;
+    const where = backend === "file" ? tmp() : `${REDIS}#${key}`;
+    const openJournal = (): Promise<Journal> =>
+      backend === "file" ? FileJournal.open(where, "crash") : RedisJournal.open(REDIS, key);
+    after(async () => {
+      if (backend !== "redis") return;
+      const r = new Redis(REDIS);
+      await r.del(key, key + ":snapshot");
+      await r.quit();
     });
-    let checked = 0;
-    for (const [seq, line] of acked) {
-      expect(replayed.get(seq), `inSeq ${seq}`).to.equal(line);
-      checked++;
-    }
-    expect(checked).to.equal(acked.size);
-    // and recovery through the latest snapshot reaches the same state
-    const r = await recover(journal, { markets: CRASH_MARKETS });
-    expect(JSON.stringify(takeSnapshot(r.engine))).to.equal(JSON.stringify(takeSnapshot(e)));
-    await journal.close();
+    it("every acked command is in the journal, with the same ack and the same events on replay", async () => {
+      const acked = new Map<number, string>();
+      const child = path.join(__dirname, "fixtures", "crash-child.ts");
+      let done = false;
+      let kills = 0;
+      for (let round = 0; round < 8 && !done; round++) {
+        const p = spawn(process.execPath, ["--import", "tsx", child, where, "40000"], {
+          stdio: ["ignore", "pipe", "inherit"],
+        });
+        let buf = "";
+        p.stdout.on("data", (d: Buffer) => {
+          buf += d.toString();
+          let nl: number;
+          while ((nl = buf.indexOf("\n")) >= 0) {
+            const line = buf.slice(0, nl);
+            buf = buf.slice(nl + 1);
+            if (line === "DONE") done = true;
+            else {
+              const [seq, ...rest] = line.split(" ");
+              acked.set(Number(seq), rest.join(" "));
+            }
+          }
+        });
+        // kill at a random point: after a random number (50..4050) of further acks, so the kill
+        // lands mid-run however fast the engine is (8 rounds x <= 4050 acks < the 40000 commands)
+        const killAt = acked.size + 50 + Math.floor(Math.random() * 4000);
+        const timer = setInterval(() => {
+          if (acked.size >= killAt && !done) {
+            clearInterval(timer);
+            kills++;
+            p.kill("SIGKILL");
+          }
+        }, 2);
+        await new Promise((r) => p.on("exit", r));
+        clearInterval(timer);
+      }
+      expect(kills).to.be.greaterThanOrEqual(3);
+      expect(acked.size).to.be.greaterThan(100);
+      // full replay from the first command (ignoring snapshots) must give the acked answers
+      const journal = await openJournal();
+      const e = new Engine({ markets: CRASH_MARKETS });
+      const replayed = new Map<number, string>();
+      await journal.read(0, (inSeq, cmd) => {
+        const a = e.process(cmd, inSeq);
+        replayed.set(
+          inSeq,
+          `${a.ok ? 1 : 0} ${a.orderId} ${createHash("sha1").update(JSON.stringify(e.events)).digest("hex")}`,
+        );
+        e.events = [];
+      });
+      let checked = 0;
+      for (const [seq, line] of acked) {
+        expect(replayed.get(seq), `inSeq ${seq}`).to.equal(line);
+        checked++;
+      }
+      expect(checked).to.equal(acked.size);
+      // and recovery through the latest snapshot reaches the same state
+      const r = await recover(journal, { markets: CRASH_MARKETS });
+      expect(JSON.stringify(takeSnapshot(r.engine))).to.equal(JSON.stringify(takeSnapshot(e)));
+      await journal.close();
+    });
   });
-});
