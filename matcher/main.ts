@@ -152,7 +152,13 @@ export async function startMatcher(env: NodeJS.ProcessEnv = process.env, opts: M
     ownDb = await openDb({ url: env.DATABASE_URL, schema: env.DB_SCHEMA || undefined, poolSize: 4 });
     await migrate(ownDb);
   }
-  const feeds = new MarketFeeds({ bus, router: gateway.router, db: keeper?.db ?? ownDb, log });
+  const feeds = new MarketFeeds({
+    bus,
+    router: gateway.router,
+    db: keeper?.db ?? ownDb,
+    chain: { client, exchange: deployment.exchange },
+    log,
+  });
   await feeds.start();
 
   log.info("matcher running", {

@@ -428,10 +428,12 @@ export interface EventMessage {
   logIndex: number;
   txHash: Hex;
   args: Args;
+  /** The block's time (ms), where the listener read it (blocks with fills or funding updates). */
+  blockTime?: number;
 }
 
-export function toMessage(l: DecodedLog): EventMessage {
-  return {
+export function toMessage(l: DecodedLog, blockTime?: number): EventMessage {
+  const m: EventMessage = {
     type: "event",
     name: l.eventName,
     blockNumber: l.blockNumber.toString(),
@@ -440,6 +442,8 @@ export function toMessage(l: DecodedLog): EventMessage {
     txHash: l.transactionHash,
     args: JSON.parse(json(l.args)),
   };
+  if (blockTime !== undefined) m.blockTime = blockTime;
+  return m;
 }
 
 /**
@@ -587,7 +591,7 @@ export async function writeLogs(
         tradeId: ctx.tradeIds?.get(logId(l)) ?? null,
       });
     }
-    const msg = toMessage(l);
+    const msg = toMessage(l, time);
     out.push(
       { kind: "stream", topic: CHAIN_EVENTS, payload: msg },
       { kind: "channel", topic: CHAIN_EVENTS, payload: msg },

@@ -378,10 +378,12 @@ export class Listener {
     }
   }
 
-  /** Timestamps (ms) of the blocks that carry fills (candles), fetched by hash, a few at a time. */
+  /** Timestamps (ms) of the blocks that carry fills or funding updates, fetched by hash, a few at a time. */
   private async blockTimes(logs: readonly DecodedLog[]): Promise<Map<bigint, number>> {
     const want = new Map<bigint, Hex>();
-    for (const l of logs) if (l.eventName === "FillSettled") want.set(l.blockNumber, l.blockHash);
+    // fills (candles) and funding updates (the gateway's next funding time)
+    for (const l of logs)
+      if (l.eventName === "FillSettled" || l.eventName === "FundingUpdated") want.set(l.blockNumber, l.blockHash);
     const out = new Map<bigint, number>();
     const list = [...want];
     for (let i = 0; i < list.length; i += 8) {

@@ -1,10 +1,13 @@
 // Keeper -> gateway market data: durable klines (candles of settled trades from the keeper's store, live
-// updates from the CANDLES channel), forced orders (LIQUIDATIONS channel) and funding (FundingUpdated on
-// the CHAIN_EVENTS channel).
+// updates from the CANDLES channel), forced orders (LIQUIDATIONS channel) and funding (FundingUpdated and
+// FundingParamsSet on the CHAIN_EVENTS channel; with a chain client, the last update and the interval are
+// read at start, so the next funding time is known before the next update).
 //
 // Klines: the feed subscribes first, then seeds the router from the store, then applies what arrived
 // meanwhile; every candle carries the store's version, so an update older than the seed is dropped.
 // A restart of the gateway loses nothing: REST reads the store, streams start from the seed.
+import type { Address, PublicClient } from "viem";
+import { exchangeAbi } from "../../sdk/abi";
 import type { Bus, Unsubscribe } from "../../keeper/bus";
 import type { Queryable } from "../../keeper/db";
 import { CANDLE_INTERVALS, loadCandles, type Candle, type CandleMessage } from "../../keeper/listener/candles";
@@ -108,7 +111,35 @@ export interface MarketFeedsOptions {
   router: Router;
   /** The keeper's store (Postgres or the in-process PGlite): durable klines. Absent: klines from the engine. */
   db?: Queryable;
+  /** The chain: the funding interval and each market's last funding update, read at start. */
+  chain?: { client: PublicClient; exchange: Address };
   log?: BridgeLogger;
+}
+
+/** Next funding time (ms) of every market: the last update's time plus the contract's interval. */
+class FundingClock {
+  intervalMs = 0;
+  private readonly lastMs = new Map<number, number>();
+  constructor(private readonly router: Router) {}
+
+  /** A funding update at atMs (ms); an older one (the start-time read racing a live event) is ignored. */
+  updated(market: number, atMs: number): void {
+    if (atMs <= (this.lastMs.get(market) ?? 0)) return;
+    this.lastMs.set(market, atMs);
+    this.show(market);
+  }
+
+  setInterval(ms: number): void {
+    this.intervalMs = ms;
+    for (const m of this.lastMs.keys()) this.show(m);
+  }
+
+  private show(market: number): void {
+    const md = this.router.markets.get(market);
+    const last = this.lastMs.get(market);
+    // unknown (0) until both the interval and an update are known, as before the first update
+    if (md && last !== undefined && last > 0 && this.intervalMs > 0) md.nextFundingTime = last + this.intervalMs;
+  }
 }
 
 export class MarketFeeds {
@@ -153,16 +184,48 @@ export class MarketFeeds {
         });
       }),
     );
+    const clock = new FundingClock(router);
     this.subs.push(
       await bus.subscribe(CHAIN_EVENTS, (msg) => {
-        const m = msg as { type?: string; name?: string; args?: Record<string, string> };
-        if (m?.type !== "event" || m.name !== "FundingUpdated" || !m.args) return;
-        const md = router.markets.get(Number(m.args.market));
+        const m = msg as { type?: string; name?: string; args?: Record<string, string>; blockTime?: number };
+        if (m?.type !== "event" || !m.args) return;
+        if (m.name === "FundingParamsSet") clock.setInterval(Number(m.args.interval) * 1000);
+        if (m.name !== "FundingUpdated") return;
+        const market = Number(m.args.market);
+        const md = router.markets.get(market);
         if (!md) return;
         // rate per interval in 1e-9 -> whole ppm (the gateway's unit; Binance shows 8 decimals)
         md.fundingRatePpm = Math.round(Number(m.args.appliedRate ?? 0) / 1000);
+        if (typeof m.blockTime === "number") clock.updated(market, m.blockTime);
       }),
     );
+    if (this.o.chain) await this.readFunding(clock, this.o.chain);
+  }
+
+  /** The interval and each market's last update from the chain (a failed read leaves the time unknown). */
+  private async readFunding(clock: FundingClock, chain: NonNullable<MarketFeedsOptions["chain"]>): Promise<void> {
+    const { client, exchange } = chain;
+    try {
+      const [interval] = await client.readContract({
+        address: exchange,
+        abi: exchangeAbi,
+        functionName: "fundingParams",
+      });
+      clock.setInterval(Number(interval) * 1000);
+      for (const market of this.o.router.markets.keys()) {
+        const [, , , lastTime] = await client.readContract({
+          address: exchange,
+          abi: exchangeAbi,
+          functionName: "fundingState",
+          args: [market],
+        });
+        if (lastTime > 0n) clock.updated(market, Number(lastTime) * 1000);
+      }
+    } catch (err) {
+      this.o.log?.warn("funding state read failed: next funding time unknown until an update", {
+        err: String(err).slice(0, 200),
+      });
+    }
   }
 
   async stop(): Promise<void> {

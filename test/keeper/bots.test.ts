@@ -14,8 +14,8 @@ import { MemoryBus } from "../../keeper/bus";
 import { FundingBot, Liquidator } from "../../keeper/bots";
 import type { Db } from "../../keeper/db";
 import { Listener } from "../../keeper/listener";
-import type { LiquidationMessage } from "../../keeper/listener/events";
-import { LIQUIDATIONS, MATCHER_COMMANDS } from "../../keeper/topics";
+import type { EventMessage, LiquidationMessage } from "../../keeper/listener/events";
+import { CHAIN_EVENTS, LIQUIDATIONS, MATCHER_COMMANDS } from "../../keeper/topics";
 import { TxManager } from "../../keeper/tx";
 import { MarketFeeds } from "../../matcher/bridge/feeds";
 import { Gateway } from "../../matcher/gateway/gateway";
@@ -291,19 +291,39 @@ describe("keeper bots (Hardhat, Postgres)", function () {
     // the listener: FundingUpdated stored with its index move, the matcher's funding command, the gateway's rate
     const venue = new LocalVenue(marketsFromDeployment(d as never));
     const gw = new Gateway({ venue, config: { port: 0, recoverWorkers: 0 }, logger: createLogger("error") });
-    const feeds = new MarketFeeds({ bus, router: gw.router });
+    const feeds = new MarketFeeds({ bus, router: gw.router, chain: { client: chain.client, exchange } });
     await feeds.start();
     const port = await gw.start();
-    await listener.catchUp();
+    const [, , , time2] = await read<[bigint, bigint, bigint, bigint, bigint]>("fundingState", [0]);
     const sym = gw.router.markets.get(0)!.spec.symbol;
-    const pi = await until(async () => {
-      const r = (await (await fetch(`http://127.0.0.1:${port}/fapi/v1/premiumIndex?symbol=${sym}`)).json()) as {
+    const premium = async () =>
+      (await (await fetch(`http://127.0.0.1:${port}/fapi/v1/premiumIndex?symbol=${sym}`)).json()) as {
         lastFundingRate: string;
+        nextFundingTime: number;
       };
+    // read from the chain at start: the last update's time plus the interval
+    expect((await premium()).nextFundingTime).to.equal(Number(time2 + interval) * 1000);
+    await listener.catchUp();
+    const pi = await until(async () => {
+      const r = await premium();
       return Number(r.lastFundingRate) !== 0 ? r : undefined;
     }, 5000);
     // 1e-9 per interval, shown as a fraction with whole ppm
     expect(pi.lastFundingRate).to.equal((Math.round(Number(dec.rate) / 1000) / 1e6).toFixed(8));
+    // the listener's FundingUpdated carries its block's time: the gateway's clock moves with each update
+    const published = (await bus.read<EventMessage>(CHAIN_EVENTS, "0", { count: 10_000 }))
+      .map((e) => e.data)
+      .filter((m) => m.name === "FundingUpdated");
+    expect(published.at(-1)!.blockTime).to.equal(Number(time2) * 1000);
+    const later = Number(time2) * 1000 + 7_000;
+    await bus.publish(CHAIN_EVENTS, { ...published.at(-1)!, blockTime: later });
+    await until(async () => (await premium()).nextFundingTime === later + Number(interval) * 1000, 5000);
+    // an interval change moves it too; an older update (a late start-time read) does not
+    await bus.publish(CHAIN_EVENTS, { type: "event", name: "FundingParamsSet", args: { interval: "600" } });
+    await until(async () => (await premium()).nextFundingTime === later + 600_000, 5000);
+    await bus.publish(CHAIN_EVENTS, { ...published.at(-1)!, blockTime: later - 1_000 });
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await premium()).nextFundingTime).to.equal(later + 600_000);
     await feeds.stop();
     await gw.stop();
     const f = await db.query<{ applied_rate: string; requested_rate: string; index_delta: string }>(
