@@ -1,7 +1,8 @@
 // Redis Streams journal: one XADD per group (field `r` holds the group's records, same line
 // format as the file journal; field `l` its last inSeq). A group is durable when Redis has
 // acknowledged the XADD (with Redis persistence as configured: appendonly yes + appendfsync
-// always for fsync-per-write durability). Snapshot under `<key>:snapshot`.
+// always for fsync-per-write durability). Snapshot under `<key>:snapshot`. Replay reads ~4 MB pages,
+// each requested before the previous one is decoded; long replays decode on a worker thread.
 import Redis from "ioredis";
 import type { Command } from "../engine/types";
 import type { Journal } from "./journal";
