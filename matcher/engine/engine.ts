@@ -121,6 +121,8 @@ export class Engine {
   // scratch results of the margin check
   private freeBefore = 0;
   private freeAfter = 0;
+  /** the last margin check's resulting health, kept for the order it checked (see rest) */
+  private readonly checked = new CheckedHealth();
 
   constructor(opts: EngineOptions) {
     opts.markets.forEach((cfg, i) => {
@@ -541,6 +543,7 @@ export class Engine {
     const hNew = isBuy
       ? healthOf(m.risk, am.pos, am.buyLots + lots, am.buyQP + lots * ticks, am.sellLots, am.sellQP)
       : healthOf(m.risk, am.pos, am.buyLots, am.buyQP, am.sellLots + lots, am.sellQP + lots * ticks);
+    this.checked.set(am, m.risk.markVersion, hNew, isBuy, lots, ticks);
     const after = base - hm + hNew;
     this.freeAfter = after;
     return after >= 0 || after >= base;
@@ -669,7 +672,13 @@ export class Engine {
     l.push(o);
     am.openOrders++;
     if (o.reduceOnly) addRo(am, o);
-    else this.addMargin(o, am);
+    else {
+      const checked = this.checked;
+      // the margin check's health for "these sums plus this order" is the health now, if nothing moved between
+      const known = checked.matches(am, m.risk.markVersion, o.isBuy, o.remaining, o.ticks);
+      this.addMargin(o, am);
+      if (known) checked.store(am);
+    }
     this.depthChange(m, o.isBuy, o.ticks, l.qty);
   }
 
@@ -1385,4 +1394,54 @@ function validateConfig(c: MarketConfig): void {
 function clipToLimit(cap: number, limit: number, isBuy: boolean): number {
   if (limit === 0) return cap;
   return isBuy ? Math.min(cap, limit) : Math.max(cap, limit);
+}
+
+/**
+ * The health the last margin check computed for an account's sums plus one new order. When that
+ * order then rests whole, with nothing else changed in between (same sums, same mark version), the
+ * account's health is exactly that value (healthOf is a function of those alone), so the next check
+ * need not compute it again.
+ */
+class CheckedHealth {
+  private am: AccountMarketState | null = null;
+  private version = -1;
+  private health = 0;
+  private pos = 0;
+  private buyLots = 0;
+  private buyQP = 0;
+  private sellLots = 0;
+  private sellQP = 0;
+
+  set(am: AccountMarketState, version: number, health: number, isBuy: boolean, lots: number, ticks: number): void {
+    this.am = am;
+    this.version = version;
+    this.health = health;
+    this.pos = am.pos;
+    this.buyLots = isBuy ? am.buyLots + lots : am.buyLots;
+    this.buyQP = isBuy ? am.buyQP + lots * ticks : am.buyQP;
+    this.sellLots = isBuy ? am.sellLots : am.sellLots + lots;
+    this.sellQP = isBuy ? am.sellQP : am.sellQP + lots * ticks;
+  }
+
+  /** Would adding (isBuy, lots at ticks) to am now give exactly the checked sums? */
+  matches(am: AccountMarketState, version: number, isBuy: boolean, lots: number, ticks: number): boolean {
+    if (this.am !== am || this.version !== version || am.pos !== this.pos) return false;
+    return isBuy
+      ? am.buyLots + lots === this.buyLots &&
+          am.buyQP + lots * ticks === this.buyQP &&
+          am.sellLots === this.sellLots &&
+          am.sellQP === this.sellQP
+      : am.sellLots + lots === this.sellLots &&
+          am.sellQP + lots * ticks === this.sellQP &&
+          am.buyLots === this.buyLots &&
+          am.buyQP === this.buyQP;
+  }
+
+  /** am now holds the checked sums: its cached health is the checked one. */
+  store(am: AccountMarketState): void {
+    am.health = this.health;
+    am.healthVersion = this.version;
+    am.dirty = false;
+    this.am = null;
+  }
 }

@@ -1,6 +1,9 @@
 import { expect } from "chai";
+import fc from "fast-check";
 import { H, btc, px, lots, USD, LocalBook } from "./helpers";
 import { Engine, type DepthEvent, type OrderUpdateEvent, type TradeEvent, type Command } from "../../matcher";
+import { healthOf } from "../../matcher/risk/margin";
+import { crashWorkload, CRASH_MARKETS } from "./fixtures/crash-workload";
 
 describe("matcher engine: book and matching", () => {
   it("matches by price then time, and reports maker/taker, fees and cash moves", () => {
@@ -399,5 +402,31 @@ describe("matcher engine: conditional orders, reduce-only, breaker, countdown, c
       [1, 1],
       [2, 1],
     ]);
+  });
+});
+
+describe("matcher engine: cached account health", () => {
+  it("a cached health is always the health of the account's current sums at the current mark (random workloads)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), (seed) => {
+        const e = new Engine({ markets: CRASH_MARKETS });
+        let valid = 0;
+        for (const c of crashWorkload(1_500, seed)) {
+          e.process(c);
+          e.events.length = 0;
+          for (const a of e.accounts.values())
+            for (const j of a.touched) {
+              const am = a.markets[j]!;
+              const risk = e.markets[j].risk;
+              if (am.dirty || am.healthVersion !== risk.markVersion) continue;
+              valid++;
+              const h = healthOf(risk, am.pos, am.buyLots, am.buyQP, am.sellLots, am.sellQP);
+              expect(am.health, `account ${a.id} market ${j} after ${c.type}`).to.equal(h);
+            }
+        }
+        expect(valid).to.be.greaterThan(0);
+      }),
+      { numRuns: 25 },
+    );
   });
 });
