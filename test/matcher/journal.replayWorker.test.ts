@@ -85,21 +85,50 @@ async function replayingVia<T>(worker: boolean, f: () => Promise<T>, chunk = Fil
   }
 }
 
+/** Everything j replays above `from`, then closes it. */
+async function readAll(j: Journal, from: number) {
+  const got: [number, Command][] = [];
+  try {
+    const last = await j.read(from, (seq, c) => got.push([seq, c]));
+    return { last, got };
+  } finally {
+    await j.close();
+  }
+}
+
 function readVia(worker: boolean, dir: string, name: string, from = 0, chunk = 16 << 20) {
-  return replayingVia(
-    worker,
-    async () => {
-      const j = await FileJournal.open(dir, name);
-      const got: [number, Command][] = [];
-      try {
-        const last = await j.read(from, (seq, c) => got.push([seq, c]));
-        return { last, got };
-      } finally {
-        await j.close();
-      }
-    },
-    chunk,
+  return replayingVia(worker, async () => readAll(await FileJournal.open(dir, name), from), chunk);
+}
+
+/** The message f() rejects with, or "no error". */
+async function errorOf(f: () => Promise<unknown>): Promise<string> {
+  try {
+    await f();
+  } catch (err) {
+    return (err as Error).message;
+  }
+  return "no error";
+}
+
+/** Replays j (20,000 commands) into a consumer that throws at the 5,000th: the read rejects with that error, and nothing comes after it. */
+async function expectConsumerErrorStops(j: Journal): Promise<void> {
+  let n = 0;
+  const msg = await errorOf(() =>
+    j.read(0, () => {
+      if (++n === 5000) throw new Error("consumer failed");
+    }),
   );
+  await j.close();
+  expect(msg).to.equal("consumer failed");
+  expect(n).to.equal(5000); // nothing delivered after the failure
+}
+
+/** Commands recovered from j and a hash of recovery's acks and events. */
+async function recoveryHash(j: Journal): Promise<[number, string]> {
+  const h = createHash("sha256");
+  const r = await recover(j, { markets: CRASH_MARKETS }, (ack, evs) => h.update(JSON.stringify([ack, evs])));
+  await j.close();
+  return [r.replayed, h.digest("hex")];
 }
 
 describe("matcher journal: replay through a worker thread", function () {
@@ -155,16 +184,8 @@ describe("matcher journal: replay through a worker thread", function () {
     const lines = crashWorkload(50).map((c) => encodeCommand(c));
     const seqs = lines.map((_, i) => (i < 30 ? i + 1 : i + 2)); // 31 is missing
     await writeJournal(dir, "gap", lines, seqs);
-    const errOf = async (worker: boolean) => {
-      try {
-        await readVia(worker, dir, "gap");
-      } catch (err) {
-        return (err as Error).message;
-      }
-      return "no error";
-    };
-    expect(await errOf(false)).to.equal("journal gap: 30 -> 32");
-    expect(await errOf(true)).to.equal("journal gap: 30 -> 32");
+    expect(await errorOf(() => readVia(false, dir, "gap"))).to.equal("journal gap: 30 -> 32");
+    expect(await errorOf(() => readVia(true, dir, "gap"))).to.equal("journal gap: 30 -> 32");
   });
 
   it("an error thrown by the consumer stops the worker replay and rejects", async () => {
@@ -174,21 +195,7 @@ describe("matcher journal: replay through a worker thread", function () {
       "stop",
       crashWorkload(20_000).map((c) => encodeCommand(c)),
     );
-    await replayingVia(true, async () => {
-      const j = await FileJournal.open(dir, "stop");
-      let n = 0;
-      let msg = "no error";
-      try {
-        await j.read(0, () => {
-          if (++n === 5000) throw new Error("consumer failed");
-        });
-      } catch (err) {
-        msg = (err as Error).message;
-      }
-      await j.close();
-      expect(msg).to.equal("consumer failed");
-      expect(n).to.equal(5000); // nothing delivered after the failure
-    });
+    await replayingVia(true, async () => expectConsumerErrorStops(await FileJournal.open(dir, "stop")));
   });
 
   it("recovery through the worker reproduces the inline recovery's acks and events", async () => {
@@ -199,13 +206,7 @@ describe("matcher journal: replay through a worker thread", function () {
       crashWorkload(20_000).map((c) => encodeCommand(c)),
     );
     const hashVia = (worker: boolean) =>
-      replayingVia(worker, async () => {
-        const h = createHash("sha256");
-        const j = await FileJournal.open(dir, "rec");
-        const r = await recover(j, { markets: CRASH_MARKETS }, (ack, evs) => h.update(JSON.stringify([ack, evs])));
-        await j.close();
-        return [r.replayed, h.digest("hex")];
-      });
+      replayingVia(worker, async () => recoveryHash(await FileJournal.open(dir, "rec")));
     const inline = await hashVia(false);
     expect(inline[0]).to.equal(20_000);
     expect(await hashVia(true)).to.deep.equal(inline);
@@ -238,16 +239,6 @@ async function redisVia<T>(worker: boolean, f: () => Promise<T>, pageBytes = Red
     return await f();
   } finally {
     [RedisJournal.workerMinCommands, RedisJournal.pageBytes] = saved;
-  }
-}
-
-async function readAll(j: Journal, from: number) {
-  const got: [number, Command][] = [];
-  try {
-    const last = await j.read(from, (seq, c) => got.push([seq, c]));
-    return { last, got };
-  } finally {
-    await j.close();
   }
 }
 
@@ -301,14 +292,9 @@ describe("matcher journal: Redis stream replay, inline and through a worker thre
     const seqs = lines.map((_, i) => (i < 30 ? i + 1 : i + 2)); // 31 is missing
     await writeStream(key("gap"), lines, 9, seqs);
     for (const worker of [false, true]) {
-      const msg = await redisVia(worker, async () => {
-        try {
-          await readAll(await RedisJournal.open(REDIS, key("gap")), 0);
-        } catch (err) {
-          return (err as Error).message;
-        }
-        return "no error";
-      });
+      const msg = await redisVia(worker, () =>
+        errorOf(async () => readAll(await RedisJournal.open(REDIS, key("gap")), 0)),
+      );
       expect(msg, worker ? "worker" : "inline").to.equal("journal gap: 30 -> 32");
     }
   });
@@ -319,21 +305,7 @@ describe("matcher journal: Redis stream replay, inline and through a worker thre
       crashWorkload(20_000).map((c) => encodeCommand(c)),
       500,
     );
-    await redisVia(true, async () => {
-      const j = await RedisJournal.open(REDIS, key("stop"));
-      let n = 0;
-      let msg = "no error";
-      try {
-        await j.read(0, () => {
-          if (++n === 5000) throw new Error("consumer failed");
-        });
-      } catch (err) {
-        msg = (err as Error).message;
-      }
-      await j.close();
-      expect(msg).to.equal("consumer failed");
-      expect(n).to.equal(5000); // nothing delivered after the failure
-    });
+    await redisVia(true, async () => expectConsumerErrorStops(await RedisJournal.open(REDIS, key("stop"))));
   });
 
   it("recovery through the worker reproduces the inline recovery's acks and events", async () => {
@@ -343,13 +315,7 @@ describe("matcher journal: Redis stream replay, inline and through a worker thre
       700,
     );
     const hashVia = (worker: boolean) =>
-      redisVia(worker, async () => {
-        const h = createHash("sha256");
-        const j = await RedisJournal.open(REDIS, key("rec"));
-        const r = await recover(j, { markets: CRASH_MARKETS }, (ack, evs) => h.update(JSON.stringify([ack, evs])));
-        await j.close();
-        return [r.replayed, h.digest("hex")];
-      });
+      redisVia(worker, async () => recoveryHash(await RedisJournal.open(REDIS, key("rec"))));
     const inline = await hashVia(false);
     expect(inline[0]).to.equal(20_000);
     expect(await hashVia(true)).to.deep.equal(inline);
