@@ -118,7 +118,7 @@ export interface MarketFeedsOptions {
 
 /** Next funding time (ms) of every market: the last update's time plus the contract's interval. */
 class FundingClock {
-  intervalMs = 0;
+  private intervalMs = 0;
   private readonly lastMs = new Map<number, number>();
   constructor(private readonly router: Router) {}
 

@@ -186,8 +186,8 @@ function bool3(code: number): boolean | undefined {
   return code === UNDEF ? undefined : code === 1;
 }
 
-/** Calls fn(inSeq, command) for each record of a batch, in order (engine side). */
 /**
+ * Calls fn(inSeq, command) for each record of a batch, in order (engine side).
  * Numbers come out of the Float64Array as doubles; the integer ones are turned back into small
  * integers (smi) as decodeAt and the gateway give them. Storing a double in a command field first
  * seen holding small integers makes V8 widen that field for every command object of the shape:

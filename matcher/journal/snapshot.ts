@@ -250,15 +250,12 @@ export function restoreSnapshot(opts: EngineOptions, s: Snapshot): Engine {
           am.dirty = true;
         }
       }
-    const fill = (dst: Order[], ids: number[]) => {
-      for (const id of ids) dst.push(byId.get(id) as Order);
-    };
     const orders = (ids: number[]) => ids.map((id) => byId.get(id) as Order);
     m.upMark.load(orders(ms.upMark));
     m.downMark.load(orders(ms.downMark));
     m.upLast.load(orders(ms.upLast));
     m.downLast.load(orders(ms.downLast));
-    fill(m.trailing, ms.trailing);
+    for (const o of orders(ms.trailing)) m.trailing.push(o);
     const w = ms.window;
     m.window.maxT = w[0];
     m.window.maxP = w[1];

@@ -13,7 +13,7 @@ import type { Venue } from "../venue/types";
 import type { ListenKeyStore } from "../streams/listenKeys";
 import { orderJson, positionJson } from "../streams/accounts";
 import { fmtQuote, fmtQty, fmtPrice } from "../streams/format";
-import { BINANCE_CODE, ORDER_TYPES, TIME_IN_FORCES, type PlaceCmd, type ReasonCode } from "../../engine/types";
+import { BINANCE_CODE, ORDER_TYPES, SIDES, TIME_IN_FORCES, type PlaceCmd, type ReasonCode } from "../../engine/types";
 import type { RateLimiter } from "../ratelimit/types";
 import { PRICE_DECIMALS, SIZE_DECIMALS } from "../../../sdk/units";
 
@@ -55,7 +55,7 @@ export function mountTrade(r: ExpressRouter, ctx: HttpContext, d: TradeDeps): Tr
   /** Validate one order's parameters and its EIP-712 signature; returns the engine command. */
   async function buildPlace(p: Params, user: string): Promise<PlaceCmd> {
     const md = sym(p);
-    const side = p.enumOf("side", ["BUY", "SELL"] as const, E.badSide);
+    const side = p.enumOf("side", SIDES, E.badSide);
     const type = p.enumOf("type", ORDER_TYPES, E.badType);
     const tif = p.optEnum("timeInForce", TIME_IN_FORCES, E.badTif);
     const reduceOnly = p.bool("reduceOnly", false);
