@@ -129,7 +129,7 @@ class FundingClock {
     this.show(market);
   }
 
-  setInterval(ms: number): void {
+  setIntervalMs(ms: number): void {
     this.intervalMs = ms;
     for (const m of this.lastMs.keys()) this.show(m);
   }
@@ -138,7 +138,7 @@ class FundingClock {
     const md = this.router.markets.get(market);
     const last = this.lastMs.get(market);
     // unknown (0) until both the interval and an update are known, as before the first update
-    if (md && last !== undefined && last > 0 && this.intervalMs > 0) md.nextFundingTime = last + this.intervalMs;
+    if (md && last !== undefined && this.intervalMs > 0) md.nextFundingTime = last + this.intervalMs;
   }
 }
 
@@ -189,7 +189,7 @@ export class MarketFeeds {
       await bus.subscribe(CHAIN_EVENTS, (msg) => {
         const m = msg as { type?: string; name?: string; args?: Record<string, string>; blockTime?: number };
         if (m?.type !== "event" || !m.args) return;
-        if (m.name === "FundingParamsSet") clock.setInterval(Number(m.args.interval) * 1000);
+        if (m.name === "FundingParamsSet") clock.setIntervalMs(Number(m.args.interval) * 1000);
         if (m.name !== "FundingUpdated") return;
         const market = Number(m.args.market);
         const md = router.markets.get(market);
@@ -211,7 +211,7 @@ export class MarketFeeds {
         abi: exchangeAbi,
         functionName: "fundingParams",
       });
-      clock.setInterval(Number(interval) * 1000);
+      clock.setIntervalMs(Number(interval) * 1000);
       for (const market of this.o.router.markets.keys()) {
         const [, , , lastTime] = await client.readContract({
           address: exchange,
