@@ -1,18 +1,8 @@
-// Journal record encoding. Place and cancel commands (the bulk) use a compact comma-separated
-// form, several times cheaper than JSON both ways; every other command, and any command whose
-// strings hold a separator, is "J" + JSON. Numbers are written as String(n), except -0 as "-0"
-// (so decoding gives back exactly what was sent).
-import {
-  ORDER_TYPES,
-  SIDES,
-  STP_MODES,
-  TIME_IN_FORCES,
-  WORKING_TYPES,
-  type CancelCmd,
-  type Command,
-  type OrderType,
-  type PlaceCmd,
-} from "../engine/types";
+// Journal record encoding (decode.ts reads it back). Place and cancel commands (the bulk) use a
+// compact comma-separated form, several times cheaper than JSON both ways; every other command, and
+// any command whose strings hold a separator, is "J" + JSON. Numbers are written as String(n),
+// except -0 as "-0" (so decoding gives back exactly what was sent).
+import type { Command, PlaceCmd } from "../engine/types";
 
 function s(v: string | undefined): string {
   return v === undefined ? "" : v;
@@ -28,9 +18,9 @@ function b(v: boolean | undefined): string {
   return v === undefined ? "" : v ? "1" : "0";
 }
 
-export const isNum = (v: unknown): boolean => typeof v === "number";
-export const optNum = (v: unknown): boolean => v === undefined || typeof v === "number";
-export const optBool = (v: unknown): boolean => v === undefined || typeof v === "boolean";
+const isNum = (v: unknown): boolean => typeof v === "number";
+const optNum = (v: unknown): boolean => v === undefined || typeof v === "number";
+const optBool = (v: unknown): boolean => v === undefined || typeof v === "boolean";
 
 /** The last strings found free of separators (accounts repeat): skips re-scanning them. */
 const clean: string[] = new Array(256).fill("");
@@ -128,185 +118,6 @@ export function encodeCommand(c: Command): string {
     return "C," + num(c.ts) + "," + c.account + "," + num(c.market) + "," + n(c.orderId) + "," + s(c.clientOrderId);
   }
   return "J" + JSON.stringify(c);
-}
-
-export function decodeCommand(line: string): Command {
-  return decodeAt(line, 0, line.length);
-}
-
-// Field scanner over text[pos, end): fields are read in order without split() or substrings
-// for numbers (digits are parsed in place; anything else goes through Number()).
-let text = "";
-let pos = 0;
-let lim = 0;
-
-/** End of the current field (index of the next comma, or lim). */
-function fieldEnd(): number {
-  const e = text.indexOf(",", pos);
-  return e < 0 || e > lim ? lim : e;
-}
-
-function str(): string | undefined {
-  const e = fieldEnd();
-  const v = e === pos ? undefined : text.slice(pos, e);
-  pos = e + 1;
-  return v;
-}
-
-// Enumeration fields (the value lists of engine/types.ts): a field holding a known value decodes
-// to the literal (an internalized string: nothing allocated, and the engine's === compares
-// pointers, not characters); any other text decodes to exactly that text.
-/** The field: the value in `values` equal to it, else its text. */
-function known(values: readonly string[]): string {
-  return pick(values, fieldEnd());
-}
-
-/** As known(), but undefined for an empty field. */
-function optKnown(values: readonly string[]): string | undefined {
-  const e = fieldEnd();
-  if (e !== pos) return pick(values, e);
-  pos++;
-  return undefined;
-}
-
-/** The value in `values` equal to text[pos, e), else that text; moves past the field. */
-function pick(values: readonly string[], e: number): string {
-  const s = pos;
-  pos = e + 1;
-  for (let k = 0; k < values.length; k++) {
-    const v = values[k];
-    if (v.length === e - s && text.startsWith(v, s)) return v;
-  }
-  return text.slice(s, e);
-}
-
-/**
- * Recently decoded accounts by a hash of their text: the same account decodes to the same string
- * object (no substring per record, and the engine's Map lookups hit a string whose hash is cached).
- */
-const accts: string[] = new Array(4096).fill("\u0000");
-
-function account(): string {
-  const e = fieldEnd();
-  const len = e - pos;
-  // hash of the length and the last (at most 8) characters: enough to tell accounts apart
-  // (a collision only costs a fresh substring; startsWith decides)
-  let h = len;
-  for (let i = e - 8 > pos ? e - 8 : pos; i < e; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
-  h ^= h >>> 12;
-  const slot = h & 4095;
-  const cand = accts[slot];
-  let v: string;
-  if (cand.length === len && text.startsWith(cand, pos)) v = cand;
-  else {
-    v = text.slice(pos, e);
-    accts[slot] = v;
-  }
-  pos = e + 1;
-  return v;
-}
-
-/** Number(field), undefined for an empty field; plain decimal integers are parsed in place. */
-function optNumber(): number | undefined {
-  const e = fieldEnd();
-  if (e === pos) {
-    pos = e + 1;
-    return undefined;
-  }
-  return numberTo(e);
-}
-
-/** Number(field) (an empty field gives 0, as Number("") does). */
-function reqNumber(): number {
-  return numberTo(fieldEnd());
-}
-
-function numberTo(e: number): number {
-  let i = pos;
-  const neg = text.charCodeAt(i) === 45; /* - */
-  if (neg) i++;
-  let v = 0;
-  if (e - i > 0 && e - i <= 15) {
-    for (; i < e; i++) {
-      const d = text.charCodeAt(i) - 48;
-      if (d < 0 || d > 9) break;
-      v = v * 10 + d;
-    }
-  }
-  let r: number;
-  if (i === e && e - pos > (neg ? 1 : 0)) r = neg ? -v : v;
-  else r = Number(text.slice(pos, e)); // exponents, fractions, NaN, Infinity, long or empty
-  pos = e + 1;
-  return r;
-}
-
-function optBoolean(): boolean | undefined {
-  const e = fieldEnd();
-  const v = e === pos ? undefined : e - pos === 1 && text.charCodeAt(pos) === 49; /* 1 */
-  pos = e + 1;
-  return v;
-}
-
-/** Decode the record in line[start, end) (one journal line without its inSeq and newline). */
-export function decodeAt(line: string, start: number, end: number): Command {
-  const k = line.charCodeAt(start);
-  if (k === 74 /* J */) return JSON.parse(line.slice(start + 1, end)) as Command;
-  text = line;
-  pos = start + 2;
-  lim = end;
-  if (k === 80 /* P */ && line.charCodeAt(start + 1) === 44) {
-    // the fields of placeCommand(), in its order
-    const c: PlaceCmd = {
-      type: "place",
-      ts: reqNumber(),
-      account: account(),
-      market: reqNumber(),
-      side: known(SIDES) as PlaceCmd["side"],
-      orderType: known(ORDER_TYPES) as OrderType,
-      tif: optKnown(TIME_IN_FORCES) as PlaceCmd["tif"],
-      price: optNumber(),
-      limitPrice: undefined, // never in the compact form (compactPlace)
-      qty: reqNumber(),
-      stopPrice: optNumber(),
-      workingType: optKnown(WORKING_TYPES) as PlaceCmd["workingType"],
-      reduceOnly: optBoolean(),
-      closePosition: optBoolean(),
-      activationPrice: optNumber(),
-      callbackRatePpm: optNumber(),
-      stp: optKnown(STP_MODES) as PlaceCmd["stp"],
-      clientOrderId: str(),
-      hash: str(),
-    };
-    text = "";
-    return c;
-  }
-  if (k === 67 /* C */ && line.charCodeAt(start + 1) === 44) {
-    // the fields of cancelCommand(), in its order
-    const c: CancelCmd = {
-      type: "cancel",
-      ts: reqNumber(),
-      account: account(),
-      market: reqNumber(),
-      orderId: optNumber(),
-      clientOrderId: str(),
-    };
-    text = "";
-    return c;
-  }
-  text = "";
-  throw new Error(`journal: unknown record kind in ${line.slice(start, Math.min(end, start + 40))}`);
-}
-
-/** inSeq of a journal line: the decimal digits in text[start, end). */
-export function parseSeq(text: string, start: number, end: number): number {
-  if (end - start > 15 || end <= start) return parseInt(text.slice(start, end), 10);
-  let v = 0;
-  for (let i = start; i < end; i++) {
-    const d = text.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return parseInt(text.slice(start, end), 10);
-    v = v * 10 + d;
-  }
-  return v;
 }
 
 /**
@@ -482,30 +293,5 @@ export class RecordWriter {
       b[p++] = c;
     }
     this.len = p;
-  }
-}
-
-/**
- * The records in the whole lines of `text` (journal lines `<inSeq>\t<record>\n`; a partial last line
- * is ignored) with inSeq above `from`, in order, each after `last` (a gap throws); returns the last inSeq.
- */
-export function decodeLines(
-  text: string,
-  from: number,
-  last: number,
-  fn: (inSeq: number, cmd: Command) => void,
-): number {
-  let pos = 0;
-  for (;;) {
-    const nl = text.indexOf("\n", pos);
-    if (nl < 0) return last;
-    const tab = text.indexOf("\t", pos);
-    const inSeq = parseSeq(text, pos, tab);
-    if (inSeq > from) {
-      if (inSeq !== last + 1) throw new Error(`journal gap: ${last} -> ${inSeq}`);
-      fn(inSeq, decodeAt(text, tab + 1, nl));
-      last = inSeq;
-    }
-    pos = nl + 1;
   }
 }

@@ -6,7 +6,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Command } from "../engine/types";
 import type { Journal } from "./journal";
-import { decodeLines, RecordWriter } from "./codec";
+import { RecordWriter } from "./codec";
+import { decoderTo, type RecordDecoder } from "./decode";
 import { readInWorker } from "./replayThread";
 
 export class FileJournal implements Journal {
@@ -128,25 +129,12 @@ export class FileJournal implements Journal {
     const size = fs.statSync(this.file, { throwIfNoEntry: false })?.size;
     if (size === undefined) return from;
     if (size >= FileJournal.workerMinBytes)
-      return readInWorker(
-        {
-          kind: "file",
-          file: this.file,
-          readChunkBytes: FileJournal.readChunkBytes,
-          pieceBytes: FileJournal.pieceBytes,
-        },
-        from,
-        fn,
-      );
-    return readJournalFile(this.file, from, fn);
+      return readInWorker({ kind: "file", file: this.file, readChunkBytes: FileJournal.readChunkBytes }, from, fn);
+    const decoder = decoderTo(fn);
+    const last = await readJournalFile(this.file, from, decoder);
+    decoder.flush();
+    return last;
   }
-
-  /**
-   * Bytes decoded into one string (whole lines; more if a line is longer). A string this small is
-   * allocated in V8's young generation, whose memory is reused; a string per 16 MB chunk took fresh
-   * memory each time, whose page faults cost more than the copy (95 MB: ~0.3 s against ~0.02 s).
-   */
-  static pieceBytes = 64 << 10; // (tests set it small)
 
   async saveSnapshot(_inSeq: number, data: string): Promise<void> {
     const tmp = this.snapFile + ".tmp";
@@ -173,13 +161,13 @@ export class FileJournal implements Journal {
 }
 
 /**
- * The commands of a journal file above `from`, in order (a gap throws); returns the last inSeq. A
- * torn last line is ignored. `between`, if given, is awaited after each chunk (flow control).
+ * Decodes the records of a journal file above `from`, in order (a gap throws), into `decoder`; returns
+ * the last inSeq. A torn last line is ignored. `between`, if given, is awaited after each chunk (flow control).
  */
 export async function readJournalFile(
   file: string,
   from: number,
-  fn: (inSeq: number, cmd: Command) => void,
+  decoder: RecordDecoder,
   between?: () => Promise<void>,
 ): Promise<number> {
   let last = from;
@@ -203,31 +191,13 @@ export async function readJournalFile(
         have = len;
         continue;
       }
-      last = readPieces(buf, end + 1, from, last, fn);
-      // the partial line moves to the front and the next read appends to it: one buffer for the whole
-      // read, where a new one per chunk (Buffer.concat) took fresh memory each time (see pieceBytes)
+      last = decoder.decode(buf, 0, end + 1, from, last);
+      // the partial line moves to the front and the next read appends to it: one buffer for the whole read
       have = buf.copy(buf, 0, end + 1, len);
       if (between) await between();
     }
   } finally {
     await fh.close();
-  }
-  return last;
-}
-
-/** The lines in buf[0, end) (it ends with a newline), decoded a piece at a time; returns the last inSeq. */
-function readPieces(
-  buf: Buffer,
-  end: number,
-  from: number,
-  last: number,
-  fn: (inSeq: number, cmd: Command) => void,
-): number {
-  for (let s = 0; s < end;) {
-    let e = s + FileJournal.pieceBytes >= end ? end : buf.lastIndexOf(10, s + FileJournal.pieceBytes - 1) + 1;
-    if (e <= s) e = buf.indexOf(10, s) + 1; // a line longer than a piece
-    last = decodeLines(buf.toString("utf8", s, e), from, last, fn);
-    s = e;
   }
   return last;
 }

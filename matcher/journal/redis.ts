@@ -6,7 +6,7 @@
 import Redis from "ioredis";
 import type { Command } from "../engine/types";
 import type { Journal } from "./journal";
-import { decodeLines } from "./codec";
+import { decoderTo, type RecordDecoder } from "./decode";
 import { readInWorker } from "./replayThread";
 
 export class RedisJournal implements Journal {
@@ -77,7 +77,10 @@ export class RedisJournal implements Journal {
   async read(from: number, fn: (inSeq: number, cmd: Command) => void): Promise<number> {
     if (this.durable - from >= RedisJournal.workerMinCommands)
       return readInWorker({ kind: "redis", url: this.url, key: this.key, pageBytes: RedisJournal.pageBytes }, from, fn);
-    return readRedisStream(this.redis, this.key, from, fn, RedisJournal.pageBytes);
+    const decoder = decoderTo(fn);
+    const last = await readRedisStream(this.redis, this.key, from, decoder, RedisJournal.pageBytes);
+    decoder.flush();
+    return last;
   }
 
   async saveSnapshot(inSeq: number, data: string): Promise<void> {
@@ -95,25 +98,34 @@ export class RedisJournal implements Journal {
   }
 }
 
-type Entries = [string, string[]][];
+type Entries = [Buffer, Buffer[]][];
+
+/** The value of field `name` (one ASCII letter) of an entry's fields [name, value, ...], or undefined. */
+function field(f: Buffer[], name: number): Buffer | undefined {
+  for (let i = 0; i + 1 < f.length; i += 2) if (f[i].length === 1 && f[i][0] === name) return f[i + 1];
+  return undefined;
+}
+const L = 108; // "l"
+const R = 114; // "r"
 
 /**
- * The commands of a journal stream above `from`, in order (a gap throws); returns the last inSeq.
- * Pages hold about `pageBytes` of records (an entry is one group: one record when idle, thousands
- * under load), and the next page is requested before this one is decoded, so Redis and the socket
- * work meanwhile. `between`, if given, is awaited after each page (flow control).
+ * Decodes the records of a journal stream above `from`, in order (a gap throws), into `decoder`;
+ * returns the last inSeq. Entries come as bytes (no UTF-8 decoding of whole entries). Pages hold
+ * about `pageBytes` of records (an entry is one group: one record when idle, thousands under load),
+ * and the next page is requested before this one is decoded, so Redis and the socket work
+ * meanwhile. `between`, if given, is awaited after each page (flow control).
  */
 export async function readRedisStream(
   redis: Redis,
   key: string,
   from: number,
-  fn: (inSeq: number, cmd: Command) => void,
+  decoder: RecordDecoder,
   pageBytes: number,
   between?: () => Promise<void>,
 ): Promise<number> {
   let count = 16;
   const page = (start: string) => {
-    const p = redis.xrange(key, start, "+", "COUNT", count) as Promise<Entries>;
+    const p = redis.xrangeBuffer(key, start, "+", "COUNT", count) as unknown as Promise<Entries>;
     p.catch(() => {}); // a prefetch left behind by a decode error must not be an unhandled rejection
     return p;
   };
@@ -123,13 +135,17 @@ export async function readRedisStream(
     const entries = await next;
     if (entries.length === 0) break;
     let bytes = 0;
-    for (const [, f] of entries) bytes += f[f.indexOf("r") + 1].length;
+    for (const [, f] of entries) bytes += field(f, R)?.length ?? 0;
     count = Math.max(1, Math.min(1000, Math.round((pageBytes * entries.length) / Math.max(1, bytes))));
-    next = page("(" + entries[entries.length - 1][0]);
-    for (const [, f] of entries) {
+    next = page("(" + entries[entries.length - 1][0].toString("latin1"));
+    for (const [id, f] of entries) {
+      const l = field(f, L);
+      const r = field(f, R);
+      if (l === undefined || r === undefined)
+        throw new Error(`journal: stream entry ${id.toString("latin1")} has no records`);
       // l: the entry's last inSeq; an entry wholly at or below `from` is not decoded
-      if (parseInt(f[f.indexOf("l") + 1], 10) <= from) continue;
-      last = decodeLines(f[f.indexOf("r") + 1], from, last, fn);
+      if (parseInt(l.toString("latin1"), 10) <= from) continue;
+      last = decoder.decode(r, 0, r.length, from, last);
     }
     if (between) await between();
   }

@@ -4,25 +4,21 @@
 import { createRequire } from "node:module";
 import { parentPort, workerData } from "node:worker_threads";
 import type * as IORedis from "ioredis";
-import type { Command } from "../engine/types";
+import { RecordDecoder } from "./decode";
 import { FileJournal, readJournalFile } from "./file";
 import type * as RedisModule from "./redis";
-import { RecordPacker } from "./replayRecords";
 import type { ReplayMessage, ReplaySource, ReplayWorkerData } from "./replayThread";
 
-type Consumer = (inSeq: number, cmd: Command) => void;
-
-/** Reads the source above `from` into fn, awaiting `between` after each chunk or page; returns the last inSeq. */
+/** Decodes the source above `from` into `decoder`, awaiting `between` after each chunk or page; returns the last inSeq. */
 async function readSource(
   src: ReplaySource,
   from: number,
-  fn: Consumer,
+  decoder: RecordDecoder,
   between: () => Promise<void>,
 ): Promise<number> {
   if (src.kind === "file") {
     FileJournal.readChunkBytes = src.readChunkBytes;
-    FileJournal.pieceBytes = src.pieceBytes;
-    return readJournalFile(src.file, from, fn, between);
+    return readJournalFile(src.file, from, decoder, between);
   }
   // loaded here, not at the top: a file replay's worker starts without compiling and loading ioredis
   // (~0.2 s of a 1M-command replay)
@@ -32,14 +28,13 @@ async function readSource(
   const { readRedisStream } = load("./redis") as typeof RedisModule;
   const redis = new Redis(src.url, { maxRetriesPerRequest: 3 });
   try {
-    return await readRedisStream(redis, src.key, from, fn, src.pageBytes, between);
+    return await readRedisStream(redis, src.key, from, decoder, src.pageBytes, between);
   } finally {
     redis.disconnect();
   }
 }
 
 async function run(port: NonNullable<typeof parentPort>, d: ReplayWorkerData): Promise<void> {
-  const packer = new RecordPacker(d.batchSize);
   let inFlight = 0;
   let wake: (() => void) | null = null;
   port.on("message", () => {
@@ -50,22 +45,14 @@ async function run(port: NonNullable<typeof parentPort>, d: ReplayWorkerData): P
       w();
     }
   });
-  const send = () => {
-    const b = packer.take();
+  const decoder = new RecordDecoder(d.batchSize, (b) => {
     inFlight++;
     port.postMessage({ kind: "batch", ...b } satisfies ReplayMessage, [b.records.buffer]);
-  };
-  const last = await readSource(
-    d.source,
-    d.from,
-    (inSeq, cmd) => {
-      if (packer.add(inSeq, cmd)) send();
-    },
-    async () => {
-      while (inFlight >= d.window) await new Promise<void>((r) => (wake = r));
-    },
-  );
-  if (packer.length > 0) send();
+  });
+  const last = await readSource(d.source, d.from, decoder, async () => {
+    while (inFlight >= d.window) await new Promise<void>((r) => (wake = r));
+  });
+  decoder.flush();
   port.postMessage({ kind: "done", last } satisfies ReplayMessage);
 }
 

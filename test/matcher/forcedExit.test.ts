@@ -2,7 +2,8 @@
 // only reduce-only orders are accepted until it is released; the flag survives a snapshot and the command
 // round-trips the journal codec (JSON form) and the bridge.
 import { expect } from "chai";
-import { decodeCommand, encodeCommand } from "../../matcher/journal/codec";
+import { encodeCommand } from "../../matcher/journal/codec";
+import { decodeCommand } from "../../matcher/journal/decode";
 import { restoreSnapshot, takeSnapshot } from "../../matcher/journal/snapshot";
 import { toCommand } from "../../matcher/bridge/bridge";
 import type { Command, RestrictCmd } from "../../matcher/engine/types";

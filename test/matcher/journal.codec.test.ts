@@ -3,7 +3,9 @@ import fc from "fast-check";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { decodeAt, decodeCommand, encodeCommand, parseSeq, RecordWriter } from "../../matcher/journal/codec";
+import { encodeCommand, RecordWriter } from "../../matcher/journal/codec";
+import { decodeCommand, decodeJournal, RecordDecoder } from "../../matcher/journal/decode";
+import { unpackBatch } from "../../matcher/journal/replayRecords";
 import {
   placeCommand,
   cancelCommand,
@@ -73,7 +75,7 @@ describe("matcher journal codec", () => {
     );
   });
 
-  it("keeps -0, fractions, exponents, NaN and huge numbers; decodeAt inside a log equals decodeCommand", () => {
+  it("keeps -0, fractions, exponents, NaN and huge numbers; a record inside a log decodes as decodeCommand's", () => {
     const nums = fc.oneof(
       fc.integer(),
       fc.double(),
@@ -101,12 +103,11 @@ describe("matcher journal codec", () => {
           expect(w.take().toString("latin1")).to.equal(`${seq}\t${line}\n`);
           expect(decodeCommand(line)).to.deep.equal(cmd);
           const log = `${seq}\t${line}\n${seq + 1}\t${line}\n`;
-          const tab = log.indexOf("\t");
-          const nl = log.indexOf("\n");
-          expect(parseSeq(log, 0, tab)).to.equal(seq);
-          expect(decodeAt(log, tab + 1, nl)).to.deep.equal(cmd);
-          const tab2 = log.indexOf("\t", nl + 1);
-          expect(decodeAt(log, tab2 + 1, log.length - 1)).to.deep.equal(cmd);
+          expect(decodeJournal(log, seq - 1)).to.deep.equal([
+            [seq, cmd],
+            [seq + 1, cmd],
+          ]);
+          expect(decodeJournal(log, seq)).to.deep.equal([[seq + 1, cmd]]);
         }
       }),
       { numRuns: 3000 },
@@ -166,8 +167,7 @@ describe("matcher journal codec", () => {
         const back = decodeCommand(line);
         if (line[0] === "J") expect(strip(back)).to.deep.equal(strip(c));
         else expect(back).to.deep.equal(c);
-        const log = `9\t${line}\n`;
-        expect(decodeAt(log, 2, log.length - 1)).to.deep.equal(back);
+        expect(decodeJournal(`9\t${line}\n`, 8)).to.deep.equal([[9, back]]);
       }),
       { numRuns: 3000 },
     );
@@ -189,7 +189,51 @@ describe("matcher journal codec", () => {
         }
   });
 
-  it("FileJournal.read decodes the same commands whatever the piece size (ASCII and non-ASCII pieces, lines longer than a piece)", async () => {
+  it("refuses a malformed line with an error naming it, after handing over the records before it", () => {
+    const c = placeCommand({
+      type: "place",
+      ts: 1,
+      account: "0xabc",
+      market: 1,
+      side: "BUY",
+      orderType: "LIMIT",
+      qty: 3,
+    });
+    const x = cancelCommand({ type: "cancel", ts: 2, account: "0xabc", market: 1, orderId: 7 });
+    const p = encodeCommand(c);
+    const k = encodeCommand(x);
+    const cases: [string, string][] = [
+      [`2\t${p.slice(0, p.lastIndexOf(","))}\n`, "journal: record 2 has the wrong number of fields"],
+      [`2\t${p},\n`, "journal: record 2 has the wrong number of fields"],
+      [`2\t${k.slice(0, k.lastIndexOf(","))}\n`, "journal: record 2 has the wrong number of fields"],
+      [`2\t${k},7\n`, "journal: record 2 has the wrong number of fields"],
+      [`2\tP,\n`, "journal: record 2 has the wrong number of fields"],
+      [`${p}\n`, `journal: a line without its inSeq: ${p.slice(0, 40)}`],
+      ["\n", "journal: a line without its inSeq: "],
+      ["x2\tC,1\n", "journal: a line without its inSeq: x2\tC,1"],
+      ["2\tX,1,2\n", "journal: unknown record kind in X,1,2"],
+      ["2\t\n", "journal: unknown record kind in "],
+      ["3\tJ{}\n", "journal gap: 1 -> 3"],
+    ];
+    for (const [bad, msg] of cases) {
+      const got: [number, Command][] = [];
+      let err = "no error";
+      try {
+        got.push(...decodeJournal(`1\t${p}\n${bad}1\t${p}\n`));
+      } catch (e) {
+        err = (e as Error).message;
+      }
+      expect(err, JSON.stringify(bad)).to.equal(msg);
+      // decodeJournal itself throws before returning: the record before the bad line reaches a consumer
+      const seen: number[] = [];
+      const d = new RecordDecoder(64, (b) => unpackBatch(b, (s) => seen.push(s)));
+      const bytes = Buffer.from(`1\t${p}\n${bad}`);
+      expect(() => d.decode(bytes, 0, bytes.length, 0, 0)).to.throw(msg);
+      expect(seen, JSON.stringify(bad)).to.deep.equal([1]);
+    }
+  });
+
+  it("FileJournal.read decodes the same commands whatever the read size (ASCII and non-ASCII records, lines longer than a read)", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "matcher-codec-"));
     try {
       const j = await FileJournal.open(dir, "p");
@@ -210,7 +254,7 @@ describe("matcher journal codec", () => {
               price: i % 5 ? 60_000_000_000 + i : undefined,
               qty: 100_000 * (1 + (i % 4)),
               stp: "EXPIRE_MAKER",
-              clientOrderId: i % 40 === 0 ? "c".repeat(300) + i : undefined, // longer than the smaller pieces
+              clientOrderId: i % 40 === 0 ? "c".repeat(300) + i : undefined, // longer than the smaller reads
             }),
           );
       }
@@ -219,20 +263,18 @@ describe("matcher journal codec", () => {
       while (j.durableInSeq() < cmds.length) await new Promise((r) => setTimeout(r, 1));
       await j.close();
       const want = cmds.map((c, i) => [i + 1, JSON.stringify(c)]);
-      const saved = [FileJournal.readChunkBytes, FileJournal.pieceBytes];
+      const saved = FileJournal.readChunkBytes;
       try {
-        for (const chunk of [5, 4096, 64 << 20])
-          for (const piece of [1, 64, 1000, 64 << 10]) {
-            FileJournal.readChunkBytes = chunk;
-            FileJournal.pieceBytes = piece;
-            const r = await FileJournal.open(dir, "p");
-            const got: [number, string][] = [];
-            expect(await r.read(0, (seq, c) => got.push([seq, JSON.stringify(c)]))).to.equal(cmds.length);
-            await r.close();
-            expect(got, `chunk ${chunk} piece ${piece}`).to.deep.equal(want);
-          }
+        for (const chunk of [1, 5, 64, 333, 1000, 4096, 64 << 20]) {
+          FileJournal.readChunkBytes = chunk;
+          const r = await FileJournal.open(dir, "p");
+          const got: [number, string][] = [];
+          expect(await r.read(0, (seq, c) => got.push([seq, JSON.stringify(c)]))).to.equal(cmds.length);
+          await r.close();
+          expect(got, `chunk ${chunk}`).to.deep.equal(want);
+        }
       } finally {
-        [FileJournal.readChunkBytes, FileJournal.pieceBytes] = saved;
+        FileJournal.readChunkBytes = saved;
       }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
