@@ -189,6 +189,25 @@ describe("matcher journal codec", () => {
         }
   });
 
+  it("decodes each of 19,200 similar accounts to itself (the decoder's account cache has 4,096 slots: they collide)", () => {
+    // accounts of one length sharing their first bytes; some differ only in their last two characters,
+    // others only in the middle (a cache slot must match on every byte, not only on a prefix or on words)
+    const accounts: string[] = [];
+    for (let b = 0; b < 64; b++)
+      for (let t = 0; t < 300; t++)
+        accounts.push(
+          `0x${"0".repeat(10)}${b.toString(16).padStart(2, "0")}${"0".repeat(26)}${t.toString(16).padStart(3, "0")}`,
+        );
+    const order = accounts.map((_, i) => (i * 7919) % accounts.length);
+    const lines = order.map(
+      (i, k) =>
+        `${k + 1}\t${encodeCommand(cancelCommand({ type: "cancel", ts: k, account: accounts[i], market: 1, orderId: i }))}\n`,
+    );
+    const got = decodeJournal(lines.join(""));
+    expect(got.length).to.equal(accounts.length);
+    got.forEach(([, c], k) => expect((c as CancelCmd).account, `record ${k + 1}`).to.equal(accounts[order[k]]));
+  });
+
   it("refuses a malformed line with an error naming it, after handing over the records before it", () => {
     const c = placeCommand({
       type: "place",
