@@ -22,21 +22,23 @@ const isNum = (v: unknown): boolean => typeof v === "number";
 const optNum = (v: unknown): boolean => v === undefined || typeof v === "number";
 const optBool = (v: unknown): boolean => v === undefined || typeof v === "boolean";
 
-/** The last strings found free of separators (accounts repeat): skips re-scanning them. */
-const clean: string[] = new Array(256).fill("");
-function hashSlot(v: string): number {
-  return (v.length * 31 + v.charCodeAt(v.length - 1) * 7 + v.charCodeAt(v.length >> 1)) & 255;
-}
+/**
+ * Strings found free of separators (accounts repeat): a lookup by the string's cached hash instead
+ * of a scan of its characters. Bounded: cleared when full (client order ids are any text).
+ */
+const clean = new Set<string>();
+const CLEAN_MAX = 1 << 16;
 function noSep(v: string): boolean {
   const n = v.length;
-  if (n === 0) return true;
-  const h = hashSlot(v);
-  if (clean[h] === v) return true;
+  if (n === 0 || clean.has(v)) return true;
   for (let i = 0; i < n; i++) {
     const c = v.charCodeAt(i);
     if (c === 44 /* , */ || c === 10 /* \n */ || c === 9 /* \t */) return false;
   }
-  if (n <= 128) clean[h] = v;
+  if (n <= 128) {
+    if (clean.size >= CLEAN_MAX) clean.clear();
+    clean.add(v);
+  }
   return true;
 }
 const word = (v: unknown): boolean => typeof v === "string" && noSep(v);
@@ -283,6 +285,11 @@ export class RecordWriter {
     const n = s.length;
     this.room(n * 3);
     const b = this.buf;
+    // longer strings (accounts) through the native encoder: cheaper than a JS loop over 42 characters
+    if (n > 16) {
+      this.len += b.write(s, this.len, "utf8");
+      return;
+    }
     let p = this.len;
     for (let i = 0; i < n; i++) {
       const c = s.charCodeAt(i);
