@@ -6,11 +6,13 @@
 import Redis from "ioredis";
 import type { Command } from "../engine/types";
 import type { Journal } from "./journal";
+import { RecordWriter } from "./codec";
 import { decoderTo, type RecordDecoder } from "./decode";
 import { readInWorker } from "./replayThread";
 
 export class RedisJournal implements Journal {
-  private buf: string[] = [];
+  /** records appended since the last group started (see RecordWriter: one XADD in flight at a time) */
+  private readonly buf = new RecordWriter();
   private bufLast = 0;
   private inFlight = false;
   private durable = 0;
@@ -41,7 +43,12 @@ export class RedisJournal implements Journal {
   }
 
   append(inSeq: number, line: string): void {
-    this.buf.push(inSeq + "\t" + line + "\n");
+    this.buf.line(inSeq, line);
+    this.bufLast = inSeq;
+  }
+
+  appendCommand(inSeq: number, cmd: Command): void {
+    this.buf.command(inSeq, cmd);
     this.bufLast = inSeq;
   }
 
@@ -52,9 +59,9 @@ export class RedisJournal implements Journal {
   flush(): void {
     if (this.inFlight || this.buf.length === 0) return;
     this.inFlight = true;
-    const data = this.buf.join("");
+    // the taken buffer is not written to again before the next take(), after this XADD is answered
+    const data = this.buf.take();
     const upTo = this.bufLast;
-    this.buf = [];
     this.redis.xadd(this.key, "*", "l", String(upTo), "r", data).then(
       () => {
         this.durable = upTo;
