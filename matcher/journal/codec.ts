@@ -271,14 +271,21 @@ export class RecordWriter {
       v = -v;
     }
     let n = 1;
-    for (let t = v; t >= 10; t = Math.floor(t / 10)) n++;
+    for (let t = 10; t <= v && n < 16; t *= 10) n++; // digits (10^15 < 2^53 < 10^16: 16 at most)
     let i = this.len + n;
     this.len = i;
-    do {
+    // high digits in double arithmetic down to 31 bits, then integer arithmetic (cheaper than Math.floor)
+    while (v > 0x7fffffff) {
       const q = Math.floor(v / 10);
       b[--i] = 48 + (v - q * 10);
       v = q;
-    } while (v > 0);
+    }
+    let w = v | 0;
+    do {
+      const q = (w / 10) | 0;
+      b[--i] = 48 + (w - q * 10);
+      w = q;
+    } while (w > 0);
   }
 
   private str(s: string): void {
