@@ -1,7 +1,7 @@
 // npm run bench:matcher — the matching engine under the published seeded workload
 // (matcher/engine/workload.ts: 42% resting limits, 2% reduce-only, 1% stops, 40% cancels,
 // 15% crossing IOC), books of 10k and 1M resting orders: engine alone, engine + journal
-// (file; Redis when reachable), replay from each journal, and nodejs-order-book on the same operations.
+// (file; Redis when reachable), replay from each journal (10k), and nodejs-order-book on the same operations.
 // Prints a table and writes flat figures to bench-results/matcher.json.
 // Method: a warm-up run first (JIT), then BENCH_REPS runs per engine scenario on a fresh,
 // freshly filled engine each (GC'd before timing); throughput and latency are the median run's
@@ -359,7 +359,8 @@ async function main(): Promise<void> {
   fs.rmSync(dir, { recursive: true, force: true });
 
   const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-  if (await redisReachable(url)) {
+  const redisUp = await redisReachable(url);
+  if (redisUp) {
     const key = `bench:matcher:${process.pid}`;
     await benchJournal(
       "engine + Redis Streams journal, 10k (ack latency)",
@@ -386,6 +387,27 @@ async function main(): Promise<void> {
   const e1m = benchEngine("engine, 1M resting", "engine_1m", wl1m);
   results.engine_1m_vs_10k_pct = Math.round((e1m / e10k) * 100);
   results.loadavg_1m_after_engine_1m = load1();
+  // the journals with the 1M book: the fill goes through the journal too (2M commands journaled)
+  const dir1m = fs.mkdtempSync(path.join(os.tmpdir(), "bench-matcher-"));
+  await benchJournal(
+    "engine + file journal, 1M (ack latency)",
+    "journal_file_1m",
+    wl1m,
+    await FileJournal.open(dir1m, "bench"),
+  );
+  fs.rmSync(dir1m, { recursive: true, force: true });
+  if (redisUp) {
+    const key = `bench:matcher:1m:${process.pid}`;
+    await benchJournal(
+      "engine + Redis Streams journal, 1M (ack latency)",
+      "journal_redis_1m",
+      wl1m,
+      await RedisJournal.open(url, key),
+    );
+    const r = new Redis(url);
+    await r.del(key, key + ":snapshot");
+    await r.quit();
+  }
   // one run: nodejs-order-book takes ~30 s for this one
   const n1m = benchNob(`nodejs-order-book, 1M resting (${fmt(NOB_OPS)} ops)`, "nob_1m", wl1m, NOB_OPS, 1);
   results.speedup_vs_nob_10k = Math.round((e10k / n10k) * 10) / 10;
