@@ -303,6 +303,23 @@ describe("matcher journal: Redis stream replay, inline and through a worker thre
     }
   });
 
+  it("an entry without its records fails both with an error naming the entry", async () => {
+    await writeStream(
+      key("bad"),
+      crashWorkload(5).map((c) => encodeCommand(c)),
+      2,
+    );
+    const r = new Redis(REDIS);
+    const id = await r.xadd(key("bad"), "*", "l", "6");
+    await r.quit();
+    for (const worker of [false, true]) {
+      const msg = await redisVia(worker, () =>
+        errorOf(async () => readAll(await RedisJournal.open(REDIS, key("bad")), 0)),
+      );
+      expect(msg, worker ? "worker" : "inline").to.equal(`journal: stream entry ${id} has no records`);
+    }
+  });
+
   it("an error thrown by the consumer stops the worker replay and rejects", async () => {
     await writeStream(
       key("stop"),
