@@ -151,8 +151,12 @@ export async function readRedisStream(
       if (l === undefined || r === undefined)
         throw new Error(`journal: stream entry ${id.toString("latin1")} has no records`);
       // l: the entry's last inSeq; an entry wholly at or below `from` is not decoded
-      if (parseInt(l.toString("latin1"), 10) <= from) continue;
+      const upTo = parseInt(l.toString("latin1"), 10);
+      if (upTo <= from) continue;
       last = decoder.decode(r, 0, r.length, from, last);
+      // an entry is written whole (one XADD): records missing from it are damage, not a torn tail
+      if (last !== upTo)
+        throw new Error(`journal: stream entry ${id.toString("latin1")} ends at inSeq ${last}, its l says ${upTo}`);
     }
     if (between) await between();
   }

@@ -303,7 +303,7 @@ describe("matcher journal: Redis stream replay, inline and through a worker thre
     }
   });
 
-  it("an entry without its records fails both with an error naming the entry", async () => {
+  it("an entry without its records, or missing some, fails both with an error naming the entry", async () => {
     await writeStream(
       key("bad"),
       crashWorkload(5).map((c) => encodeCommand(c)),
@@ -311,12 +311,23 @@ describe("matcher journal: Redis stream replay, inline and through a worker thre
     );
     const r = new Redis(REDIS);
     const id = await r.xadd(key("bad"), "*", "l", "6");
+    // an entry whose last record lost its newline (or that lost records) is damage, not a torn tail
+    await writeStream(
+      key("short"),
+      crashWorkload(5)
+        .slice(0, 5)
+        .map((c) => encodeCommand(c)),
+      2,
+    );
+    const line = encodeCommand(crashWorkload(7)[6]);
+    const id2 = await r.xadd(key("short"), "*", "l", "7", "r", `6\t${line}\n7\t${line}`);
     await r.quit();
     for (const worker of [false, true]) {
-      const msg = await redisVia(worker, () =>
-        errorOf(async () => readAll(await RedisJournal.open(REDIS, key("bad")), 0)),
-      );
-      expect(msg, worker ? "worker" : "inline").to.equal(`journal: stream entry ${id} has no records`);
+      const what = worker ? "worker" : "inline";
+      const read = (k: string) =>
+        redisVia(worker, () => errorOf(async () => readAll(await RedisJournal.open(REDIS, k), 0)));
+      expect(await read(key("bad")), what).to.equal(`journal: stream entry ${id} has no records`);
+      expect(await read(key("short")), what).to.equal(`journal: stream entry ${id2} ends at inSeq 6, its l says 7`);
     }
   });
 
