@@ -66,7 +66,7 @@ export class Account {
     let w = 0;
     for (let i = 0, n = this.nIds; i < n; i++) {
       const id = ids[i];
-      if (index.get(id) !== undefined) ids[w++] = id;
+      if (index.has(id)) ids[w++] = id;
     }
     this.nIds = w;
   }

@@ -245,7 +245,7 @@ export class Level {
     let w = 0;
     for (let i = this.first, e = this.end; i < e; i++) {
       const id = q[i];
-      if (index.get(id) !== undefined) q[w++] = id;
+      if (index.has(id)) q[w++] = id;
     }
     this.first = 0;
     this.end = w;
@@ -494,9 +494,15 @@ function pageOf(id: number): number {
   return (id - (id & (PAGE - 1))) / PAGE;
 }
 
-/** PAGE slots of the OrderIndex and how many of them hold an order. */
+/** PAGE slots of the OrderIndex, how many of them hold an order, and which (a bit per slot). */
 class IndexPage {
   readonly slots: (Order | undefined)[] = new Array<Order | undefined>(PAGE).fill(undefined);
+  /**
+   * Bit i set while slot i holds an order: 512 bytes a page against 16 KB of slots, so the lists
+   * that drop dead ids lazily (level queues, account lists) tell dead from live without reading the
+   * slots, which at a million resting orders sit in main memory (~150 ns a read).
+   */
+  readonly bits = new Int32Array(PAGE >> 5);
   live = 0;
 }
 
@@ -517,6 +523,16 @@ export class OrderIndex {
     if (!(k >= 0)) return undefined; // an id of a dropped page (or not a number)
     const p = this.pages[k];
     return p === undefined ? undefined : p.slots[id & (PAGE - 1)];
+  }
+
+  /** Whether an order has this id (get(id) !== undefined, from the page's bits). */
+  has(id: number): boolean {
+    const k = pageOf(id) - this.basePage;
+    if (!(k >= 0)) return false;
+    const p = this.pages[k];
+    if (p === undefined) return false;
+    const i = id & (PAGE - 1);
+    return (p.bits[i >> 5] & (1 << (i & 31))) !== 0;
   }
 
   set(id: number, o: Order): void {
@@ -540,6 +556,7 @@ export class OrderIndex {
     if (p.slots[i] === undefined) {
       p.live++;
       this.size++;
+      p.bits[i >> 5] |= 1 << (i & 31);
     }
     p.slots[i] = o;
   }
@@ -552,6 +569,7 @@ export class OrderIndex {
     const i = id & (PAGE - 1);
     if (p.slots[i] === undefined) return;
     p.slots[i] = undefined;
+    p.bits[i >> 5] &= ~(1 << (i & 31));
     this.size--;
     if (--p.live > 0) return;
     // the last page stays (new ids go there, set() drops it later if still empty); another is dropped

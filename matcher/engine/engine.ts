@@ -894,6 +894,7 @@ export class Engine {
   private cancelAllOf(a: Account, marketIndex: number, reason: ReasonCode, status: OrderStatus): void {
     const ids = a.orderIds;
     for (let i = a.nIds - 1; i >= 0; i--) {
+      if (!this.orders.has(ids[i])) continue;
       const o = this.orders.get(ids[i]);
       if (o !== undefined && (marketIndex < 0 || o.market === marketIndex))
         this.closeOrder(o, status, status === "EXPIRED" ? "EXPIRED" : "CANCELED", reason);

@@ -204,7 +204,7 @@ describe("matcher book: level queues and account lists with lazy deletion equal 
     });
   }
 
-  it("order index: random placements and removals equal a Map; memory follows the live orders", () => {
+  it("order index: random placements and removals equal a Map (get and has); memory follows the live orders", () => {
     fc.assert(
       fc.property(
         fc.array(
@@ -234,6 +234,12 @@ describe("matcher book: level queues and account lists with lazy deletion equal 
             }
             expect(index.size).to.equal(model.size);
             for (const [id, o] of model) expect(index.get(id)).to.equal(o);
+            // has() (the pages' bits) agrees with the model on each live id, its neighbours (other bits of
+            // the same word, other words, other pages) and ids a page away
+            for (const id of model.keys())
+              for (const x of [id - 4096, id - 33, id - 1, id, id + 1, id + 31, id + 32, id + 4096])
+                expect(index.has(x), `has ${x}`).to.equal(model.has(x));
+            for (const x of [0.5, -5, Number.NaN, 2 ** 40]) expect(index.has(x)).to.equal(false);
             expect(index.get(next + 1)).to.equal(undefined);
             expect(index.get(0.5)).to.equal(undefined);
             expect(index.get(-5)).to.equal(undefined);
