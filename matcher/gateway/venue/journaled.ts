@@ -97,7 +97,8 @@ export class JournaledVenue implements Venue {
     };
   }
 
+  /** Waits for what was submitted to be durable and released, and for a snapshot being written, then closes the journal. */
   async close(): Promise<void> {
-    await this.je.journal.close();
+    await this.je.close();
   }
 }

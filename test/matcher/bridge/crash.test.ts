@@ -85,6 +85,7 @@ describe("bridge: crash safety (journal <-> bus)", function () {
   let dir: string;
   let bus: MemoryBus;
   const procs: Proc[] = [];
+  const venues: JournaledVenue[] = [];
 
   let hooks: Set<unknown>;
 
@@ -93,10 +94,14 @@ describe("bridge: crash safety (journal <-> bus)", function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "bridge-crash-"));
     bus = new MemoryBus(path.join(dir, "bus.log"));
   });
-  afterEach(() => {
+  afterEach(async () => {
     for (const p of procs) p.die();
     // the bridges of dead "processes" must not keep their order hook (it would hang other tests)
     for (const h of [...OrderVerifier.onVerified]) if (!hooks.has(h)) OrderVerifier.onVerified.delete(h);
+    // their venues still write (journal groups, a snapshot): closing waits for that, so the directory is
+    // not removed under a write (ENOTEMPTY, 1 run in ~4)
+    await Promise.all(venues.map((v) => v.close()));
+    venues.length = 0;
     procs.length = 0;
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -111,6 +116,7 @@ describe("bridge: crash safety (journal <-> bus)", function () {
     const venue = await JournaledVenue.open([market], journal, snapshotEvery, (evs) => {
       for (const e of evs) if (e.kind === "trade") replayed.push(e);
     });
+    venues.push(venue);
     const state = p.state(new FileBridgeState(path.join(dir, "bridge")));
     const bridge = new Bridge({
       venue,
