@@ -330,7 +330,18 @@ export class RecordDecoder {
       pos = lim + 1;
     }
     if (pos !== lim + 1 || buf[lim] !== 10) throw new Error(`journal: record ${inSeq} has the wrong number of fields`);
-    if (++this.n === this.batchSize) this.flush();
+    if (++this.n === this.batchSize) {
+      // the consumer runs here, mid-decode: the scanner's state is kept across it (it may decode too)
+      const b = buf;
+      const v = view;
+      const p = pos;
+      const l = lim;
+      this.flush();
+      buf = b;
+      view = v;
+      pos = p;
+      lim = l;
+    }
   }
 }
 

@@ -208,6 +208,24 @@ describe("matcher journal codec", () => {
     got.forEach(([, c], k) => expect((c as CancelCmd).account, `record ${k + 1}`).to.equal(accounts[order[k]]));
   });
 
+  it("a consumer that decodes while a decode hands it a batch does not disturb it", () => {
+    const cmds = Array.from({ length: 10 }, (_, i) =>
+      cancelCommand({ type: "cancel", ts: i, account: `0x${i}`, market: 1, orderId: i + 1 }),
+    );
+    const log = cmds.map((c, i) => `${i + 1}\t${encodeCommand(c)}\n`).join("");
+    const got: [number, Command][] = [];
+    const d = new RecordDecoder(3, (b) =>
+      unpackBatch(b, (s, c) => {
+        got.push([s, c]);
+        decodeCommand(encodeCommand(cmds[0])); // another decode, inside this one
+      }),
+    );
+    const bytes = Buffer.from(log);
+    expect(d.decode(bytes, 0, bytes.length, 0, 0)).to.equal(10);
+    d.flush();
+    expect(got).to.deep.equal(cmds.map((c, i) => [i + 1, c]));
+  });
+
   it("refuses a malformed line with an error naming it, after handing over the records before it", () => {
     const c = placeCommand({
       type: "place",
