@@ -2,7 +2,11 @@
 // compact comma-separated form, several times cheaper than JSON both ways; every other command, and
 // any command whose strings hold a separator, is "J" + JSON. Numbers are written as String(n),
 // except -0 as "-0" (so decoding gives back exactly what was sent).
+import * as ty from "../engine/types";
 import type { Command, PlaceCmd } from "../engine/types";
+
+// imported bindings copied into module constants (tsx's CommonJS output reads imports through getters)
+const { ORDER_TYPES, SIDES, STP_MODES, TIME_IN_FORCES, WORKING_TYPES } = ty;
 
 function s(v: string | undefined): string {
   return v === undefined ? "" : v;
@@ -122,6 +126,21 @@ export function encodeCommand(c: Command): string {
   return "J" + JSON.stringify(c);
 }
 
+/** An enumeration's values and their (ASCII) bytes. */
+interface EnumBytes {
+  values: readonly string[];
+  bytes: readonly Uint8Array[];
+}
+const enumBytes = (values: readonly string[]): EnumBytes => ({
+  values,
+  bytes: values.map((v) => Buffer.from(v, "latin1")),
+});
+const SIDE_BYTES = enumBytes(SIDES);
+const TYPE_BYTES = enumBytes(ORDER_TYPES);
+const TIF_BYTES = enumBytes(TIME_IN_FORCES);
+const WORKING_BYTES = enumBytes(WORKING_TYPES);
+const STP_BYTES = enumBytes(STP_MODES);
+
 /**
  * Journal records written straight into a Buffer: the same bytes as
  * Buffer.from(`${inSeq}\t${encodeCommand(cmd)}\n`) without building the strings (integers are
@@ -182,11 +201,11 @@ export class RecordWriter {
       this.byte(44);
       this.num(c.market);
       this.byte(44);
-      this.str(c.side);
+      this.word(SIDE_BYTES, c.side);
       this.byte(44);
-      this.str(c.orderType);
+      this.word(TYPE_BYTES, c.orderType);
       this.byte(44);
-      this.optStr(c.tif);
+      if (c.tif !== undefined) this.word(TIF_BYTES, c.tif);
       this.byte(44);
       this.optNum(c.price);
       this.byte(44);
@@ -194,7 +213,7 @@ export class RecordWriter {
       this.byte(44);
       this.optNum(c.stopPrice);
       this.byte(44);
-      this.optStr(c.workingType);
+      if (c.workingType !== undefined) this.word(WORKING_BYTES, c.workingType);
       this.byte(44);
       this.bool(c.reduceOnly);
       this.byte(44);
@@ -204,7 +223,7 @@ export class RecordWriter {
       this.byte(44);
       this.optNum(c.callbackRatePpm);
       this.byte(44);
-      this.optStr(c.stp);
+      if (c.stp !== undefined) this.word(STP_BYTES, c.stp);
       this.byte(44);
       this.optStr(c.clientOrderId);
       this.byte(44);
@@ -286,6 +305,23 @@ export class RecordWriter {
       b[--i] = 48 + (w - q * 10);
       w = q;
     } while (w > 0);
+  }
+
+  /** An enumeration field: a known value's bytes copied from `table`, any other text as str() writes it. */
+  private word(table: EnumBytes, s: string): void {
+    const vals = table.values;
+    for (let k = 0; k < vals.length; k++) {
+      if (vals[k] !== s) continue;
+      const bytes = table.bytes[k];
+      const n = bytes.length;
+      this.room(n);
+      const b = this.buf;
+      const p = this.len;
+      for (let i = 0; i < n; i++) b[p + i] = bytes[i];
+      this.len = p + n;
+      return;
+    }
+    this.str(s);
   }
 
   private str(s: string): void {

@@ -164,6 +164,10 @@ describe("matcher journal codec", () => {
         const line = encodeCommand(c);
         // all but an empty optional string (the compact form would read it back as absent) are compact
         if (c.tif !== "" && c.workingType !== "" && c.stp !== "") expect(line[0]).to.equal("P");
+        // the Buffer writer (known values from its byte tables, other text as it comes) writes the same bytes
+        const w = new RecordWriter(8);
+        w.command(3, c);
+        expect(w.take().toString("utf8")).to.equal(`3\t${line}\n`);
         const back = decodeCommand(line);
         if (line[0] === "J") expect(strip(back)).to.deep.equal(strip(c));
         else expect(back).to.deep.equal(c);
