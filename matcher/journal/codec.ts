@@ -143,8 +143,9 @@ const STP_BYTES = enumBytes(STP_MODES);
 
 /**
  * Journal records written straight into a Buffer: the same bytes as
- * Buffer.from(`${inSeq}\t${encodeCommand(cmd)}\n`) without building the strings (integers are
- * written digit by digit, ASCII strings byte by byte). Two buffers alternate: take() hands out
+ * Buffer.from(`${inSeq}\t${encodeCommand(cmd)}\n`) without building the strings (integers digit by
+ * digit, enumeration values from byte tables, short strings byte by byte, longer ones by the native
+ * UTF-8 encoder). Two buffers alternate: take() hands out
  * the filled one, which stays untouched until the next take() (one write in flight at a time).
  */
 export class RecordWriter {
@@ -201,11 +202,11 @@ export class RecordWriter {
       this.byte(44);
       this.num(c.market);
       this.byte(44);
-      this.word(SIDE_BYTES, c.side);
+      this.enumeration(SIDE_BYTES, c.side);
       this.byte(44);
-      this.word(TYPE_BYTES, c.orderType);
+      this.enumeration(TYPE_BYTES, c.orderType);
       this.byte(44);
-      if (c.tif !== undefined) this.word(TIF_BYTES, c.tif);
+      if (c.tif !== undefined) this.enumeration(TIF_BYTES, c.tif);
       this.byte(44);
       this.optNum(c.price);
       this.byte(44);
@@ -213,7 +214,7 @@ export class RecordWriter {
       this.byte(44);
       this.optNum(c.stopPrice);
       this.byte(44);
-      if (c.workingType !== undefined) this.word(WORKING_BYTES, c.workingType);
+      if (c.workingType !== undefined) this.enumeration(WORKING_BYTES, c.workingType);
       this.byte(44);
       this.bool(c.reduceOnly);
       this.byte(44);
@@ -223,7 +224,7 @@ export class RecordWriter {
       this.byte(44);
       this.optNum(c.callbackRatePpm);
       this.byte(44);
-      if (c.stp !== undefined) this.word(STP_BYTES, c.stp);
+      if (c.stp !== undefined) this.enumeration(STP_BYTES, c.stp);
       this.byte(44);
       this.optStr(c.clientOrderId);
       this.byte(44);
@@ -308,7 +309,7 @@ export class RecordWriter {
   }
 
   /** An enumeration field: a known value's bytes copied from `table`, any other text as str() writes it. */
-  private word(table: EnumBytes, s: string): void {
+  private enumeration(table: EnumBytes, s: string): void {
     const vals = table.values;
     for (let k = 0; k < vals.length; k++) {
       if (vals[k] !== s) continue;

@@ -22,7 +22,8 @@ const { STRIDE, TEXT, UNDEF, unpackBatch } = rr;
 // field reaches it; after the last field pos must be lim + 1 (a record with fewer or more fields
 // than its kind has is refused). Each byte is read once on the common path (no separate search
 // for the line's end, numbers parsed while their field is scanned).
-let buf: Uint8Array = Buffer.alloc(0);
+const EMPTY = Buffer.alloc(0);
+let buf: Buffer = EMPTY;
 /** buf's bytes as a DataView (4-byte reads at any offset) */
 let view = new DataView(buf.buffer);
 let pos = 0;
@@ -42,14 +43,9 @@ function fieldEnd(): number {
   return p;
 }
 
-/** Past the field ending at e (a comma, or the newline at lim). */
-function next(e: number): void {
-  pos = e + 1;
-}
-
 /** UTF-8 text of buf[s, e). */
 function text(s: number, e: number): string {
-  return Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString("utf8");
+  return buf.toString("utf8", s, e);
 }
 
 /** Whether the last number field read was not empty. */
@@ -87,7 +83,7 @@ function numberField(): number {
   const e = fieldEnd();
   present = e > s;
   const r = Number(text(s, e));
-  next(e);
+  pos = e + 1;
   return r;
 }
 
@@ -95,13 +91,13 @@ function numberField(): number {
 function optBoolean(): number {
   const e = fieldEnd();
   const v = e === pos ? UNDEF : e - pos === 1 && buf[pos] === 49 /* 1 */ ? 1 : 0;
-  next(e);
+  pos = e + 1;
   return v;
 }
 
 /** The index of the line's end (its newline) from p, for lines not decoded field by field. */
 function lineEnd(p: number): number {
-  const nl = (buf as Buffer).indexOf(10, p);
+  const nl = buf.indexOf(10, p);
   return nl < 0 || nl > lim ? lim : nl;
 }
 
@@ -142,9 +138,9 @@ export class RecordDecoder {
    * `from`, each of which must follow `last` (a gap throws); returns the last inSeq. Records decoded
    * before an error are handed over before it is thrown.
    */
-  decode(bytes: Uint8Array, start: number, end: number, from: number, last: number): number {
+  decode(bytes: Buffer, start: number, end: number, from: number, last: number): number {
     // whole lines only: up to the last newline
-    const stop = (bytes as Buffer).lastIndexOf(10, end - 1) + 1;
+    const stop = bytes.lastIndexOf(10, end - 1) + 1;
     if (stop <= start) return last;
     buf = bytes;
     view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -195,7 +191,7 @@ export class RecordDecoder {
   private optStr(): number {
     const s = pos;
     const e = fieldEnd();
-    next(e);
+    pos = e + 1;
     return e === s ? UNDEF : this.str(text(s, e));
   }
 
@@ -217,7 +213,7 @@ export class RecordDecoder {
       }
     }
     const e = fieldEnd();
-    next(e);
+    pos = e + 1;
     return TEXT + this.str(text(s, e));
   }
 
@@ -247,7 +243,7 @@ export class RecordDecoder {
     h = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
     const slot = (h ^ (h >>> 16)) & (ACCT_SLOTS - 1);
     if (acctLen[slot] === len) {
-      // compare 4 bytes at a time, then the rest
+      // compare 4 bytes at a time (a DataView read is inlined: ~15% of the whole decode against bytes), then the rest
       const dv = view;
       const w0 = (slot * ACCT_MAX) >> 2;
       let k = 0;
@@ -345,7 +341,6 @@ export class RecordDecoder {
   }
 }
 
-const EMPTY = Buffer.alloc(0);
 const EMPTY_VIEW = new DataView(EMPTY.buffer, 0, 0);
 
 /** The inSeq at pos (decimal digits up to a tab; anything else as parseInt reads it); pos moves past the tab. */
@@ -372,7 +367,7 @@ function parseSeq(): number {
   return seq;
 }
 
-/** A decoder that gives the commands to fn one by one (replay on this thread). flush() at the end. */
+/** A decoder that gives the commands to fn one by one (replay on this thread); the journal readers flush it at the end. */
 export function decoderTo(fn: (inSeq: number, cmd: Command) => void): RecordDecoder {
   return new RecordDecoder(1024, (b) => unpackBatch(b, fn));
 }
@@ -389,7 +384,7 @@ export function decodeCommand(line: string): Command {
 }
 
 /** The records of journal text (whole lines) above `from`, the first of them numbered last + 1. */
-export function decodeJournal(log: string | Uint8Array, from = 0, last = from): [number, Command][] {
+export function decodeJournal(log: string | Buffer, from = 0, last = from): [number, Command][] {
   const out: [number, Command][] = [];
   const d = decoderTo((s, c) => out.push([s, c]));
   const bytes = typeof log === "string" ? Buffer.from(log) : log;

@@ -130,10 +130,7 @@ export class FileJournal implements Journal {
     if (size === undefined) return from;
     if (size >= FileJournal.workerMinBytes)
       return readInWorker({ kind: "file", file: this.file, readChunkBytes: FileJournal.readChunkBytes }, from, fn);
-    const decoder = decoderTo(fn);
-    const last = await readJournalFile(this.file, from, decoder);
-    decoder.flush();
-    return last;
+    return readJournalFile(this.file, from, decoderTo(fn));
   }
 
   async saveSnapshot(_inSeq: number, data: string): Promise<void> {
@@ -161,8 +158,9 @@ export class FileJournal implements Journal {
 }
 
 /**
- * Decodes the records of a journal file above `from`, in order (a gap throws), into `decoder`; returns
- * the last inSeq. A torn last line is ignored. `between`, if given, is awaited after each chunk (flow control).
+ * Decodes the records of a journal file above `from`, in order (a gap throws), into `decoder`, and
+ * hands them all over (flush) before returning the last inSeq. A torn last line is ignored. `between`,
+ * if given, is awaited after each chunk (flow control).
  */
 export async function readJournalFile(
   file: string,
@@ -199,5 +197,6 @@ export async function readJournalFile(
   } finally {
     await fh.close();
   }
+  decoder.flush();
   return last;
 }

@@ -84,10 +84,7 @@ export class RedisJournal implements Journal {
   async read(from: number, fn: (inSeq: number, cmd: Command) => void): Promise<number> {
     if (this.durable - from >= RedisJournal.workerMinCommands)
       return readInWorker({ kind: "redis", url: this.url, key: this.key, pageBytes: RedisJournal.pageBytes }, from, fn);
-    const decoder = decoderTo(fn);
-    const last = await readRedisStream(this.redis, this.key, from, decoder, RedisJournal.pageBytes);
-    decoder.flush();
-    return last;
+    return readRedisStream(this.redis, this.key, from, decoderTo(fn), RedisJournal.pageBytes);
   }
 
   async saveSnapshot(inSeq: number, data: string): Promise<void> {
@@ -116,8 +113,8 @@ const L = 108; // "l"
 const R = 114; // "r"
 
 /**
- * Decodes the records of a journal stream above `from`, in order (a gap throws), into `decoder`;
- * returns the last inSeq. Entries come as bytes (no UTF-8 decoding of whole entries). Pages hold
+ * Decodes the records of a journal stream above `from`, in order (a gap throws), into `decoder`, and
+ * hands them all over (flush) before returning the last inSeq. Entries come as bytes (no UTF-8 decoding of whole entries). Pages hold
  * about `pageBytes` of records (an entry is one group: one record when idle, thousands under load),
  * and the next page is requested before this one is decoded, so Redis and the socket work
  * meanwhile. `between`, if given, is awaited after each page (flow control).
@@ -160,5 +157,6 @@ export async function readRedisStream(
     }
     if (between) await between();
   }
+  decoder.flush();
   return last;
 }

@@ -52,7 +52,6 @@ async function run(port: NonNullable<typeof parentPort>, d: ReplayWorkerData): P
   const last = await readSource(d.source, d.from, decoder, async () => {
     while (inFlight >= d.window) await new Promise<void>((r) => (wake = r));
   });
-  decoder.flush();
   port.postMessage({ kind: "done", last } satisfies ReplayMessage);
 }
 

@@ -333,6 +333,38 @@ async function redisReachable(url: string): Promise<boolean> {
   }
 }
 
+/** Engine + file journal with the `size` book, then (if `replay`) a replay from that journal; in a directory removed after. */
+async function fileJournalRuns(size: string, wl: Workload, replay: boolean): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-matcher-"));
+  try {
+    const label = `engine + file journal, ${size} (ack latency)`;
+    await benchJournal(label, `journal_file_${size.toLowerCase()}`, wl, await FileJournal.open(dir, "bench"));
+    if (replay)
+      await benchReplay("replay (file journal: read + parse + apply)", "replay", await FileJournal.open(dir, "bench"));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** As fileJournalRuns, with a Redis stream (deleted after). */
+async function redisJournalRuns(size: string, wl: Workload, url: string, replay: boolean): Promise<void> {
+  const key = `bench:matcher:${size}:${process.pid}`;
+  try {
+    const label = `engine + Redis Streams journal, ${size} (ack latency)`;
+    await benchJournal(label, `journal_redis_${size.toLowerCase()}`, wl, await RedisJournal.open(url, key));
+    if (replay)
+      await benchReplay(
+        "replay (Redis Streams journal: read + parse + apply)",
+        "replay_redis",
+        await RedisJournal.open(url, key),
+      );
+  } finally {
+    const r = new Redis(url);
+    await r.del(key, key + ":snapshot");
+    await r.quit();
+  }
+}
+
 /**
  * Engine 10k, nodejs-order-book 10k and engine 1M in rounds, then the journals and nodejs-order-book
  * with the 1M book (whose workload lives only in here).
@@ -372,26 +404,8 @@ async function engineRoundsAnd1m(wl10k: Workload, url: string, redisUp: boolean)
   results.loadavg_1m_after_engines = load1();
 
   // the journals with the 1M book: the fill goes through the journal too (2M commands journaled)
-  const dir1m = fs.mkdtempSync(path.join(os.tmpdir(), "bench-matcher-"));
-  await benchJournal(
-    "engine + file journal, 1M (ack latency)",
-    "journal_file_1m",
-    wl1m,
-    await FileJournal.open(dir1m, "bench"),
-  );
-  fs.rmSync(dir1m, { recursive: true, force: true });
-  if (redisUp) {
-    const key = `bench:matcher:1m:${process.pid}`;
-    await benchJournal(
-      "engine + Redis Streams journal, 1M (ack latency)",
-      "journal_redis_1m",
-      wl1m,
-      await RedisJournal.open(url, key),
-    );
-    const r = new Redis(url);
-    await r.del(key, key + ":snapshot");
-    await r.quit();
-  }
+  await fileJournalRuns("1M", wl1m, false);
+  if (redisUp) await redisJournalRuns("1M", wl1m, url, false);
   // one run: nodejs-order-book takes ~30 s for this one
   const n1m = report(`nodejs-order-book, 1M resting (${fmt(NOB_OPS)} ops)`, "nob_1m", [runNob(wl1m, NOB_OPS)]);
   results.speedup_vs_nob_1m = Math.round((e1m.opsPerS / n1m.opsPerS) * 10) / 10;
@@ -418,33 +432,8 @@ async function main(): Promise<void> {
   // heap during the 10k journal and replay runs below (a matcher holds no such workload)
   await engineRoundsAnd1m(wl10k, url, redisUp);
 
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-matcher-"));
-  await benchJournal(
-    "engine + file journal, 10k (ack latency)",
-    "journal_file_10k",
-    wl10k,
-    await FileJournal.open(dir, "bench"),
-  );
-  await benchReplay("replay (file journal: read + parse + apply)", "replay", await FileJournal.open(dir, "bench"));
-  fs.rmSync(dir, { recursive: true, force: true });
-
-  if (redisUp) {
-    const key = `bench:matcher:${process.pid}`;
-    await benchJournal(
-      "engine + Redis Streams journal, 10k (ack latency)",
-      "journal_redis_10k",
-      wl10k,
-      await RedisJournal.open(url, key),
-    );
-    await benchReplay(
-      "replay (Redis Streams journal: read + parse + apply)",
-      "replay_redis",
-      await RedisJournal.open(url, key),
-    );
-    const r = new Redis(url);
-    await r.del(key, key + ":snapshot");
-    await r.quit();
-  }
+  await fileJournalRuns("10k", wl10k, true);
+  if (redisUp) await redisJournalRuns("10k", wl10k, url, true);
 
   // last, so its 256 MB do not sit in the heap's way during the runs above
   results.mem_latency_ns_4mb = memLatencyNs(4);
