@@ -83,6 +83,8 @@ function isPosInt(v: unknown): v is number {
 }
 
 const MARKET_SLOTS = 4096;
+/** Commands warmed together by processBatch (enough reads in flight to overlap, few enough to stay cached). */
+export const WARM_BATCH = 32;
 
 interface Countdown {
   account: string;
@@ -211,6 +213,72 @@ export class Engine {
     if (this.nRecycle > 0) this.flushRecycle();
     return { inSeq: this.inSeq, type: cmd.type, ok: reason === Reason.OK, reason, orderId };
   }
+
+  /**
+   * process() for cmds[from, to) in order, the acks pushed to `acks`: the same acks, events and state
+   * as calling process() on each (warm() only reads). Each WARM_BATCH commands are first warmed
+   * together, so the main-memory reads of a batch overlap instead of stalling one command at a time.
+   */
+  processBatch(cmds: readonly Command[], from: number, to: number, acks: Ack[]): void {
+    for (let i = from; i < to;) {
+      const end = Math.min(to, i + WARM_BATCH);
+      this.warm(cmds, i, end);
+      for (; i < end; i++) acks.push(this.process(cmds[i]));
+    }
+  }
+
+  /**
+   * Read, for cmds[from, to), the memory their processing will touch first and that is likely cold
+   * in a big book: a cancel's order (through its index slot), a limit's price-level queue tail and
+   * its account's id-list tail. Changes nothing, and any input is safe (what process() would reject
+   * is skipped or reads as a miss). With a million resting orders each of these is a main-memory
+   * read (~150-300 ns on this machine); issued here back to back, with nothing waiting on them, they
+   * overlap, where process() would stall on them one after another.
+   */
+  warm(cmds: readonly Command[], from: number, to: number): void {
+    const index = this.orders;
+    const got = this.warmed;
+    let n = 0;
+    let s = 0;
+    for (let i = from; i < to; i++) {
+      if (n === got.length) n = this.readWarmed(n); // a long range: read in slices
+      const c = cmds[i];
+      if (c === null || typeof c !== "object") continue;
+      if (c.type === "cancel") {
+        if (typeof c.orderId !== "number") continue; // by client order id: not warmed
+        const o = index.get(c.orderId);
+        if (o !== undefined) got[n++] = o;
+      } else if (c.type === "place") {
+        const m = this.findMarket(c.market);
+        if (m === undefined) continue;
+        const a = this.accounts.get(c.account);
+        if (a !== undefined && a.nIds > 0) s ^= a.orderIds[a.nIds - 1];
+        if (typeof c.price !== "number") continue;
+        const isBuy = c.side === "BUY";
+        const l = (isBuy ? m.bids : m.asks).levels.get(c.price / m.cfg.tickSize);
+        if (l !== undefined && l.end > 0) s ^= l.q[l.end - 1];
+      }
+    }
+    this.warmSink ^= s; // kept, so the reads are not optimised away
+    this.readWarmed(n);
+  }
+
+  /** Read the orders warmed[0, n) collected by warm() (and let them go); returns 0. */
+  private readWarmed(n: number): number {
+    const got = this.warmed;
+    let s = 0;
+    // an order's fields span two or three cache lines: read one near each end and one between
+    for (let k = 0; k < n; k++) {
+      const o = got[k] as Order;
+      s ^= o.market ^ o.remaining ^ o.extreme;
+      got[k] = undefined;
+    }
+    this.warmSink ^= s;
+    return 0;
+  }
+
+  private readonly warmed: (Order | undefined)[] = new Array<Order | undefined>(2 * WARM_BATCH).fill(undefined);
+  private warmSink = 0;
 
   private flushRecycle(): void {
     const r = this.recycle;

@@ -4,6 +4,7 @@ import { H, btc, px, lots, USD, LocalBook } from "./helpers";
 import { Engine, type DepthEvent, type OrderUpdateEvent, type TradeEvent, type Command } from "../../matcher";
 import { healthOf } from "../../matcher/risk/margin";
 import { crashWorkload, CRASH_MARKETS } from "./fixtures/crash-workload";
+import { takeSnapshot } from "../../matcher/journal/snapshot";
 
 describe("matcher engine: book and matching", () => {
   it("matches by price then time, and reports maker/taker, fees and cash moves", () => {
@@ -428,5 +429,61 @@ describe("matcher engine: cached account health", () => {
       }),
       { numRuns: 25 },
     );
+  });
+});
+
+describe("matcher engine: processBatch", () => {
+  // inputs that process() rejects, mixed in: warm() must read past them without throwing or changing anything
+  const hostile = (i: number): Command =>
+    [
+      null,
+      7,
+      { type: "cancel", ts: 3, account: "A", market: 1, orderId: "1" },
+      { type: "cancel", ts: 3, account: "A", market: 1, orderId: -1 },
+      { type: "cancel", ts: 3, account: "A", market: 1, clientOrderId: "x" },
+      { type: "place", ts: 3, account: "A", market: 99, side: "BUY", orderType: "LIMIT", price: 1, qty: 1 },
+      { type: "place", ts: 3, account: 5, market: 1, side: "SELL", orderType: "LIMIT", price: NaN, qty: 1 },
+      { type: "place", ts: 3, account: "nobody", market: 1, side: "BUY", orderType: "LIMIT", price: 60_000.05e6 },
+      { type: "place", ts: 3, account: "B", market: "1", side: "BUY", orderType: "MARKET", qty: 100_000 },
+    ][i % 9] as unknown as Command;
+
+  it("gives the acks, events and state that process() gives one command at a time (random workloads, random batch bounds)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        fc.array(fc.integer({ min: 1, max: 200 }), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.nat(), { maxLength: 30 }),
+        (seed, cuts, bad) => {
+          const cmds = crashWorkload(1_500, seed);
+          for (const b of bad) cmds.splice(b % cmds.length, 0, hostile(b));
+          const one = new Engine({ markets: CRASH_MARKETS });
+          const oneAcks = cmds.map((c) => one.process(c));
+          const batched = new Engine({ markets: CRASH_MARKETS });
+          const acks: ReturnType<Engine["process"]>[] = [];
+          for (let i = 0, k = 0; i < cmds.length; k++) {
+            const end = Math.min(cmds.length, i + cuts[k % cuts.length]);
+            batched.processBatch(cmds, i, end, acks);
+            i = end;
+          }
+          expect(acks).to.deep.equal(oneAcks);
+          expect(batched.events).to.deep.equal(one.events);
+          expect(takeSnapshot(batched)).to.deep.equal(takeSnapshot(one));
+        },
+      ),
+      { numRuns: 20 },
+    );
+  });
+
+  it("warm() changes nothing, whatever it is given", () => {
+    const e = new Engine({ markets: CRASH_MARKETS });
+    const cmds = crashWorkload(3_000, 5);
+    for (const c of cmds) e.process(c);
+    const before = JSON.stringify(takeSnapshot(e));
+    const events = e.events.length;
+    const junk = [...cmds, ...Array.from({ length: 9 }, (_, i) => hostile(i))];
+    e.warm(junk, 0, junk.length);
+    e.warm(junk, junk.length - 9, junk.length + 5); // past the end
+    expect(JSON.stringify(takeSnapshot(e))).to.equal(before);
+    expect(e.events.length).to.equal(events);
   });
 });
