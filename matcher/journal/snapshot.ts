@@ -1,7 +1,7 @@
 // Engine snapshots (full state at an input sequence number) and recovery = snapshot + replay.
 import { Account, type AccountMarketState } from "../engine/account";
 import { Order, type Level } from "../engine/book";
-import { addRo, Engine, type EngineOptions } from "../engine/engine";
+import { addRo, Engine, WARM_BATCH, type EngineOptions } from "../engine/engine";
 import {
   TradeEvent,
   type Command,
@@ -295,11 +295,37 @@ export async function recover(
   const engine = snap ? restoreSnapshot(opts, JSON.parse(snap) as Snapshot) : new Engine(opts);
   const from = engine.inSeq;
   let replayed = 0;
-  await journal.read(from, (inSeq: number, cmd: Command) => {
-    const ack = engine.process(cmd, inSeq);
-    replayed++;
-    if (onOutput) onOutput(ack, engine.events);
-    engine.events = [];
-  });
+  // commands are applied WARM_BATCH at a time, each batch warmed first (Engine.warm: what processBatch does)
+  const cmds: Command[] = [];
+  const seqs: number[] = [];
+  let broken = false; // an apply threw (the engine or onOutput): nothing more is applied
+  const apply = (): void => {
+    if (broken) return;
+    broken = true;
+    engine.warm(cmds, 0, cmds.length);
+    for (let i = 0; i < cmds.length; i++) {
+      const ack = engine.process(cmds[i], seqs[i]);
+      replayed++;
+      if (onOutput) onOutput(ack, engine.events);
+      engine.events = [];
+    }
+    cmds.length = 0;
+    seqs.length = 0;
+    broken = false;
+  };
+  let readFailed = false;
+  let readError: unknown;
+  try {
+    await journal.read(from, (inSeq: number, cmd: Command) => {
+      cmds.push(cmd);
+      seqs.push(inSeq);
+      if (cmds.length === WARM_BATCH) apply();
+    });
+  } catch (err) {
+    readFailed = true;
+    readError = err;
+  }
+  apply(); // the commands read before a read error are applied, as they were one by one
+  if (readFailed) throw readError;
   return { engine, inSeq: engine.inSeq, snapshotInSeq: from, replayed };
 }

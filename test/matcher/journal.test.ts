@@ -13,6 +13,7 @@ import {
   recover,
   type Ack,
   type EngineEvent,
+  type Command,
   type Journal,
 } from "../../matcher";
 import { takeSnapshot } from "../../matcher/journal/snapshot";
@@ -48,6 +49,71 @@ async function runJournaled(journal: Journal, n: number, snapshotEvery = 0) {
   await journal.close();
   return { acks, events, finalState };
 }
+
+/** A journal that replays `cmds` (inSeq 1, 2, ...) and then, if `fail`, rejects with it. */
+function scriptedJournal(cmds: Command[], fail?: Error): Journal {
+  return {
+    append: () => {},
+    flush: () => {},
+    onDurable: () => {},
+    onError: () => {},
+    durableInSeq: () => cmds.length,
+    read: async (from, fn) => {
+      for (let i = from; i < cmds.length; i++) fn(i + 1, cmds[i]);
+      if (fail) throw fail;
+      return cmds.length;
+    },
+    saveSnapshot: async () => {},
+    loadSnapshot: async () => null,
+    close: async () => {},
+  };
+}
+
+describe("matcher journal: recover applies in warmed batches, as one by one", () => {
+  const cmds = crashWorkload(1_000, 11);
+
+  it("gives the acks and events of process() one at a time, for any length (batch tails included)", async () => {
+    for (const n of [0, 1, 31, 32, 33, 95, 1_000]) {
+      const e = new Engine({ markets: CRASH_MARKETS });
+      const want = cmds.slice(0, n).map((c) => [e.process(c), e.events.splice(0)]);
+      const got: [Ack, EngineEvent[]][] = [];
+      const r = await recover(scriptedJournal(cmds.slice(0, n)), { markets: CRASH_MARKETS }, (a, ev) =>
+        got.push([a, ev]),
+      );
+      expect(got, `n = ${n}`).to.deep.equal(want);
+      expect(r.replayed).to.equal(n);
+      expect(JSON.stringify(takeSnapshot(r.engine))).to.equal(JSON.stringify(takeSnapshot(e)));
+    }
+  });
+
+  it("a read error: the commands read before it are applied, then recover rejects with it", async () => {
+    const seen: number[] = [];
+    const err = new Error("journal gap: 45 -> 47");
+    const p = recover(scriptedJournal(cmds.slice(0, 45), err), { markets: CRASH_MARKETS }, (a) => seen.push(a.inSeq));
+    expect(
+      await p.then(
+        () => "resolved",
+        (e: Error) => e.message,
+      ),
+    ).to.equal("journal gap: 45 -> 47");
+    expect(seen).to.deep.equal(Array.from({ length: 45 }, (_, i) => i + 1));
+  });
+
+  it("onOutput throws: recover rejects with its error and applies nothing after that command", async () => {
+    const seen: number[] = [];
+    const p = recover(scriptedJournal(cmds.slice(0, 200)), { markets: CRASH_MARKETS }, (a) => {
+      seen.push(a.inSeq);
+      if (a.inSeq === 40) throw new Error("consumer failed");
+    });
+    expect(
+      await p.then(
+        () => "resolved",
+        (e: Error) => e.message,
+      ),
+    ).to.equal("consumer failed");
+    expect(seen).to.deep.equal(Array.from({ length: 40 }, (_, i) => i + 1));
+  });
+});
 
 describe("matcher journal (file): chunked replay", () => {
   it("reads the same commands whatever the chunk size (lines and multi-byte characters split across chunks, torn tail ignored)", async () => {
