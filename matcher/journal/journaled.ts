@@ -3,7 +3,7 @@
 // command is durable; then they are released, in order, through onOutput. Killing the process
 // loses nothing that was released: every released ack's command is in the journal, and replay
 // reproduces the same events (recovery = latest snapshot + replay, see snapshot.ts).
-import { Engine, type EngineOptions } from "../engine/engine";
+import { Engine, WARM_BATCH, type EngineOptions } from "../engine/engine";
 import type { Ack, Command, EngineEvent } from "../engine/types";
 import type { Journal } from "./journal";
 import { recover, takeSnapshot } from "./snapshot";
@@ -69,6 +69,21 @@ export class JournaledEngine {
       setImmediate(this.flushNow);
     }
     return inSeq;
+  }
+
+  /**
+   * submit() for each of cmds[from, to), in order; returns the last inSeq (the current one when the
+   * range is empty). Same journal records, acks, events and snapshots as submit() one by one; the
+   * commands are warmed WARM_BATCH at a time first (Engine.warm, as processBatch does): faster on a
+   * big book.
+   */
+  submitBatch(cmds: readonly Command[], from: number, to: number): number {
+    for (let i = from; i < to;) {
+      const end = Math.min(to, i + WARM_BATCH);
+      this.engine.warm(cmds, i, end);
+      for (; i < end; i++) this.submit(cmds[i]);
+    }
+    return this.inSeq;
   }
 
   /** Start a group write now (manual flush mode, or to cut latency). */

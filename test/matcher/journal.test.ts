@@ -115,6 +115,52 @@ describe("matcher journal: recover applies in warmed batches, as one by one", ()
   });
 });
 
+describe("matcher journal: JournaledEngine.submitBatch", () => {
+  it("journals and releases what submit() does one by one (records, acks, events, snapshots)", async () => {
+    const cmds = crashWorkload(2_500, 17);
+    const run = async (batched: boolean) => {
+      const dir = tmp();
+      try {
+        const acks: Ack[] = [];
+        const events: EngineEvent[] = [];
+        const journal = await FileJournal.open(dir, "j");
+        const je = await JournaledEngine.open({
+          markets: CRASH_MARKETS,
+          journal,
+          snapshotEvery: 700,
+          onOutput: (a, e) => {
+            acks.push(...a);
+            events.push(...e);
+          },
+        });
+        for (let i = 0, k = 0; i < cmds.length; k++) {
+          const end = Math.min(cmds.length, i + [1, 45, 0, 300, 77][k % 5]);
+          if (batched) expect(je.submitBatch(cmds, i, end)).to.equal(end);
+          else for (let x = i; x < end; x++) je.submit(cmds[x]);
+          i = end;
+          await new Promise((r) => setImmediate(r));
+        }
+        await je.close();
+        const records: string[] = [];
+        const j2 = await FileJournal.open(dir, "j");
+        await j2.read(0, (inSeq, c) => records.push(`${inSeq}\t${encodeCommand(c)}`));
+        const snapshot = await j2.loadSnapshot();
+        await j2.close();
+        return { acks, events, records, snapshot };
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    const one = await run(false);
+    const batched = await run(true);
+    expect(batched.records).to.deep.equal(one.records);
+    expect(batched.records.length).to.equal(cmds.length);
+    expect(batched.acks).to.deep.equal(one.acks);
+    expect(batched.events).to.deep.equal(one.events);
+    expect(batched.snapshot).to.equal(one.snapshot).and.not.equal(null);
+  });
+});
+
 describe("matcher journal (file): chunked replay", () => {
   it("reads the same commands whatever the chunk size (lines and multi-byte characters split across chunks, torn tail ignored)", async () => {
     const dir = tmp();
