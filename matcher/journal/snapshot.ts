@@ -296,30 +296,31 @@ export async function recover(
   const from = engine.inSeq;
   let replayed = 0;
   // commands are applied WARM_BATCH at a time, each batch warmed first (Engine.warm: what processBatch does)
+  // cmds[0, n) wait to be applied (a count, not length = 0, which would free the arrays' storage)
   const cmds: Command[] = [];
   const seqs: number[] = [];
+  let n = 0;
   let broken = false; // an apply threw (the engine or onOutput): nothing more is applied
   const apply = (): void => {
     if (broken) return;
     broken = true;
-    engine.warm(cmds, 0, cmds.length);
-    for (let i = 0; i < cmds.length; i++) {
+    engine.warm(cmds, 0, n);
+    for (let i = 0; i < n; i++) {
       const ack = engine.process(cmds[i], seqs[i]);
       replayed++;
       if (onOutput) onOutput(ack, engine.events);
       engine.events = [];
     }
-    cmds.length = 0;
-    seqs.length = 0;
+    n = 0;
     broken = false;
   };
   let readFailed = false;
   let readError: unknown;
   try {
     await journal.read(from, (inSeq: number, cmd: Command) => {
-      cmds.push(cmd);
-      seqs.push(inSeq);
-      if (cmds.length === WARM_BATCH) apply();
+      cmds[n] = cmd;
+      seqs[n] = inSeq;
+      if (++n === WARM_BATCH) apply();
     });
   } catch (err) {
     readFailed = true;
