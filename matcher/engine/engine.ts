@@ -229,11 +229,12 @@ export class Engine {
 
   /**
    * Read, for cmds[from, to), the memory their processing will touch first and that is likely cold
-   * in a big book: a cancel's order (through its index slot), a limit's price-level queue tail and
-   * its account's id-list tail. Changes nothing, and any input is safe (what process() would reject
-   * is skipped or reads as a miss). With a million resting orders each of these is a main-memory
-   * read (~150-300 ns on this machine); issued here back to back, with nothing waiting on them, they
-   * overlap, where process() would stall on them one after another.
+   * in a big book: a cancel's order (through its index slot and bit) and its account's state in the
+   * market; a limit's price-level queue tail and its account's id-list tail and market state.
+   * Changes nothing, and any input is safe (what process() would reject is skipped or reads as a
+   * miss). With a million resting orders each of these is a main-memory read (~150-300 ns on this
+   * machine); issued here back to back, with nothing waiting on them, they overlap, where process()
+   * would stall on them one after another.
    */
   warm(cmds: readonly Command[], from: number, to: number): void {
     const index = this.orders;
@@ -247,12 +248,19 @@ export class Engine {
       if (c.type === "cancel") {
         if (typeof c.orderId !== "number") continue; // by client order id: not warmed
         const o = index.get(c.orderId);
-        if (o !== undefined) got[n++] = o;
+        if (o !== undefined) {
+          got[n++] = o;
+          if (index.has(c.orderId)) s ^= 1; // the index page's bit (cleared on removal)
+        }
       } else if (c.type === "place") {
         const m = this.findMarket(c.market);
         if (m === undefined) continue;
         const a = this.accounts.get(c.account);
-        if (a !== undefined && a.nIds > 0) s ^= a.orderIds[a.nIds - 1];
+        if (a !== undefined) {
+          if (a.nIds > 0) s ^= a.orderIds[a.nIds - 1];
+          const am = a.markets[m.index];
+          if (am !== undefined) s ^= am.openOrders;
+        }
         if (typeof c.price !== "number") continue;
         const isBuy = c.side === "BUY";
         const l = (isBuy ? m.bids : m.asks).levels.get(c.price / m.cfg.tickSize);
@@ -271,6 +279,8 @@ export class Engine {
     for (let k = 0; k < n; k++) {
       const o = got[k] as Order;
       s ^= o.market ^ o.remaining ^ o.extreme;
+      const am = o.account.markets[o.market]; // the order's account state in its market
+      if (am !== undefined) s ^= am.openOrders;
       got[k] = undefined;
     }
     this.warmSink ^= s;
