@@ -242,7 +242,11 @@ export class Engine {
     let n = 0;
     let s = 0;
     for (let i = from; i < to; i++) {
-      if (n === got.length) n = this.readWarmed(n); // a long range: read in slices
+      if (n === got.length) {
+        // a long range: read in slices
+        this.readWarmed(n);
+        n = 0;
+      }
       const c = cmds[i];
       if (c === null || typeof c !== "object") continue;
       if (c.type === "cancel") {
@@ -271,8 +275,8 @@ export class Engine {
     this.readWarmed(n);
   }
 
-  /** Read the orders warmed[0, n) collected by warm() (and let them go); returns 0. */
-  private readWarmed(n: number): number {
+  /** Read the orders warmed[0, n) collected by warm() (and let them go). */
+  private readWarmed(n: number): void {
     const got = this.warmed;
     let s = 0;
     // an order's fields span two or three cache lines: read one near each end and one between
@@ -284,7 +288,6 @@ export class Engine {
       got[k] = undefined;
     }
     this.warmSink ^= s;
-    return 0;
   }
 
   private readonly warmed: (Order | undefined)[] = new Array<Order | undefined>(2 * WARM_BATCH).fill(undefined);

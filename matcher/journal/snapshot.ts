@@ -295,38 +295,30 @@ export async function recover(
   const engine = snap ? restoreSnapshot(opts, JSON.parse(snap) as Snapshot) : new Engine(opts);
   const from = engine.inSeq;
   let replayed = 0;
-  // commands are applied WARM_BATCH at a time, each batch warmed first (Engine.warm: what processBatch does)
-  // cmds[0, n) wait to be applied (a count, not length = 0, which would free the arrays' storage)
+  // commands are applied WARM_BATCH at a time, each batch warmed first (Engine.warm: what processBatch does);
+  // cmds[0, n) wait (a count, not length = 0, which would free the arrays' storage)
   const cmds: Command[] = [];
   const seqs: number[] = [];
   let n = 0;
-  let broken = false; // an apply threw (the engine or onOutput): nothing more is applied
   const apply = (): void => {
-    if (broken) return;
-    broken = true;
-    engine.warm(cmds, 0, n);
-    for (let i = 0; i < n; i++) {
+    const k = n;
+    n = 0; // taken before applying: after a throw (the engine or onOutput) nothing of this batch is applied again
+    engine.warm(cmds, 0, k);
+    for (let i = 0; i < k; i++) {
       const ack = engine.process(cmds[i], seqs[i]);
       replayed++;
       if (onOutput) onOutput(ack, engine.events);
       engine.events = [];
     }
-    n = 0;
-    broken = false;
   };
-  let readFailed = false;
-  let readError: unknown;
   try {
     await journal.read(from, (inSeq: number, cmd: Command) => {
       cmds[n] = cmd;
       seqs[n] = inSeq;
       if (++n === WARM_BATCH) apply();
     });
-  } catch (err) {
-    readFailed = true;
-    readError = err;
+  } finally {
+    apply(); // the rest, also when the read failed: what was read before an error is applied, as one by one
   }
-  apply(); // the commands read before a read error are applied, as they were one by one
-  if (readFailed) throw readError;
   return { engine, inSeq: engine.inSeq, snapshotInSeq: from, replayed };
 }

@@ -6,10 +6,10 @@
 // The engine runs each scenario two ways: through processBatch (commands taken WARM_BATCH at a time,
 // their cold memory read ahead; the headline figures) and through process, one command at a time.
 // The journal rows submit through JournaledEngine.submitBatch (the same warm-up, per WARM_BATCH commands).
-// Method: a warm-up run first (JIT), then BENCH_REPS rounds of engine 10k, nodejs-order-book 10k and
-// engine 1M, each run on a fresh, freshly filled book (GC'd before timing); throughput and latency are
-// the median run's (by ops/s), *_best / *_worst give the spread, and the ratios (1M / 10k, engine /
-// nodejs-order-book) are the median of each round's ratio. Latency: every SAMPLE-th operation is timed
+// Method: a warm-up run first (JIT), then BENCH_REPS rounds of engine 10k (both ways), nodejs-order-book
+// 10k and engine 1M (both ways), each run on a fresh, freshly filled book (GC'd before timing);
+// throughput and latency are the median run's (by ops/s), *_best / *_worst give the spread, and the
+// ratios (1M / 10k, engine / nodejs-order-book) are the median of each round's ratio. Latency: every SAMPLE-th operation is timed
 // with performance.now() (about 2 timer reads per SAMPLE ops, so the timing does not dominate);
 // the timer overhead is reported and included. CPU time (process.cpuUsage) is reported beside
 // wall time: the machine may be shared, and ops per CPU-second is less sensitive to that.
@@ -172,8 +172,15 @@ function runEngine(e: Engine, ops: Command[], from: number, n: number, batched: 
   return { opsPerS: Math.round(n / secs), opsPerCpuS: Math.round(n / ((cpu.user + cpu.system) / 1e6)), lat: l };
 }
 
-/** One engine run on a fresh, freshly filled engine: the run, the fill's seconds and the book after. */
-function engineRun(wl: Workload, batched: boolean): { run: Run; fillS: number; resting: number } {
+/** One engine run: the run, the fill's seconds and the book after. */
+interface EngineRun {
+  run: Run;
+  fillS: number;
+  resting: number;
+}
+
+/** One engine run on a fresh, freshly filled engine. */
+function engineRun(wl: Workload, batched: boolean): EngineRun {
   if (typeof global.gc === "function") global.gc(); // the previous run's engine is garbage here
   const t0 = hr();
   const e = freshEngine(wl);
@@ -182,7 +189,7 @@ function engineRun(wl: Workload, batched: boolean): { run: Run; fillS: number; r
 }
 
 /** Reports engine runs under `key` (plus the fastest fill and the book after the last run). */
-function reportEngine(label: string, key: string, wl: Workload, runs: ReturnType<typeof engineRun>[]): Run {
+function reportEngine(label: string, key: string, wl: Workload, runs: EngineRun[]): Run {
   results[`${key}_fill_orders_per_s`] = Math.round(wl.fill.length / Math.min(...runs.map((r) => r.fillS)));
   results[`${key}_resting_after`] = runs[runs.length - 1].resting;
   return report(
@@ -400,10 +407,10 @@ async function engineRoundsAnd1m(wl10k: Workload, url: string, redisUp: boolean)
   // Engine 10k, nodejs-order-book 10k and engine 1M take turns, round by round: the host's speed moves
   // by tens of percent within minutes, and a slow spell then falls on all three rather than on one.
   // The ratios are medians over the rounds of each round's ratio.
-  const runs10k: ReturnType<typeof engineRun>[] = [];
-  const runs1m: ReturnType<typeof engineRun>[] = [];
-  const single10k: ReturnType<typeof engineRun>[] = [];
-  const single1m: ReturnType<typeof engineRun>[] = [];
+  const runs10k: EngineRun[] = [];
+  const runs1m: EngineRun[] = [];
+  const single10k: EngineRun[] = [];
+  const single1m: EngineRun[] = [];
   const runsNob10k: Run[] = [];
   for (let r = 0; r < REPS; r++) {
     runs10k.push(engineRun(wl10k, true));
@@ -412,7 +419,7 @@ async function engineRoundsAnd1m(wl10k: Workload, url: string, redisUp: boolean)
     runs1m.push(engineRun(wl1m, true));
     single1m.push(engineRun(wl1m, false));
   }
-  const runsOf = (rs: ReturnType<typeof engineRun>[]) => rs.map((r) => r.run);
+  const runsOf = (rs: EngineRun[]) => rs.map((r) => r.run);
   reportEngine("engine, 10k resting (processBatch)", "engine_10k", wl10k, runs10k);
   reportEngine("engine, 10k resting (process, one at a time)", "engine_10k_single", wl10k, single10k);
   report(`nodejs-order-book, 10k resting (${fmt(NOB_OPS)} ops)`, "nob_10k", runsNob10k);
