@@ -1,4 +1,4 @@
-// The published, seeded benchmark workload (also used by the durability tests).
+// The published, seeded benchmark workload of `npm run bench:matcher` (test/matcher/workload.test.ts checks it does what this says).
 //
 // One market (BTCUSD: tick 0.1 USD, lot 0.001 BTC, mark 60,000), 1,000 funded accounts.
 // Book fill: `resting` GTC limits, bids at mid-1..mid-SPREAD ticks and asks at mid+1..mid+SPREAD
@@ -8,8 +8,11 @@
 //    1%  stop-market far from the price (rests in the conditional store, never triggers)
 //   40%  cancel of a uniformly chosen order placed earlier (some were filled: ORDER_NOT_FOUND)
 //   15%  crossing IOC limit, 1-10 lots, limit 0-4 ticks through the touch, STP expire-maker
-// Cancels name an earlier place command; `resolveWorkload` runs the workload once on a scratch
-// engine to learn the ids the engine gives (it is deterministic, so a fresh engine gives the same).
+// Cancels name an earlier place command, and a crossing order's limit depends on the book when it
+// arrives: `resolveWorkload` runs the workload once on a scratch engine to learn the ids the engine
+// gives and the opposite best price before each crossing order (the engine is deterministic, so a
+// fresh engine sees the same). Priced from the mid instead, the crossing orders would stop crossing
+// as soon as the touch moved more than 5 ticks away (in the first workload, 99% of them traded nothing).
 import {
   placeCommand,
   cancelCommand,
@@ -73,6 +76,8 @@ export interface Workload {
   ops: Command[];
   /** for each op: index (fill first, then ops) of the place command a cancel targets, else -1 */
   refs: Int32Array;
+  /** for each op: ticks through the opposite best of a crossing order (0-4), else -1 */
+  through: Int8Array;
 }
 
 export function makeWorkload(seed: number, resting: number, ops: number): Workload {
@@ -108,6 +113,7 @@ export function makeWorkload(seed: number, resting: number, ops: number): Worklo
   }
   const out: Command[] = [];
   const refs = new Int32Array(ops).fill(-1);
+  const throughs = new Int8Array(ops).fill(-1);
   for (let i = 0; i < ops; i++) {
     const r = rng.int(100);
     const idx = resting + i;
@@ -145,17 +151,31 @@ export function makeWorkload(seed: number, resting: number, ops: number): Worklo
     } else {
       const isBuy = rng.int(2) === 0;
       const through = rng.int(5);
+      throughs[i] = through;
+      // priced at the mid's touch here; resolveWorkload moves it to the book's touch at its turn
       out.push(limit(i, isBuy, isBuy ? WL_MID + 1 + through : WL_MID - 1 - through, 1 + rng.int(10), "IOC"));
     }
   }
-  return { setup, fill, ops: out, refs };
+  return { setup, fill, ops: out, refs, through: throughs };
+}
+
+/** What resolveWorkload learnt: the ids the engine gives, and how much the workload trades. */
+export interface ResolvedWorkload {
+  /** order id each place command got (0 = rejected), fill first then ops */
+  ids: Int32Array;
+  /** trades in the measured ops */
+  trades: number;
+  /** crossing orders in the measured ops, and how many of them traded */
+  crossing: number;
+  crossingTraded: number;
 }
 
 /**
- * Fill in the cancels' order ids and accounts by running the workload on `scratch` (a fresh
- * engine). Returns the order id each place command got (0 = rejected), fill first then ops.
+ * Fill in the cancels' order ids and accounts, and the crossing orders' limits (`through` ticks
+ * past the opposite best at their turn; left at the mid's touch when that side is empty), by running
+ * the workload on `scratch` (a fresh engine).
  */
-export function resolveWorkload(wl: Workload, scratch: Engine): Int32Array {
+export function resolveWorkload(wl: Workload, scratch: Engine): ResolvedWorkload {
   for (const c of wl.setup) scratch.process(c);
   const n = wl.fill.length;
   const ids = new Int32Array(n + wl.ops.length);
@@ -163,6 +183,10 @@ export function resolveWorkload(wl: Workload, scratch: Engine): Int32Array {
     ids[i] = scratch.process(wl.fill[i]).orderId;
     if ((i & 1023) === 0) scratch.events.length = 0;
   }
+  scratch.events.length = 0;
+  let trades = 0;
+  let crossing = 0;
+  let crossingTraded = 0;
   for (let j = 0; j < wl.ops.length; j++) {
     const c = wl.ops[j];
     const r = wl.refs[j];
@@ -171,9 +195,22 @@ export function resolveWorkload(wl: Workload, scratch: Engine): Int32Array {
       cc.orderId = ids[r];
       cc.account = (r < n ? wl.fill[r] : (wl.ops[r - n] as PlaceCmd)).account;
     }
+    const through = wl.through[j];
+    if (through >= 0) {
+      const pc = c as PlaceCmd;
+      const m = scratch.markets[0];
+      const best = (pc.side === "BUY" ? m.asks : m.bids).best();
+      if (best !== null) pc.price = (pc.side === "BUY" ? best.ticks + through : best.ticks - through) * WL_TICK;
+    }
     ids[n + j] = scratch.process(c).orderId;
-    if ((j & 1023) === 0) scratch.events.length = 0;
+    let t = 0;
+    for (const ev of scratch.events) if (ev.kind === "trade") t++;
+    scratch.events.length = 0;
+    trades += t;
+    if (through >= 0) {
+      crossing++;
+      if (t > 0) crossingTraded++;
+    }
   }
-  scratch.events.length = 0;
-  return ids;
+  return { ids, trades, crossing, crossingTraded };
 }

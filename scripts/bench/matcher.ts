@@ -31,7 +31,14 @@ import {
   type PlaceCmd,
   WARM_BATCH,
 } from "../../matcher";
-import { makeWorkload, resolveWorkload, Rng, workloadMarket, type Workload } from "../../matcher/engine/workload";
+import {
+  makeWorkload,
+  resolveWorkload,
+  Rng,
+  workloadMarket,
+  type ResolvedWorkload,
+  type Workload,
+} from "../../matcher/engine/workload";
 
 const OPS = Number(process.env.BENCH_OPS ?? 1_000_000);
 const SEED = Number(process.env.BENCH_SEED ?? 42);
@@ -401,7 +408,7 @@ async function redisJournalRuns(size: string, wl: Workload, url: string, replay:
  */
 async function engineRoundsAnd1m(wl10k: Workload, url: string, redisUp: boolean): Promise<void> {
   const wl1m = makeWorkload(SEED, 1_000_000, OPS);
-  resolveWorkload(wl1m, new Engine({ markets: [workloadMarket()] }));
+  recordTrades("1m", resolveWorkload(wl1m, new Engine({ markets: [workloadMarket()] })));
   warmUp(wl10k);
 
   // Engine 10k, nodejs-order-book 10k and engine 1M take turns, round by round: the host's speed moves
@@ -441,6 +448,16 @@ async function engineRoundsAnd1m(wl10k: Workload, url: string, redisUp: boolean)
   results.speedup_vs_nob_1m = Math.round((e1m.opsPerS / n1m.opsPerS) * 10) / 10;
 }
 
+/** How much the workload trades (the crossing orders are priced at the book's touch, so nearly all should). */
+function recordTrades(size: string, r: ResolvedWorkload): void {
+  results[`workload_${size}_trades`] = r.trades;
+  results[`workload_${size}_crossing_traded_pct`] =
+    Math.round((1000 * r.crossingTraded) / Math.max(1, r.crossing)) / 10;
+  console.log(
+    `workload ${size}: ${fmt(r.trades)} trades; ${fmt(r.crossingTraded)} of ${fmt(r.crossing)} crossing orders traded (${results[`workload_${size}_crossing_traded_pct`]}%)`,
+  );
+}
+
 async function main(): Promise<void> {
   const t0 = Date.now();
   results.ops_per_scenario = OPS;
@@ -455,7 +472,7 @@ async function main(): Promise<void> {
   );
 
   const wl10k = makeWorkload(SEED, 10_000, OPS);
-  resolveWorkload(wl10k, new Engine({ markets: [workloadMarket()] }));
+  recordTrades("10k", resolveWorkload(wl10k, new Engine({ markets: [workloadMarket()] })));
   const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
   const redisUp = await redisReachable(url);
   // the 1M workload (2M command objects) is garbage once this returns: it would otherwise sit in the
