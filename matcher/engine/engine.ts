@@ -5,6 +5,7 @@ import * as fm from "../risk/fastmath";
 import * as mg from "../risk/margin";
 import * as ac from "./account";
 import * as bk from "./book";
+import * as ix from "./idIndex";
 import * as mkt from "./market";
 import * as ty from "./types";
 import type { AccountMarketState } from "./account";
@@ -41,8 +42,9 @@ const { mulDivCeil, mulDivFloor } = fm;
 const { healthOf, marketHealth, RATE_ONE_N, SIZE_ONE_N } = mg;
 const { Account } = ac;
 type Account = ac.Account;
-const { Order, OrderIndex, STP_CODES, STP_EXPIRE_BOTH, STP_EXPIRE_MAKER, STP_EXPIRE_TAKER, STP_NONE } = bk;
+const { Order, STP_CODES, STP_EXPIRE_BOTH, STP_EXPIRE_MAKER, STP_EXPIRE_TAKER, STP_NONE } = bk;
 type Order = bk.Order;
+const { IdIndex } = ix;
 const { Market } = mkt;
 type Market = mkt.Market;
 const { AccountEvent, DepthEvent, MarkEvent, MarketStatusEvent, OrderUpdateEvent, Reason, TradeEvent } = ty;
@@ -102,10 +104,10 @@ export class Engine {
   readonly marketById = new Map<number, Market>();
   private readonly marketSlots: (Market | undefined)[] = [];
   readonly accounts = new Map<string, Account>();
-  readonly orders = new OrderIndex();
+  readonly orders: bk.OrderIndex = new IdIndex<Order>();
   readonly byHash = new Map<string, Order>();
-  /** trades waiting for their settlement result */
-  readonly pendingTrades = new Map<number, TradeEvent>();
+  /** trades waiting for their settlement result, by trade id (ids are sequential: paged arrays, no Map rehash as settlement lags) */
+  readonly pendingTrades = new IdIndex<TradeEvent>();
   readonly withdrawals = new Map<string, { account: string; amount: number }>();
   readonly countdowns = new Map<string, Countdown>();
   /** Output: events of the processed commands, in order. The caller drains (clears) it. */

@@ -4,7 +4,8 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { Account } from "../../matcher/engine/account";
-import { BookSide, Order, OrderIndex, TriggerList } from "../../matcher/engine/book";
+import { BookSide, Order, TriggerList } from "../../matcher/engine/book";
+import { IdIndex } from "../../matcher/engine/idIndex";
 
 function order(id: number, acct: Account, isBuy: boolean, ticks: number, lots: number): Order {
   return new Order(
@@ -49,7 +50,7 @@ describe("matcher book: level queues and account lists with lazy deletion equal 
     it(`random add / cancel / match sequences give the same fills and book (${isBuy ? "bids" : "asks"})`, () => {
       fc.assert(
         fc.property(fc.array(op, { minLength: 1, maxLength: 800, size: "max" }), (ops) => {
-          const index = new OrderIndex();
+          const index = new IdIndex<Order>();
           const side = new BookSide(isBuy, index);
           const acct = new Account("a");
           // model: price -> FIFO of [id, lots left]; fills as [maker id, lots]
@@ -153,7 +154,7 @@ describe("matcher book: level queues and account lists with lazy deletion equal 
             },
           ),
           (ops) => {
-            const index = new OrderIndex();
+            const index = new IdIndex<Order>();
             const list = new TriggerList(up, index);
             const acct = new Account("a");
             // model: the previous implementation, one array sorted by key (next to trigger last,
@@ -215,7 +216,7 @@ describe("matcher book: level queues and account lists with lazy deletion equal 
           },
         ),
         (ops) => {
-          const index = new OrderIndex();
+          const index = new IdIndex<Order>();
           const model = new Map<number, Order>();
           const acct = new Account("a");
           let next = 1;
@@ -240,6 +241,13 @@ describe("matcher book: level queues and account lists with lazy deletion equal 
               for (const x of [id - 4096, id - 33, id - 1, id, id + 1, id + 31, id + 32, id + 4096])
                 expect(index.has(x), `has ${x}`).to.equal(model.has(x));
             for (const x of [0.5, -5, Number.NaN, 2 ** 40]) expect(index.has(x)).to.equal(false);
+            // a live id as a string is not that id (no coercion), and deleting it deletes nothing
+            for (const id of model.keys()) {
+              const str = String(id) as unknown as number;
+              expect([index.get(str), index.has(str)]).to.deep.equal([undefined, false]);
+              index.delete(str);
+              expect(index.get(id)).to.equal(model.get(id));
+            }
             expect(index.get(next + 1)).to.equal(undefined);
             expect(index.get(0.5)).to.equal(undefined);
             expect(index.get(-5)).to.equal(undefined);
@@ -259,7 +267,7 @@ describe("matcher book: level queues and account lists with lazy deletion equal 
   });
 
   it("order index: a long run with one old resting order holds two pages, not one slot per id ever given", () => {
-    const index = new OrderIndex();
+    const index = new IdIndex<Order>();
     const acct = new Account("a");
     index.set(1, order(1, acct, true, 1, 1)); // rests for the whole run
     for (let id = 2; id < 1_000_000; id++) {

@@ -1,12 +1,13 @@
 import { expect } from "chai";
 import { Account } from "../../matcher/engine/account";
-import { BookSide, Order, OrderIndex } from "../../matcher/engine/book";
+import { BookSide, Order } from "../../matcher/engine/book";
+import { IdIndex } from "../../matcher/engine/idIndex";
 import { Rng } from "../../matcher/engine/workload";
 
 describe("matcher book side", () => {
   for (const isBuy of [true, false]) {
     it(`keeps levels sorted, best last, through emptying, reuse and purge of levels (${isBuy ? "bids" : "asks"})`, () => {
-      const index = new OrderIndex();
+      const index = new IdIndex<Order>();
       const side = new BookSide(isBuy, index);
       const acct = new Account("a");
       const rng = new Rng(7);

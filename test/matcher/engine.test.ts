@@ -4,7 +4,7 @@ import { H, btc, px, lots, USD, LocalBook } from "./helpers";
 import { Engine, type DepthEvent, type OrderUpdateEvent, type TradeEvent, type Command } from "../../matcher";
 import { healthOf } from "../../matcher/risk/margin";
 import { crashWorkload, CRASH_MARKETS } from "./fixtures/crash-workload";
-import { takeSnapshot } from "../../matcher/journal/snapshot";
+import { restoreSnapshot, takeSnapshot } from "../../matcher/journal/snapshot";
 
 describe("matcher engine: book and matching", () => {
   it("matches by price then time, and reports maker/taker, fees and cash moves", () => {
@@ -392,6 +392,52 @@ describe("matcher engine: conditional orders, reduce-only, breaker, countdown, c
     h.run({ type: "liquidation", ts: h.ts, account: "A", market: 1, sizeDelta: -lots(1), cashDelta: 50 * USD });
     expect(h.e.openOrders("A")).to.deep.equal([]);
     expect(h.e.accountView("A")!.positions.get(1)).to.equal(-lots(1));
+  });
+
+  it("settlement results: any order, each trade once, hostile trade ids rejected with nothing changed, pending trades kept by snapshots", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.integer({ min: 1, max: 9_000 }), (seed, nTrades) => {
+        const h = new H();
+        // many small trades: enough to span pages of the pending-trade index (4,096 ids a page)
+        h.limit("B", "SELL", 60_000, nTrades);
+        const ids: number[] = [];
+        for (let i = 0; i < nTrades; i++) {
+          h.limit("A", "BUY", 60_000, 1, { tif: "IOC" });
+          ids.push((h.lastOfKind("trade")[0] as TradeEvent).tradeId);
+        }
+        // settle in a shuffled order, a third of them failed, each id twice and hostile ids between
+        let s = seed;
+        const rand = (n: number) => ((s = (s * 48271) % 2147483647), s % n);
+        for (let i = ids.length - 1; i > 0; i--) {
+          const j = rand(i + 1);
+          [ids[i], ids[j]] = [ids[j], ids[i]];
+        }
+        const hostile = [0, -1, 1.5, Number.NaN, 2 ** 53, "1", null] as unknown as number[];
+        const pending = new Set(ids);
+        for (const [k, id] of ids.entries()) {
+          if (k === ids.length >> 1) {
+            // halfway: the engine restored from a snapshot carries on with the pending trades
+            const snap = takeSnapshot(h.e);
+            expect(snap.pendingTrades.map((t) => t.tradeId)).to.deep.equal([...pending].sort((a, b) => a - b));
+            h.e = restoreSnapshot({ markets: [btc()] }, JSON.parse(JSON.stringify(snap)) as typeof snap);
+          }
+          // the state but the input counter (a rejected command is an input too)
+          const state = () => JSON.stringify({ ...takeSnapshot(h.e), inSeq: 0 });
+          const before = k % 500 === 0 ? state() : "";
+          for (const bad of hostile)
+            expect(h.run({ type: "settlement", ts: h.ts, tradeId: bad, ok: false }).reason).to.equal("UNKNOWN_TRADE");
+          if (before !== "") expect(state()).to.equal(before);
+          expect(h.run({ type: "settlement", ts: h.ts, tradeId: id, ok: k % 3 !== 0 }).reason).to.equal("OK");
+          expect(h.run({ type: "settlement", ts: h.ts, tradeId: id, ok: true }).reason).to.equal("UNKNOWN_TRADE");
+          pending.delete(id);
+        }
+        expect(takeSnapshot(h.e).pendingTrades).to.deep.equal([]);
+        // the failed third were undone: A's position is what the settled trades left
+        const settledLots = ids.filter((_, k) => k % 3 !== 0).length;
+        expect(h.e.accountView("A")!.positions.get(1) ?? 0).to.equal(lots(settledLots));
+      }),
+      { numRuns: 6 },
+    );
   });
 
   it("many markets in one engine keep separate sequences", () => {
