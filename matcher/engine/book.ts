@@ -71,7 +71,7 @@ export class Order {
   conditional = false;
   /** true while counted in the account's open-order margin sums */
   inMargin = false;
-  /** trailing stop state: activated, best price seen (price units) */
+  /** trailing stop state: activated, best price seen (price units; while activated, TrailingStops keeps it per group and writes it back in orders()) */
   activated = false;
   extreme = TAGGED;
   // The constructor takes every field and calls init itself, rather than `new Order().init(...)`:

@@ -541,7 +541,7 @@ export class Engine {
           o.activated = true;
           o.extreme = ref;
         }
-        m.trailing.push(o);
+        m.trailing.add(o);
       } else {
         this.triggerList(m, o).insert(o);
       }
@@ -938,8 +938,7 @@ export class Engine {
       o.conditional = false;
       am.condOrders--;
       if (o.origType === "TRAILING_STOP_MARKET") {
-        const i = m.trailing.indexOf(o);
-        if (i >= 0) m.trailing.splice(i, 1);
+        m.trailing.remove(o);
       } else this.triggerList(m, o).remove(o);
     } else if (o.level !== null) {
       const side = o.isBuy ? m.bids : m.asks;
@@ -1033,39 +1032,10 @@ export class Engine {
       const mark = m.risk.mark;
       if (last > 0) o = m.upLast.popTriggered(last) ?? m.downLast.popTriggered(last);
       if (o === null && mark > 0) o = m.upMark.popTriggered(mark) ?? m.downMark.popTriggered(mark);
-      if (o === null && m.trailing.length > 0) o = this.trailingTriggered(m);
+      if (o === null && m.trailing.size > 0) o = m.trailing.next(last, mark);
       if (o === null) return;
       this.activate(m, o);
     }
-  }
-
-  private trailingTriggered(m: Market): Order | null {
-    const list = m.trailing;
-    for (let i = 0; i < list.length; i++) {
-      const o = list[i];
-      const p = o.workingType === "MARK_PRICE" ? m.risk.mark : m.lastPrice || m.risk.mark;
-      if (p === 0) continue;
-      if (!o.activated) {
-        if (o.isBuy ? p <= o.activation : p >= o.activation) {
-          o.activated = true;
-          o.extreme = p;
-        }
-        continue;
-      }
-      let hit: boolean;
-      if (o.isBuy) {
-        if (p < o.extreme) o.extreme = p;
-        hit = p >= mulDivCeil(o.extreme, RATE_ONE_N + o.callbackPpm, RATE_ONE_N);
-      } else {
-        if (p > o.extreme) o.extreme = p;
-        hit = p <= mulDivFloor(o.extreme, RATE_ONE_N - o.callbackPpm, RATE_ONE_N);
-      }
-      if (hit) {
-        list.splice(i, 1);
-        return o;
-      }
-    }
-    return null;
   }
 
   /** A conditional order reached its trigger: it becomes a market (IOC) or limit order. */

@@ -1,6 +1,7 @@
 // Market configuration and per-market state.
 import { MarketRiskState } from "../risk/margin";
-import { BookSide, TriggerList, type Order, type OrderIndex } from "./book";
+import { BookSide, TriggerList, type OrderIndex } from "./book";
+import { TrailingStops } from "./trailing";
 import type { MarketStatus } from "./types";
 
 /**
@@ -112,7 +113,7 @@ export class Market {
   readonly downMark: TriggerList;
   readonly upLast: TriggerList;
   readonly downLast: TriggerList;
-  readonly trailing: Order[] = [];
+  readonly trailing = new TrailingStops();
   readonly window = new PriceWindow();
   /** depth changes of the current command: [price, qty] (a shared frozen empty array when none) */
   dBids: [number, number][] = [];

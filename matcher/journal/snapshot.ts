@@ -83,6 +83,9 @@ export interface Snapshot {
 }
 
 export function takeSnapshot(e: Engine): Snapshot {
+  const ids = (a: Order[]) => a.map((o) => o.id);
+  // first: this brings the activated trailing stops' `extreme` up to date (TrailingStops keeps it per group)
+  const trailing = e.markets.map((m) => ids(m.trailing.orders()));
   const orders: OrderRow[] = [];
   for (const o of e.orders.values())
     orders.push([
@@ -113,7 +116,6 @@ export function takeSnapshot(e: Engine): Snapshot {
       o.status,
       o.conditional,
     ]);
-  const ids = (a: Order[]) => a.map((o) => o.id);
   const sideIds = (levels: Level[]) => {
     const out: number[] = [];
     for (let i = levels.length - 1; i >= 0; i--) for (const o of levels[i].orders()) out.push(o.id);
@@ -127,7 +129,7 @@ export function takeSnapshot(e: Engine): Snapshot {
     nextTradeId: e.nextTradeId,
     accountSeq: e.accountSeq,
     orders,
-    markets: e.markets.map((m) => ({
+    markets: e.markets.map((m, i) => ({
       seq: m.seq,
       lastDepthU: m.lastDepthU,
       status: m.status,
@@ -140,7 +142,7 @@ export function takeSnapshot(e: Engine): Snapshot {
       downMark: ids(m.downMark.items),
       upLast: ids(m.upLast.items),
       downLast: ids(m.downLast.items),
-      trailing: ids(m.trailing),
+      trailing: trailing[i],
       window: [m.window.maxT, m.window.maxP, m.window.minT, m.window.minP, m.window.maxH, m.window.minH],
     })),
     accounts: [...e.accounts.values()].map((a) => {
@@ -255,7 +257,7 @@ export function restoreSnapshot(opts: EngineOptions, s: Snapshot): Engine {
     m.downMark.load(orders(ms.downMark));
     m.upLast.load(orders(ms.upLast));
     m.downLast.load(orders(ms.downLast));
-    for (const o of orders(ms.trailing)) m.trailing.push(o);
+    m.trailing.load(orders(ms.trailing));
     const w = ms.window;
     m.window.maxT = w[0];
     m.window.maxP = w[1];
