@@ -570,7 +570,7 @@ export class Engine {
         return Number.isNaN(this.freeAfter) ? Reason.NO_MARK_PRICE : Reason.INSUFFICIENT_MARGIN;
       }
     }
-    if (tif === "FOK" && this.fillable(opp, acct, isBuy, lots, ticks, stp) < lots) return Reason.FOK_NOT_FILLABLE;
+    if (tif === "FOK" && this.fillable(m, acct, am, isBuy, lots, ticks, stp) < lots) return Reason.FOK_NOT_FILLABLE;
     return Reason.OK;
   }
 
@@ -582,17 +582,42 @@ export class Engine {
     return Math.max(1, Math.ceil(mulDivCeil(mark, RATE_ONE_N - slip, RATE_ONE_N) / ts));
   }
 
-  /** Lots a taker could fill now (price-time order, stopping where STP would stop it). */
-  private fillable(opp: BookSide, acct: Account, isBuy: boolean, lots: number, ticks: number, stp: number): number {
+  /**
+   * Lots a taker could fill now (price-time order, stopping where STP would stop it). A level counts
+   * whole (its qty) unless the taker's own orders rest there and STP applies: a FOK that cannot fill
+   * changes nothing, so it must not cost a pass over every order of a deep book (only over the levels
+   * it reaches, and the orders of the levels it shares with its own orders).
+   */
+  private fillable(
+    m: Market,
+    acct: Account,
+    am: AccountMarketState,
+    isBuy: boolean,
+    lots: number,
+    ticks: number,
+    stp: number,
+  ): number {
+    const opp = isBuy ? m.asks : m.bids;
+    // prices of the account's own resting orders on the other side (only when STP can meet them)
+    let own: Set<number> | null = null;
+    if (stp !== STP_NONE && (isBuy ? am.sellLots + am.roSellLots : am.buyLots + am.roBuyLots) > 0) {
+      own = new Set();
+      for (const o of this.ordersOf(acct))
+        if (o.market === m.index && o.isBuy !== isBuy && o.level !== null) own.add(o.level.ticks);
+    }
     let got = 0;
     for (let i = opp.sorted.length - 1; i >= 0 && got < lots; i--) {
       const l = opp.sorted[i];
       if (l.count === 0) continue;
       if (isBuy ? l.ticks > ticks : l.ticks < ticks) break;
+      if (own === null || !own.has(l.ticks)) {
+        got += l.qty;
+        continue;
+      }
       const os = l.orders();
       for (let k = 0; k < os.length && got < lots; k++) {
         const o = os[k];
-        if (o.account === acct && stp !== STP_NONE) {
+        if (o.account === acct) {
           if (stp === STP_EXPIRE_MAKER) continue;
           return got;
         }

@@ -48,6 +48,53 @@ describe("matcher engine: book and matching", () => {
     expect(h.acks.slice(n).map((a) => a.reason)).to.deep.equal(["UNKNOWN_MARKET", "INVALID_COMMAND", "OK"]);
   });
 
+  it("FOK is accepted exactly when the book, walked in price-time order with its STP mode, fills it (random books)", () => {
+    const stps = ["NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"] as const;
+    const order = fc.record({
+      who: fc.constantFrom("A", "B", "C"),
+      sell: fc.boolean(),
+      off: fc.integer({ min: 0, max: 6 }),
+      n: fc.integer({ min: 1, max: 4 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(order, { maxLength: 40 }),
+        fc.constantFrom("A", "B", "C"),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 8 }),
+        fc.integer({ min: 1, max: 30 }),
+        fc.constantFrom(...stps),
+        (book, who, buy, through, n, stp) => {
+          const h = new H();
+          // asks at 60,001-60,007 and bids at 59,993-59,999: the book never crosses
+          for (const o of book) h.limit(o.who, o.sell ? "SELL" : "BUY", o.sell ? 60_001 + o.off : 59_999 - o.off, o.n);
+          const limit = buy ? 60_000 + through : 60_000 - through;
+          // the rule, from the public views: the other side in price-time order (ids are time order in a level)
+          const resting = ["A", "B", "C"].flatMap((a) =>
+            h.e.openOrders(a).filter((v) => v.side === (buy ? "SELL" : "BUY")),
+          );
+          resting.sort((x, y) => (buy ? x.price - y.price : y.price - x.price) || x.orderId - y.orderId);
+          let got = 0;
+          for (const v of resting) {
+            if (buy ? v.price > px(limit) : v.price < px(limit)) break;
+            if (v.account === who && stp !== "NONE") {
+              if (stp === "EXPIRE_MAKER") continue;
+              break;
+            }
+            got += v.qty - v.filledQty;
+          }
+          const ack = h.limit(who, buy ? "BUY" : "SELL", limit, n, { tif: "FOK", stp });
+          expect(ack.reason).to.equal(got >= lots(n) ? "OK" : "FOK_NOT_FILLABLE");
+          if (ack.ok) {
+            const last = h.lastOfKind("order").filter((u) => u.orderId === ack.orderId);
+            expect(last[last.length - 1].status).to.equal("FILLED");
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it("IOC expires its remainder, FOK and post-only are rejected when they cannot", () => {
     const h = new H();
     h.limit("A", "SELL", 60_001, 2);
