@@ -1,7 +1,8 @@
 // npm run bench:matcher — the matching engine under the published seeded workload
 // (matcher/engine/workload.ts: 42% resting limits, 2% reduce-only, 1% stops, 40% cancels,
 // 15% crossing IOC), books of 10k and 1M resting orders: engine alone, engine + journal
-// (file; Redis when reachable), replay from each journal (10k), and nodejs-order-book on the same operations.
+// (file; Redis when reachable), replay from each journal (10k), nodejs-order-book on the same operations,
+// and two hostile loads (10,000 resting trailing stops; FOK orders that cannot fill against a deep book).
 // Prints a table and writes flat figures to bench-results/matcher.json.
 // The engine runs each scenario two ways: through processBatch (commands taken WARM_BATCH at a time,
 // their cold memory read ahead; the headline figures) and through process, one command at a time.
@@ -26,6 +27,8 @@ import {
   JournaledEngine,
   RedisJournal,
   recover,
+  type Ack,
+  type BalanceCmd,
   type Command,
   type Journal,
   type PlaceCmd,
@@ -38,6 +41,9 @@ import {
   workloadMarket,
   type ResolvedWorkload,
   type Workload,
+  WL_LOT,
+  WL_MID,
+  WL_TICK,
 } from "../../matcher/engine/workload";
 
 const OPS = Number(process.env.BENCH_OPS ?? 1_000_000);
@@ -448,6 +454,109 @@ async function engineRoundsAnd1m(wl10k: Workload, url: string, redisUp: boolean)
   results.speedup_vs_nob_1m = Math.round((e1m.opsPerS / n1m.opsPerS) * 10) / 10;
 }
 
+/**
+ * Loads a hostile trader can put on the engine, each against a baseline in the same run:
+ * - the 10k workload with 10,000 trailing stops resting (ten accounts, 1,000 each: conditional
+ *   orders need no margin), in alternate blocks with the same workload on a plain engine;
+ * - FOK orders that cannot fill against a deep book (99,000 one-lot asks over 50 levels): each
+ *   is rejected and changes nothing, so it must cost next to nothing.
+ */
+function hostileRuns(wl: Workload): void {
+  const plain = freshEngine(wl);
+  const loaded = freshEngine(wl);
+  for (let i = 0; i < 10_000; i++) {
+    const ack = loaded.process({
+      type: "place",
+      ts: 2,
+      account: (wl.setup[1 + (i % 10)] as BalanceCmd).account,
+      market: 1,
+      side: i % 2 ? "BUY" : "SELL",
+      orderType: "TRAILING_STOP_MARKET",
+      qty: WL_LOT,
+      callbackRatePpm: 50_000 + (i % 1000) * 10,
+      ...(i % 3 === 0 ? { activationPrice: (i % 2 ? WL_MID - 30_000 : WL_MID + 30_000) * WL_TICK } : {}),
+      workingType: i % 4 < 2 ? "MARK_PRICE" : "CONTRACT_PRICE",
+    } as PlaceCmd);
+    if (!ack.ok) throw new Error(`hostile bench: trailing stop rejected (${ack.reason})`);
+  }
+  loaded.events.length = 0;
+  const n = Math.min(wl.ops.length, 400_000);
+  const block = 50_000;
+  const acks: Ack[] = [];
+  const timeBlock = (e: Engine, from: number, to: number): number => {
+    const t = now();
+    for (let i = from; i < to; i += 256) {
+      e.processBatch(wl.ops, i, Math.min(to, i + 256), acks);
+      acks.length = 0;
+      e.events.length = 0;
+    }
+    return now() - t;
+  };
+  let tPlain = 0;
+  let tLoaded = 0;
+  for (let i = 0; i < n; i += block) {
+    const to = Math.min(n, i + block);
+    tPlain += timeBlock(plain, i, to);
+    tLoaded += timeBlock(loaded, i, to);
+  }
+  results.hostile_trailing10k_ops_per_s = Math.round((n / tLoaded) * 1000);
+  results.hostile_trailing10k_plain_ops_per_s = Math.round((n / tPlain) * 1000);
+  results.hostile_trailing10k_vs_plain_pct = Math.round((tPlain / tLoaded) * 100);
+  rows.push([
+    `engine, 10k + 10,000 trailing stops (${fmt(n)} ops)`,
+    `${fmt(results.hostile_trailing10k_ops_per_s)} (plain: ${fmt(results.hostile_trailing10k_plain_ops_per_s)}, ${results.hostile_trailing10k_vs_plain_pct}%)`,
+    "",
+    "",
+    "",
+    "",
+  ]);
+
+  // FOK against a deep book
+  const e = new Engine({ markets: [workloadMarket()] });
+  e.process({ type: "mark", ts: 1, market: 1, price: WL_MID * WL_TICK });
+  const makers = Array.from({ length: 100 }, (_, i) => `0xfeed${i}`);
+  for (const a of [...makers, "0xtaker"]) e.process({ type: "balance", ts: 1, account: a, delta: 1e13 });
+  for (let i = 0; i < 99_000; i++) {
+    e.process({
+      type: "place",
+      ts: 2,
+      account: makers[i % 100],
+      market: 1,
+      side: "SELL",
+      orderType: "LIMIT",
+      price: (WL_MID + 1 + (i % 50)) * WL_TICK,
+      qty: WL_LOT,
+    });
+    e.events.length = 0;
+  }
+  const fok: PlaceCmd = {
+    type: "place",
+    ts: 3,
+    account: "0xtaker",
+    market: 1,
+    side: "BUY",
+    orderType: "LIMIT",
+    tif: "FOK",
+    price: (WL_MID + 100) * WL_TICK,
+    qty: 100_000 * WL_LOT, // 100 BTC: more than the 99 BTC resting
+  };
+  const nFok = 2_000;
+  const t = now();
+  for (let k = 0; k < nFok; k++) {
+    const ack = e.process(fok);
+    if (ack.reason !== "FOK_NOT_FILLABLE") throw new Error(`hostile bench: FOK ${ack.reason}`);
+  }
+  results.hostile_fok_rejected_deep_book_per_s = Math.round((nFok / (now() - t)) * 1000);
+  rows.push([
+    "FOK that cannot fill, 99,000 asks over 50 levels",
+    `${fmt(results.hostile_fok_rejected_deep_book_per_s)} rejections/s`,
+    "",
+    "",
+    "",
+    "",
+  ]);
+}
+
 /** How much the workload trades (the crossing orders are priced at the book's touch, so nearly all should). */
 function recordTrades(size: string, r: ResolvedWorkload): void {
   results[`workload_${size}_trades`] = r.trades;
@@ -481,6 +590,7 @@ async function main(): Promise<void> {
 
   await fileJournalRuns("10k", wl10k, true);
   if (redisUp) await redisJournalRuns("10k", wl10k, url, true);
+  hostileRuns(wl10k);
 
   // last, so its 256 MB do not sit in the heap's way during the runs above
   results.mem_latency_ns_4mb = memLatencyNs(4);
