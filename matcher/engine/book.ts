@@ -185,6 +185,8 @@ export class Order {
 export class Level {
   qty = 0;
   count = 0;
+  /** reduce-only orders among them (matching may clip those: a FOK check must then walk the level) */
+  ro = 0;
   /** in its side's sorted array (an emptied level stays in the Map, unlisted, for reuse) */
   listed = true;
   /** order ids in time priority: q[first, end) (dead ones included until dropped; a count, not q.length, marks the end) */
@@ -198,6 +200,7 @@ export class Level {
 
   push(o: Order): void {
     o.level = this;
+    if (o.reduceOnly) this.ro++;
     const q = this.q;
     const dead = this.end - this.first - this.count;
     if (dead > 16 && dead > this.count) this.compact();
@@ -211,6 +214,7 @@ export class Level {
 
   unlink(o: Order): void {
     o.level = null;
+    if (o.reduceOnly) this.ro--;
     this.qty -= o.remaining;
     if (--this.count === 0) this.first = this.end = 0;
   }

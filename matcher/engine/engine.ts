@@ -583,10 +583,12 @@ export class Engine {
   }
 
   /**
-   * Lots a taker could fill now (price-time order, stopping where STP would stop it). A level counts
-   * whole (its qty) unless the taker's own orders rest there and STP applies: a FOK that cannot fill
-   * changes nothing, so it must not cost a pass over every order of a deep book (only over the levels
-   * it reaches, and the orders of the levels it shares with its own orders).
+   * Lots a taker could fill now: what matching would give it (price-time order, stopping where STP
+   * would stop it, reduce-only makers clipped to their position as it shrinks, and stopping after the
+   * fill that trips the circuit breaker). A level counts whole
+   * (its qty) unless the taker's own orders rest there and STP applies, or reduce-only orders rest
+   * on a level reached: a FOK that cannot fill changes nothing, so it must not cost a pass over every
+   * order of a deep book. With reduce-only orders on the way, the walk is made order by order.
    */
   private fillable(
     m: Market,
@@ -605,11 +607,18 @@ export class Engine {
       for (const o of this.ordersOf(acct))
         if (o.market === m.index && o.isBuy !== isBuy && o.level !== null) own.add(o.level.ticks);
     }
+    const breaker = new SweepBreaker(m, this.now);
     let got = 0;
     for (let i = opp.sorted.length - 1; i >= 0 && got < lots; i--) {
       const l = opp.sorted[i];
       if (l.count === 0) continue;
       if (isBuy ? l.ticks > ticks : l.ticks < ticks) break;
+      if (l.ro > 0) return this.fillableByOrder(m, acct, isBuy, lots, ticks, stp);
+      if (breaker.trips(l.ticks * m.cfg.tickSize)) {
+        // the first fill here halts the market and matching stops after it
+        if (own !== null && own.has(l.ticks)) return this.fillableByOrder(m, acct, isBuy, lots, ticks, stp);
+        return got + Math.min((l.front() as Order).remaining, lots - got);
+      }
       if (own === null || !own.has(l.ticks)) {
         got += l.qty;
         continue;
@@ -622,6 +631,42 @@ export class Engine {
           return got;
         }
         got += o.remaining;
+      }
+    }
+    return got;
+  }
+
+  /** fillable() order by order, following each maker's position as its fills move it (execute's clips). */
+  private fillableByOrder(m: Market, acct: Account, isBuy: boolean, lots: number, ticks: number, stp: number): number {
+    const opp = isBuy ? m.asks : m.bids;
+    const lotSize = m.cfg.lotSize;
+    /** makers' positions as the fills so far leave them */
+    const pos = new Map<Account, number>();
+    const breaker = new SweepBreaker(m, this.now);
+    let got = 0;
+    for (let i = opp.sorted.length - 1; i >= 0 && got < lots; i--) {
+      const l = opp.sorted[i];
+      if (l.count === 0) continue;
+      if (isBuy ? l.ticks > ticks : l.ticks < ticks) break;
+      const os = l.orders();
+      for (let k = 0; k < os.length && got < lots; k++) {
+        const o = os[k];
+        if (o.account === acct && stp !== STP_NONE) {
+          if (stp === STP_EXPIRE_MAKER) continue;
+          return got;
+        }
+        const p = pos.get(o.account) ?? (o.account.markets[m.index] as AccountMarketState).pos;
+        let q = o.remaining;
+        if (o.reduceOnly) {
+          // matching clips it to what the maker's position allows by then
+          const avail = roAvailAt(p, o.isBuy, lotSize);
+          if (avail < q) q = avail;
+        }
+        if (q > lots - got) q = lots - got;
+        if (q === 0) continue; // clipped to nothing: cancelled, no trade
+        got += q;
+        pos.set(o.account, o.isBuy ? p + q * lotSize : p - q * lotSize);
+        if (breaker.trips(l.ticks * m.cfg.tickSize)) return got; // the market halts after this fill
       }
     }
     return got;
@@ -1447,8 +1492,37 @@ function removeRo(am: AccountMarketState, o: Order): void {
 }
 
 /** Lots a reduce-only order on this side may still fill: |position| if it reduces, else 0. */
+/**
+ * The circuit breaker's check for a sweep not yet made (the FOK check): the window's price range now,
+ * widened by each fill price in turn; trips() tells whether a trade at that price would halt the market.
+ */
+class SweepBreaker {
+  private readonly movePpm: number;
+  private lo = NaN;
+  private hi = NaN;
+  constructor(m: Market, now: number) {
+    const cb = m.cfg.circuitBreaker;
+    this.movePpm = cb === undefined ? 0 : cb.movePpm;
+    if (this.movePpm > 0 && cb !== undefined) {
+      const from = now - cb.windowMs;
+      this.lo = m.window.minSince(from);
+      this.hi = m.window.maxSince(from);
+    }
+  }
+  trips(price: number): boolean {
+    if (this.movePpm <= 0) return false;
+    if (!(this.lo <= price)) this.lo = price;
+    if (!(this.hi >= price)) this.hi = price;
+    return this.hi - this.lo > mulDivFloor(this.lo, this.movePpm, RATE_ONE_N);
+  }
+}
+
 function roAvail(am: AccountMarketState, isBuy: boolean, lotSize: number): number {
-  const p = am.pos;
+  return roAvailAt(am.pos, isBuy, lotSize);
+}
+
+/** Lots a reduce-only order on this side may have at position p (a buy reduces a short, a sell a long). */
+function roAvailAt(p: number, isBuy: boolean, lotSize: number): number {
   if (isBuy) return p < 0 ? Math.floor(-p / lotSize) : 0;
   return p > 0 ? Math.floor(p / lotSize) : 0;
 }

@@ -92,6 +92,18 @@ export class PriceWindow {
   max(): number {
     return this.maxP[this.maxH];
   }
+  /** Highest price at or after time `from`, NaN if none (reads only: push() drops the older ones). */
+  maxSince(from: number): number {
+    let i = this.maxH;
+    while (i < this.maxT.length && this.maxT[i] < from) i++;
+    return i < this.maxT.length ? this.maxP[i] : NaN;
+  }
+  /** Lowest price at or after time `from`, NaN if none. */
+  minSince(from: number): number {
+    let i = this.minH;
+    while (i < this.minT.length && this.minT[i] < from) i++;
+    return i < this.minT.length ? this.minP[i] : NaN;
+  }
   min(): number {
     return this.minP[this.minH];
   }

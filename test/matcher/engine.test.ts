@@ -95,6 +95,89 @@ describe("matcher engine: book and matching", () => {
     );
   });
 
+  it("FOK never fills in part when reduce-only makers would be clipped on the way (random books with positions)", () => {
+    const order = fc.record({
+      who: fc.constantFrom("A", "B", "C"),
+      off: fc.integer({ min: 0, max: 4 }),
+      n: fc.integer({ min: 1, max: 4 }),
+      ro: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 3, maxLength: 3 }),
+        fc.array(order, { maxLength: 30 }),
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: 0, max: 6 }),
+        (longs, book, n, through) => {
+          const h = new H([btc()], Object.fromEntries(["A", "B", "C", "D", "E"].map((a) => [a, 1e6 * USD])));
+          // A, B and C go long (bought from D), so they may rest reduce-only sells; several of them
+          // together (and their plain sells) may exceed the position: matching clips them
+          ["A", "B", "C"].forEach((a, i) => {
+            if (longs[i] === 0) return;
+            h.limit("D", "SELL", 60_000, longs[i]);
+            h.limit(a, "BUY", 60_000, longs[i]);
+          });
+          for (const o of book) h.limit(o.who, "SELL", 60_001 + o.off, o.n, o.ro ? { reduceOnly: true } : {});
+          const ack = h.limit("E", "BUY", 60_001 + through, n, { tif: "FOK" });
+          const ups = h.lastOfKind("order").filter((u) => u.orderId === ack.orderId);
+          if (ack.ok) expect(ups[ups.length - 1].status, "a FOK accepted fills whole").to.equal("FILLED");
+          else expect(ack.reason).to.equal("FOK_NOT_FILLABLE");
+          // and it was rejected only when it could not have filled: the same order as a plain IOC fills less
+          if (!ack.ok) {
+            const ioc = h.limit("E", "BUY", 60_001 + through, n, { tif: "IOC" });
+            const last = h.lastOfKind("order").filter((u) => u.orderId === ioc.orderId);
+            expect(last[last.length - 1].filledQty).to.be.lessThan(lots(n));
+          }
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it("FOK never fills in part when its sweep would trip the circuit breaker (random books and windows)", () => {
+    const order = fc.record({
+      who: fc.constantFrom("A", "B"),
+      off: fc.integer({ min: 0, max: 60 }),
+      n: fc.integer({ min: 1, max: 4 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(order, { maxLength: 30 }),
+        fc.option(fc.integer({ min: -30, max: 30 }), { nil: undefined }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 0, max: 70 }),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 1_500 }),
+        (book, earlier, n, through, buy, later) => {
+          // halts when the trade prices within 1 s span more than 0.05% (30 USD at 60,000)
+          const cfg = btc({ circuitBreaker: { movePpm: 500, windowMs: 1_000, haltMs: 60_000 } });
+          const h = new H([cfg]);
+          if (earlier !== undefined) {
+            // a trade in the window already
+            h.limit("A", "SELL", 60_000 + earlier, 1);
+            h.limit("B", "BUY", 60_000 + earlier, 1);
+          }
+          for (const o of book) h.limit(o.who, buy ? "SELL" : "BUY", buy ? 60_001 + o.off : 59_999 - o.off, o.n);
+          h.ts += later; // the earlier trade may have left the window
+          if (h.e.marketState(1).status !== "TRADING") return;
+          const ack = h.limit("C", buy ? "BUY" : "SELL", buy ? 60_001 + through : 59_999 - through, n, { tif: "FOK" });
+          const ups = h.lastOfKind("order").filter((u) => u.orderId === ack.orderId);
+          if (ack.ok) expect(ups[ups.length - 1].status, "a FOK accepted fills whole").to.equal("FILLED");
+          else {
+            expect(ack.reason).to.equal("FOK_NOT_FILLABLE");
+            // rejected only when it could not have filled: the same order as an IOC fills less
+            const ioc = h.limit("C", buy ? "BUY" : "SELL", buy ? 60_001 + through : 59_999 - through, n, {
+              tif: "IOC",
+            });
+            const last = h.lastOfKind("order").filter((u) => u.orderId === ioc.orderId);
+            expect(last[last.length - 1].filledQty).to.be.lessThan(lots(n));
+          }
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
   it("IOC expires its remainder, FOK and post-only are rejected when they cannot", () => {
     const h = new H();
     h.limit("A", "SELL", 60_001, 2);
