@@ -6,6 +6,7 @@ import * as mg from "../risk/margin";
 import * as ac from "./account";
 import * as bk from "./book";
 import * as ix from "./idIndex";
+import { BinaryHeap } from "./heap";
 import * as mkt from "./market";
 import * as ty from "./types";
 import type { AccountMarketState } from "./account";
@@ -117,7 +118,17 @@ export class Engine {
   accountSeq = 0;
   now = 0;
   inSeq = 0;
+  /** earliest countdown deadline (may be one since renewed or removed: then advanceTime finds nothing due) */
   private nextDeadline = Infinity;
+  /**
+   * Countdown deadlines, earliest first (ties by key). A renewal or removal leaves its old entry,
+   * skipped when popped; rebuilt once stale entries outnumber the countdowns. A pass over every
+   * countdown whenever the earliest passed cost O(countdowns) per command when bots renew just
+   * before their deadline (10,000 such bots: ~5,800 commands/s).
+   */
+  private readonly deadlines = new BinaryHeap<{ deadline: number; key: string }>(
+    (a, b) => a.deadline < b.deadline || (a.deadline === b.deadline && a.key < b.key),
+  );
   private nextReopen = Infinity;
   /** markets touched by the current command: touchedMarkets[0, nTouched) (a count, not length = 0: cheaper) */
   private touchedMarkets: Market[] = [];
@@ -363,8 +374,7 @@ export class Engine {
 
   /** Recompute the next countdown deadline and reopen time (after a restore). */
   resetTimers(): void {
-    this.nextDeadline = Infinity;
-    for (const c of this.countdowns.values()) if (c.deadline < this.nextDeadline) this.nextDeadline = c.deadline;
+    this.rebuildDeadlines();
     this.nextReopen = Infinity;
     for (const m of this.markets) if (m.status === "HALT" && m.reopenAt < this.nextReopen) this.nextReopen = m.reopenAt;
   }
@@ -383,15 +393,17 @@ export class Engine {
       this.nextReopen = next;
     }
     if (now >= this.nextDeadline) {
-      let next = Infinity;
+      // due countdowns in deadline order (ties by key)
       const fired: Countdown[] = [];
-      for (const [k, c] of this.countdowns) {
-        if (c.deadline <= now) {
-          fired.push(c);
-          this.countdowns.delete(k);
-        } else if (c.deadline < next) next = c.deadline;
+      const h = this.deadlines;
+      for (let top = h.peek(); top !== undefined && top.deadline <= now; top = h.peek()) {
+        h.pop();
+        const c = this.countdowns.get(top.key);
+        if (c === undefined || c.deadline !== top.deadline) continue; // renewed or removed since
+        this.countdowns.delete(top.key);
+        fired.push(c);
       }
-      this.nextDeadline = next;
+      this.nextDeadline = h.peek()?.deadline ?? Infinity;
       for (const c of fired) {
         const a = this.accounts.get(c.account);
         if (a) this.cancelAllOf(a, c.market, Reason.COUNTDOWN, "CANCELED");
@@ -1087,8 +1099,16 @@ export class Engine {
     }
     const deadline = this.now + c.timeoutMs;
     this.countdowns.set(key, { account: c.account, market: mi, timeoutMs: c.timeoutMs, deadline });
-    if (deadline < this.nextDeadline) this.nextDeadline = deadline;
+    this.deadlines.push({ deadline, key });
+    if (this.deadlines.size > 2 * this.countdowns.size + 64) this.rebuildDeadlines();
+    else if (deadline < this.nextDeadline) this.nextDeadline = deadline;
     return Reason.OK;
+  }
+
+  /** The deadline heap from the countdowns alone (drops the stale entries). */
+  private rebuildDeadlines(): void {
+    this.deadlines.reset([...this.countdowns].map(([key, c]) => ({ deadline: c.deadline, key })));
+    this.nextDeadline = this.deadlines.peek()?.deadline ?? Infinity;
   }
 
   // -------------------------------------------------------------------------------------

@@ -178,6 +178,74 @@ describe("matcher engine: book and matching", () => {
     );
   });
 
+  it("countdowns fire at the first command at or after their deadline; renewed and cleared ones never (random renewals)", () => {
+    const step = fc.record({
+      kind: fc.integer({ min: 0, max: 3 }),
+      who: fc.constantFrom("A", "B", "C"),
+      market: fc.constantFrom(undefined, 1, 2),
+      timeout: fc.integer({ min: 0, max: 30 }),
+      dt: fc.integer({ min: 0, max: 12 }),
+    });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 250, size: "max" }), (steps) => {
+        const h = new H([btc(), btc({ id: 2, symbol: "ETHUSD" })]);
+        const model = new Map<string, { account: string; market: number | undefined; deadline: number }>();
+        const keyOf = (a: string, market: number | undefined) => `${a}|${market === undefined ? -1 : market - 1}`;
+        for (const s of steps) {
+          h.ts += s.dt;
+          // due before the command runs: their accounts' open orders (in their market, or all) are cancelled
+          const expected: number[] = [];
+          for (const [k, c] of [...model]) {
+            if (c.deadline > h.ts) continue;
+            model.delete(k);
+            for (const v of h.e.openOrders(c.account, c.market)) expected.push(v.orderId);
+          }
+          if (s.kind <= 1) {
+            h.run({ type: "countdown", ts: h.ts, account: s.who, market: s.market, timeoutMs: s.timeout });
+            const k = keyOf(s.who, s.market);
+            if (s.timeout === 0) model.delete(k);
+            else model.set(k, { account: s.who, market: s.market, deadline: h.ts + s.timeout });
+          } else if (s.kind === 2) h.limit(s.who, "BUY", 59_000 + s.timeout, 1, { market: s.market ?? 1 });
+          else h.run({ type: "tick", ts: h.ts });
+          const cancelled = (h.last.filter((e) => e.kind === "order") as OrderUpdateEvent[])
+            .filter((u) => u.reason === "COUNTDOWN")
+            .map((u) => u.orderId);
+          // (an order under two due countdowns, its market's and the all-markets one, is cancelled once)
+          expect(cancelled.sort((a, b) => a - b)).to.deep.equal([...new Set(expected)].sort((a, b) => a - b));
+          expect(new Map([...h.e.countdowns].map(([k, c]) => [k, c.deadline]))).to.deep.equal(
+            new Map([...model].map(([k, c]) => [k, c.deadline])),
+          );
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("5,000 bots renewing their countdowns just before the deadline cost what 50 do (no pass over all of them)", () => {
+    // each renews every N ms with a timeout of N + 1 ms: the earliest deadline is always 1 ms away
+    const renewals = (bots: number, n: number): number => {
+      const e = new Engine({ markets: [btc()] });
+      let ts = 1;
+      for (let i = 0; i < bots; i++)
+        e.process({ type: "countdown", ts: ts++, account: `bot${i}`, timeoutMs: bots + 1 });
+      const t = performance.now();
+      for (let k = 0; k < n; k++)
+        e.process({ type: "countdown", ts: ts++, account: `bot${k % bots}`, timeoutMs: bots + 1 });
+      expect(e.countdowns.size).to.equal(bots); // none fired
+      return performance.now() - t;
+    };
+    renewals(50, 20_000); // JIT
+    renewals(5_000, 20_000);
+    let few = 0;
+    let many = 0;
+    for (let r = 0; r < 3; r++) {
+      few += renewals(50, 20_000);
+      many += renewals(5_000, 20_000);
+    }
+    // a pass over every countdown made this ratio ~250
+    expect(many / few).to.be.lessThan(5);
+  });
+
   it("IOC expires its remainder, FOK and post-only are rejected when they cannot", () => {
     const h = new H();
     h.limit("A", "SELL", 60_001, 2);
