@@ -6,10 +6,17 @@ export class AccountMarketState extends AccountMarket {
   /** resting reduce-only orders in this market */
   roCount = 0;
   /** the resting reduce-only orders (unordered; enforcement sorts by id) */
-  roOrders: Order[] = [];
+  readonly roOrders = new Set<Order>();
   /** open lots of those orders per side (enforcement has nothing to clip while each is <= what the position allows) */
   roBuyLots = 0;
   roSellLots = 0;
+  /**
+   * At least the largest remaining of those orders per side (exact after an enforcement pass; fills
+   * only lower what it bounds): with it at or under what the position allows, nothing needs clipping,
+   * however many orders there are, so a fill skips the pass over them.
+   */
+  roMaxBuy = 0;
+  roMaxSell = 0;
   clientIds: Map<string, Order> | null = null;
 }
 

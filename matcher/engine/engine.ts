@@ -1002,14 +1002,27 @@ export class Engine {
     const lotSize = m.cfg.lotSize;
     // nothing to clip when each side's open lots fit what the position allows (avail does not
     // change in the loop below: clipping moves no position)
-    if (am.roBuyLots <= roAvail(am, true, lotSize) && am.roSellLots <= roAvail(am, false, lotSize)) return;
-    const list = am.roOrders.length === 1 ? am.roOrders.slice() : am.roOrders.slice().sort(byId);
+    const availBuy = roAvail(am, true, lotSize);
+    const availSell = roAvail(am, false, lotSize);
+    if (
+      (am.roBuyLots <= availBuy || am.roMaxBuy <= availBuy) &&
+      (am.roSellLots <= availSell || am.roMaxSell <= availSell)
+    )
+      return;
+    const list = [...am.roOrders].sort(byId);
+    let maxBuy = 0;
+    let maxSell = 0;
     for (let i = 0; i < list.length; i++) {
       const o = list[i];
       if (o.level === null) continue;
-      const avail = roAvail(am, o.isBuy, lotSize);
+      const avail = o.isBuy ? availBuy : availSell;
       if (o.remaining > avail) this.clipReduceOnly(m, o, am, avail);
+      if (o.level === null) continue; // clipped to nothing: cancelled
+      if (o.isBuy) maxBuy = Math.max(maxBuy, o.remaining);
+      else maxSell = Math.max(maxSell, o.remaining);
     }
+    am.roMaxBuy = maxBuy;
+    am.roMaxSell = maxSell;
   }
 
   /** Remove an order (resting, conditional or an active taker) and publish its final update. */
@@ -1494,21 +1507,21 @@ function byId(a: Order, b: Order): number {
 /** A reduce-only order starts resting (also used by snapshot restore). */
 export function addRo(am: AccountMarketState, o: Order): void {
   am.roCount++;
-  am.roOrders.push(o);
-  if (o.isBuy) am.roBuyLots += o.remaining;
-  else am.roSellLots += o.remaining;
+  am.roOrders.add(o);
+  if (o.isBuy) {
+    am.roBuyLots += o.remaining;
+    if (o.remaining > am.roMaxBuy) am.roMaxBuy = o.remaining;
+  } else {
+    am.roSellLots += o.remaining;
+    if (o.remaining > am.roMaxSell) am.roMaxSell = o.remaining;
+  }
 }
 
 function removeRo(am: AccountMarketState, o: Order): void {
   am.roCount--;
   if (o.isBuy) am.roBuyLots -= o.remaining;
   else am.roSellLots -= o.remaining;
-  const l = am.roOrders;
-  const i = l.indexOf(o);
-  if (i >= 0) {
-    l[i] = l[l.length - 1];
-    l.pop();
-  }
+  am.roOrders.delete(o);
 }
 
 /** Lots a reduce-only order on this side may still fill: |position| if it reduces, else 0. */

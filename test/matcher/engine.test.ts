@@ -552,6 +552,52 @@ describe("matcher engine: conditional orders, reduce-only, breaker, countdown, c
     expect(tLoaded / tQuiet).to.be.lessThan(3);
   });
 
+  it("every resting reduce-only order stays within its position through random ladders, fills and cancels", () => {
+    const step = fc.record({
+      kind: fc.integer({ min: 0, max: 5 }),
+      who: fc.constantFrom("A", "B"),
+      sell: fc.boolean(),
+      off: fc.integer({ min: 1, max: 8 }),
+      n: fc.integer({ min: 1, max: 6 }),
+      pick: fc.nat(),
+    });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 120, size: "max" }), (steps) => {
+        const h = new H();
+        const ids: number[] = [];
+        for (const s of steps) {
+          const side = s.sell ? "SELL" : "BUY";
+          if (s.kind <= 1) {
+            // a trade with C at 60,000 moves the position
+            h.limit("C", s.sell ? "BUY" : "SELL", 60_000, s.n);
+            h.limit(s.who, side, 60_000, s.n);
+          } else if (s.kind <= 3) {
+            // a reduce-only order resting away from the touch (a ladder builds up)
+            const ack = h.limit(s.who, side, s.sell ? 60_000 + s.off : 60_000 - s.off, s.n, { reduceOnly: true });
+            if (ack.ok) ids.push(ack.orderId);
+          } else if (s.kind === 4) {
+            // C takes from the ladder
+            h.limit("C", s.sell ? "BUY" : "SELL", s.sell ? 60_000 + s.off : 60_000 - s.off, s.n, { tif: "IOC" });
+          } else if (ids.length > 0) h.cancel(s.who, ids[s.pick % ids.length]);
+          for (const a of ["A", "B"]) {
+            const pos = h.e.accountView(a)?.positions.get(1) ?? 0;
+            const am = h.e.accounts.get(a)?.markets[0];
+            for (const v of h.e.openOrders(a)) {
+              if (!v.reduceOnly) continue;
+              const rem = v.qty - v.filledQty;
+              const allowed = v.side === "SELL" ? Math.max(0, pos) : Math.max(0, -pos);
+              expect(rem, `${a}'s reduce-only ${v.orderId} at position ${pos}`).to.be.at.most(allowed);
+              expect(rem).to.be.greaterThan(0);
+              // the bound that lets a fill skip the pass over the orders is a bound
+              expect(lots(v.side === "SELL" ? am!.roMaxSell : am!.roMaxBuy)).to.be.at.least(rem);
+            }
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it("reduce-only is clipped to the position, never flips, and is cancelled when the position closes", () => {
     const h = new H();
     expect(h.limit("A", "SELL", 60_100, 1, { reduceOnly: true }).reason).to.equal("REDUCE_ONLY_REJECTED");
