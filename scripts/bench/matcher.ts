@@ -2,7 +2,8 @@
 // (matcher/engine/workload.ts: 42% resting limits, 2% reduce-only, 1% stops, 40% cancels,
 // 15% crossing IOC), books of 10k and 1M resting orders: engine alone, engine + journal
 // (file; Redis when reachable), replay from each journal (10k), nodejs-order-book on the same operations,
-// and two hostile loads (10,000 resting trailing stops; FOK orders that cannot fill against a deep book).
+// and hostile loads (10,000 resting trailing stops; FOK orders that cannot fill against a deep book;
+// 10,000 bots renewing countdowns 1 ms before their deadline; fills on an account with 20,000 reduce-only orders).
 // Prints a table and writes flat figures to bench-results/matcher.json.
 // The engine runs each scenario two ways: through processBatch (commands taken WARM_BATCH at a time,
 // their cold memory read ahead; the headline figures) and through process, one command at a time.
@@ -459,7 +460,9 @@ async function engineRoundsAnd1m(wl10k: Workload, url: string, redisUp: boolean)
  * - the 10k workload with 10,000 trailing stops resting (ten accounts, 1,000 each: conditional
  *   orders need no margin), in alternate blocks with the same workload on a plain engine;
  * - FOK orders that cannot fill against a deep book (99,000 one-lot asks over 50 levels): each
- *   is rejected and changes nothing, so it must cost next to nothing.
+ *   is rejected and changes nothing, so it must cost next to nothing;
+ * - 10,000 bots renewing cancel-on-disconnect 1 ms before their deadline;
+ * - fills on an account holding 20,000 reduce-only orders that fit its position.
  */
 function hostileRuns(wl: Workload): void {
   const plain = freshEngine(wl);
@@ -550,6 +553,64 @@ function hostileRuns(wl: Workload): void {
   rows.push([
     "FOK that cannot fill, 99,000 asks over 50 levels",
     `${fmt(results.hostile_fok_rejected_deep_book_per_s)} rejections/s`,
+    "",
+    "",
+    "",
+    "",
+  ]);
+
+  // 10,000 bots renewing cancel-on-disconnect 1 ms before their deadline (the earliest is always 1 ms away)
+  const bots = 10_000;
+  const cd = new Engine({ markets: [workloadMarket()] });
+  let ts = 1;
+  const renew = (k: number) =>
+    cd.process({ type: "countdown", ts: ts++, account: `0xbot${k % bots}`, timeoutMs: bots + 1 });
+  for (let k = 0; k < bots; k++) renew(k);
+  const nRenew = 200_000;
+  const tc = now();
+  for (let k = 0; k < nRenew; k++) renew(k);
+  if (cd.countdowns.size !== bots) throw new Error("hostile bench: a countdown fired");
+  results.hostile_countdown_renewals_10k_bots_per_s = Math.round((nRenew / (now() - tc)) * 1000);
+  rows.push([
+    "countdown renewals, 10,000 bots 1 ms before deadline",
+    `${fmt(results.hostile_countdown_renewals_10k_bots_per_s)} renewals/s`,
+    "",
+    "",
+    "",
+    "",
+  ]);
+
+  // fills on an account holding 20,000 one-lot reduce-only sells under a 100-lot long
+  const ro = new Engine({ markets: [workloadMarket()] });
+  const P = WL_MID * WL_TICK;
+  ro.process({ type: "mark", ts: 1, market: 1, price: P });
+  for (const a of ["0xro", "0xmm", "0xtk"]) ro.process({ type: "balance", ts: 1, account: a, delta: 1e13 });
+  const lim = (account: string, side: "BUY" | "SELL", price: number, lotsN: number, extra: Partial<PlaceCmd> = {}) =>
+    ro.process({
+      type: "place",
+      ts: 2,
+      account,
+      market: 1,
+      side,
+      orderType: "LIMIT",
+      price,
+      qty: lotsN * WL_LOT,
+      ...extra,
+    });
+  lim("0xmm", "SELL", P, 100_000);
+  lim("0xro", "BUY", P, 100_000);
+  for (let i = 0; i < 20_000; i++) lim("0xro", "SELL", P + (1_000 + (i % 500)) * WL_TICK, 1, { reduceOnly: true });
+  const nFill = 2_000;
+  const tr = now();
+  for (let k = 0; k < nFill; k++) {
+    lim("0xro", "SELL", P, 1);
+    lim("0xtk", "BUY", P, 1, { tif: "IOC" });
+    ro.events.length = 0;
+  }
+  results.hostile_fills_20k_reduce_only_per_s = Math.round((nFill / (now() - tr)) * 1000);
+  rows.push([
+    "fills on an account with 20,000 reduce-only orders",
+    `${fmt(results.hostile_fills_20k_reduce_only_per_s)} fills/s`,
     "",
     "",
     "",
