@@ -597,10 +597,10 @@ export class Engine {
   /**
    * Lots a taker could fill now: what matching would give it (price-time order, stopping where STP
    * would stop it, reduce-only makers clipped to their position as it shrinks, and stopping after the
-   * fill that trips the circuit breaker). A level counts whole
-   * (its qty) unless the taker's own orders rest there and STP applies, or reduce-only orders rest
-   * on a level reached: a FOK that cannot fill changes nothing, so it must not cost a pass over every
-   * order of a deep book. With reduce-only orders on the way, the walk is made order by order.
+   * fill that trips the circuit breaker). A level counts whole (its qty) unless the taker's own
+   * orders rest there and STP applies: a FOK that cannot fill changes nothing, so it must not cost a
+   * pass over every order of a deep book. With reduce-only orders on a level reached, the walk is
+   * made order by order (fillableByOrder).
    */
   private fillable(
     m: Market,
