@@ -20,6 +20,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { PerformanceObserver } from "node:perf_hooks";
 import { OrderBook } from "nodejs-order-book";
 import Redis from "ioredis";
 import {
@@ -111,6 +112,32 @@ interface Run {
   opsPerS: number;
   opsPerCpuS: number;
   lat: Float64Array; // sorted, ns
+  /** performance.now() at the start and end of the timed part (engine runs: to match GC pauses) */
+  from?: number;
+  to?: number;
+}
+
+/**
+ * GC pauses (perf_hooks "gc" entries). They arrive after the synchronous runs, with their start
+ * on the performance.now() clock, and are matched to runs by time. A sampled latency misses most of
+ * them (1 op in SAMPLE is timed), so the longest pause is reported on its own.
+ */
+const gcPauses: { start: number; ms: number }[] = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcPauses.push({ start: e.startTime, ms: e.duration });
+}).observe({ entryTypes: ["gc"] });
+
+/** Records key_gc_max_pause_ms and key_gc_ms_per_run for the pauses inside the runs' timed parts. */
+function reportGc(key: string, runs: Run[]): void {
+  let max = 0;
+  let sum = 0;
+  for (const p of gcPauses)
+    if (runs.some((r) => r.from !== undefined && r.to !== undefined && p.start >= r.from && p.start < r.to)) {
+      max = Math.max(max, p.ms);
+      sum += p.ms;
+    }
+  results[`${key}_gc_max_pause_ms`] = Math.round(max * 10) / 10;
+  results[`${key}_gc_ms_per_run`] = Math.round((sum / runs.length) * 10) / 10;
 }
 
 /** Median run by throughput; records key_ops_per_s, _ops_per_cpu_s, _p50/_p99/_p999_ns, _best/_worst. */
@@ -161,6 +188,7 @@ function runEngine(e: Engine, ops: Command[], from: number, n: number, batched: 
   let k = 0;
   if (typeof global.gc === "function") global.gc();
   const cpu0 = process.cpuUsage();
+  const t0 = now();
   const start = hr();
   const step = batched ? WARM_BATCH : 256;
   for (let i = from, end = from + n; i < end;) {
@@ -183,7 +211,13 @@ function runEngine(e: Engine, ops: Command[], from: number, n: number, batched: 
   const secs = Number(hr() - start) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   const l = lat.subarray(0, k).sort();
-  return { opsPerS: Math.round(n / secs), opsPerCpuS: Math.round(n / ((cpu.user + cpu.system) / 1e6)), lat: l };
+  return {
+    opsPerS: Math.round(n / secs),
+    opsPerCpuS: Math.round(n / ((cpu.user + cpu.system) / 1e6)),
+    lat: l,
+    from: t0,
+    to: now(),
+  };
 }
 
 /** One engine run: the run, the fill's seconds and the book after. */
@@ -426,12 +460,19 @@ async function engineRoundsAnd1m(wl10k: Workload, url: string, redisUp: boolean)
   const single10k: EngineRun[] = [];
   const single1m: EngineRun[] = [];
   const runsNob10k: Run[] = [];
+  // (a turn of the event loop after each run hands the GC entries to the observer: pending ones are capped)
+  const turn = () => new Promise((r) => setImmediate(r));
   for (let r = 0; r < REPS; r++) {
     runs10k.push(engineRun(wl10k, true));
+    await turn();
     single10k.push(engineRun(wl10k, false));
+    await turn();
     runsNob10k.push(runNob(wl10k, NOB_OPS));
+    await turn();
     runs1m.push(engineRun(wl1m, true));
+    await turn();
     single1m.push(engineRun(wl1m, false));
+    await turn();
   }
   const runsOf = (rs: EngineRun[]) => rs.map((r) => r.run);
   reportEngine("engine, 10k resting (processBatch)", "engine_10k", wl10k, runs10k);
@@ -446,6 +487,11 @@ async function engineRoundsAnd1m(wl10k: Workload, url: string, redisUp: boolean)
   results.batch_vs_single_10k_pct = Math.round(pairedMedian(runsOf(runs10k), runsOf(single10k)) * 100);
   results.batch_vs_single_1m_pct = Math.round(pairedMedian(runsOf(runs1m), runsOf(single1m)) * 100);
   results.loadavg_1m_after_engines = load1();
+  reportGc("engine_10k", runsOf(runs10k));
+  reportGc("engine_1m", runsOf(runs1m));
+  console.log(
+    `GC inside the processBatch runs: longest pause ${results.engine_10k_gc_max_pause_ms} ms (10k), ${results.engine_1m_gc_max_pause_ms} ms (1M); per run ${results.engine_10k_gc_ms_per_run} ms (10k), ${results.engine_1m_gc_ms_per_run} ms (1M)`,
+  );
 
   // the journals with the 1M book: the fill goes through the journal too (2M commands journaled)
   await fileJournalRuns("1M", wl1m, false);
