@@ -260,17 +260,23 @@ export class Level {
   }
 }
 
+/** Levels per chunk of a BookSide's sorted levels (a chunk grown to twice this by inserts is split). */
+const CHUNK = 512;
+
 export class BookSide {
   /** levels by ticks: the listed ones, plus emptied ones kept for reuse (purged when many) */
   readonly levels = new Map<number, Level>();
   /**
-   * Listed levels sorted so the best level is last: bids ascending, asks descending. An emptied
-   * level below the best stays listed (count 0) until reused or until the empty ones outnumber the
-   * others (then they are dropped in one pass): no splice per emptied or refilled level. The best
-   * (last) level is never empty. Readers skip levels with count 0.
+   * Listed levels sorted so the best level is last: bids ascending, asks descending, held in chunks
+   * (none empty, in order; the best is the last level of the last chunk). A level inserted below the
+   * best moves one chunk, not the whole side: in one array, a new price among 100,000 levels was a
+   * 400 KB move (~76 us). An emptied level below the best stays listed (count 0) until reused or
+   * until the empty ones outnumber the others (then they are dropped in one pass): no splice per
+   * emptied or refilled level. The best level is never empty. Readers skip levels with count 0.
    */
-  readonly sorted: Level[] = [];
-  /** listed levels with count 0 */
+  private chunks: Level[][] = [];
+  /** listed levels, and how many of them have count 0 */
+  private listed = 0;
   private empties = 0;
   constructor(
     readonly isBuy: boolean,
@@ -279,30 +285,29 @@ export class BookSide {
   ) {}
 
   best(): Level | null {
-    const n = this.sorted.length;
-    return n === 0 ? null : this.sorted[n - 1];
+    const c = this.chunks;
+    if (c.length === 0) return null;
+    const top = c[c.length - 1];
+    return top[top.length - 1];
   }
 
-  /** True when `a` is a worse-or-equal price than `b` on this side's sort (closer to the front). */
-  private idx(ticks: number): number {
-    // first index whose level is strictly better than ticks (bids: higher; asks: lower)
-    const s = this.sorted;
-    let lo = 0;
-    let hi = s.length;
-    if (this.isBuy) {
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (s[mid].ticks <= ticks) lo = mid + 1;
-        else hi = mid;
-      }
-    } else {
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (s[mid].ticks >= ticks) lo = mid + 1;
-        else hi = mid;
-      }
+  /** The listed levels from the best down (empty ones included: readers skip count 0). */
+  *fromBest(): IterableIterator<Level> {
+    const c = this.chunks;
+    for (let i = c.length - 1; i >= 0; i--) {
+      const ch = c[i];
+      for (let j = ch.length - 1; j >= 0; j--) yield ch[j];
     }
-    return lo;
+  }
+
+  /** The listed levels, best last, as one array (a copy: for snapshots and tests). */
+  get sorted(): Level[] {
+    return this.chunks.flat();
+  }
+
+  /** Whether a level at `ticks` sorts at or below `l` (bids: ticks <= l's; asks: ticks >= l's). */
+  private notBetter(l: Level, ticks: number): boolean {
+    return this.isBuy ? l.ticks <= ticks : l.ticks >= ticks;
   }
 
   getOrCreate(ticks: number): Level {
@@ -317,11 +322,34 @@ export class BookSide {
       l = new Level(ticks, this.index);
       this.levels.set(ticks, l);
     }
-    const s = this.sorted;
-    const n = s.length;
+    this.listed++;
+    const c = this.chunks;
+    const top = c[c.length - 1];
     // fast path: new best
-    if (n === 0 || (this.isBuy ? ticks > s[n - 1].ticks : ticks < s[n - 1].ticks)) s.push(l);
-    else s.splice(this.idx(ticks), 0, l);
+    if (top === undefined || this.notBetter(top[top.length - 1], ticks)) {
+      if (top === undefined || top.length >= CHUNK) c.push([l]);
+      else top.push(l);
+      return l;
+    }
+    // the first chunk whose last level is better than ticks (the top one is), then the place in it
+    let lo = 0;
+    let hi = c.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const ch = c[mid];
+      if (this.notBetter(ch[ch.length - 1], ticks)) lo = mid + 1;
+      else hi = mid;
+    }
+    const ch = c[lo];
+    let a = 0;
+    let b = ch.length;
+    while (a < b) {
+      const mid = (a + b) >>> 1;
+      if (this.notBetter(ch[mid], ticks)) a = mid + 1;
+      else b = mid;
+    }
+    ch.splice(a, 0, l);
+    if (ch.length >= 2 * CHUNK) c.splice(lo + 1, 0, ch.splice(CHUNK));
     return l;
   }
 
@@ -331,25 +359,38 @@ export class BookSide {
    * level at a busy price is emptied and refilled often).
    */
   removeLevel(l: Level): void {
-    const s = this.sorted;
-    if (s[s.length - 1] === l) {
+    const c = this.chunks;
+    const top = c[c.length - 1];
+    if (top !== undefined && top[top.length - 1] === l) {
       l.listed = false;
-      s.pop();
-      while (s.length > 0 && s[s.length - 1].count === 0) {
-        (s.pop() as Level).listed = false;
+      top.pop();
+      this.listed--;
+      // the emptied levels now on top go too, and emptied chunks
+      for (let t = c[c.length - 1]; t !== undefined; t = c[c.length - 1]) {
+        if (t.length === 0) {
+          c.pop();
+          continue;
+        }
+        const x = t[t.length - 1];
+        if (x.count !== 0) break;
+        t.pop();
+        x.listed = false;
+        this.listed--;
         this.empties--;
       }
-    } else if (++this.empties > 64 && this.empties > s.length - this.empties) {
-      let w = 0;
-      for (let i = 0; i < s.length; i++) {
-        const x = s[i];
-        if (x.count > 0) s[w++] = x;
-        else x.listed = false;
-      }
-      s.length = w;
+    } else if (++this.empties > 64 && this.empties > this.listed - this.empties) {
+      const kept: Level[] = [];
+      for (const ch of c)
+        for (const x of ch) {
+          if (x.count > 0) kept.push(x);
+          else x.listed = false;
+        }
+      this.chunks = [];
+      for (let i = 0; i < kept.length; i += CHUNK) this.chunks.push(kept.slice(i, i + CHUNK));
+      this.listed = kept.length;
       this.empties = 0;
     }
-    if (this.levels.size > 4096 && this.levels.size > 4 * s.length) this.purge();
+    if (this.levels.size > 4096 && this.levels.size > 4 * this.listed) this.purge();
   }
 
   /** Drop the unlisted levels from the Map. */

@@ -621,8 +621,8 @@ export class Engine {
     }
     const breaker = new SweepBreaker(m, this.now);
     let got = 0;
-    for (let i = opp.sorted.length - 1; i >= 0 && got < lots; i--) {
-      const l = opp.sorted[i];
+    for (const l of opp.fromBest()) {
+      if (got >= lots) break;
       if (l.count === 0) continue;
       if (isBuy ? l.ticks > ticks : l.ticks < ticks) break;
       if (l.ro > 0) return this.fillableByOrder(m, acct, isBuy, lots, ticks, stp);
@@ -656,8 +656,8 @@ export class Engine {
     const pos = new Map<Account, number>();
     const breaker = new SweepBreaker(m, this.now);
     let got = 0;
-    for (let i = opp.sorted.length - 1; i >= 0 && got < lots; i--) {
-      const l = opp.sorted[i];
+    for (const l of opp.fromBest()) {
+      if (got >= lots) break;
       if (l.count === 0) continue;
       if (isBuy ? l.ticks > ticks : l.ticks < ticks) break;
       const os = l.orders();
@@ -1407,8 +1407,8 @@ export class Engine {
     if (m === undefined) throw new Error(`unknown market ${marketId}`);
     const side = (s: BookSide): [number, number][] => {
       const out: [number, number][] = [];
-      for (let i = s.sorted.length - 1; i >= 0 && out.length < limit; i--) {
-        const l = s.sorted[i];
+      for (const l of s.fromBest()) {
+        if (out.length >= limit) break;
         if (l.count === 0) continue;
         out.push([l.ticks * m.cfg.tickSize, l.qty * m.cfg.lotSize]);
       }

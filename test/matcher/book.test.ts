@@ -5,7 +5,75 @@ import { IdIndex } from "../../matcher/engine/idIndex";
 import { Rng } from "../../matcher/engine/workload";
 
 describe("matcher book side", () => {
+  const order1 = (id: number, acct: Account, isBuy: boolean, ticks: number) =>
+    new Order(
+      id,
+      acct,
+      0,
+      isBuy,
+      "LIMIT",
+      "LIMIT",
+      "GTC",
+      ticks,
+      1,
+      0,
+      "CONTRACT_PRICE",
+      false,
+      false,
+      0,
+      "",
+      "",
+      0,
+      0,
+      0,
+    );
+
   for (const isBuy of [true, false]) {
+    it(`keeps thousands of levels sorted through mid-book inserts, chunk splits and empty-level passes (${isBuy ? "bids" : "asks"})`, () => {
+      const index = new IdIndex<Order>();
+      const side = new BookSide(isBuy, index);
+      const acct = new Account("a");
+      const rng = new Rng(11);
+      const byTicks = new Map<number, Order>(); // one order per level
+      const live: Order[] = [];
+      let id = 1;
+      const check = () => {
+        const want = [...byTicks.keys()].sort((a, b) => (isBuy ? a - b : b - a));
+        expect(side.sorted.filter((l) => l.count > 0).map((l) => l.ticks)).to.deep.equal(want);
+        expect(side.best()?.ticks).to.equal(want[want.length - 1]);
+        expect([...side.fromBest()].filter((l) => l.count > 0).map((l) => l.ticks)).to.deep.equal([...want].reverse());
+      };
+      for (let step = 0; step < 40_000; step++) {
+        // first mostly adds at random prices (inserts all over the book: chunks fill and split), then
+        // more removals than adds (emptied levels below the best pile up until a pass drops them)
+        const adding = step < 20_000 ? rng.int(100) < 85 : rng.int(100) < 40;
+        if (adding) {
+          const ticks = 1 + rng.int(30_000);
+          if (byTicks.has(ticks)) continue;
+          const n = order1(id++, acct, isBuy, ticks);
+          index.set(n.id, n);
+          side.add(n);
+          byTicks.set(ticks, n);
+          live.push(n);
+        } else if (live.length > 0) {
+          // any level, the best among them now and then
+          const k =
+            rng.int(10) === 0
+              ? live.indexOf(byTicks.get((side.best() as { ticks: number }).ticks) as Order)
+              : rng.int(live.length);
+          const victim = live[k];
+          live[k] = live[live.length - 1];
+          live.pop();
+          side.remove(victim);
+          index.delete(victim.id);
+          byTicks.delete(victim.ticks);
+        }
+        if (step % 2_000 === 0) check();
+      }
+      check();
+      expect(byTicks.size).to.be.greaterThan(1_000); // the book stayed big through the second phase
+    });
+
     it(`keeps levels sorted, best last, through emptying, reuse and purge of levels (${isBuy ? "bids" : "asks"})`, () => {
       const index = new IdIndex<Order>();
       const side = new BookSide(isBuy, index);
