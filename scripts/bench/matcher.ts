@@ -3,7 +3,8 @@
 // 15% crossing IOC), books of 10k and 1M resting orders: engine alone, engine + journal
 // (file; Redis when reachable), replay from each journal (10k), nodejs-order-book on the same operations,
 // and hostile loads (10,000 resting trailing stops; FOK orders that cannot fill against a deep book;
-// 10,000 bots renewing countdowns 1 ms before their deadline; fills on an account with 20,000 reduce-only orders).
+// 10,000 bots renewing countdowns 1 ms before their deadline; fills on an account with 20,000 reduce-only orders;
+// placements at new prices among 100,000 levels).
 // Prints a table and writes flat figures to bench-results/matcher.json.
 // The engine runs each scenario two ways: through processBatch (commands taken WARM_BATCH at a time,
 // their cold memory read ahead; the headline figures) and through process, one command at a time.
@@ -508,7 +509,8 @@ async function engineRoundsAnd1m(wl10k: Workload, url: string, redisUp: boolean)
  * - FOK orders that cannot fill against a deep book (99,000 one-lot asks over 50 levels): each
  *   is rejected and changes nothing, so it must cost next to nothing;
  * - 10,000 bots renewing cancel-on-disconnect 1 ms before their deadline;
- * - fills on an account holding 20,000 reduce-only orders that fit its position.
+ * - fills on an account holding 20,000 reduce-only orders that fit its position;
+ * - placements at new prices in the middle of 100,000 bid levels.
  */
 function hostileRuns(wl: Workload): void {
   const plain = freshEngine(wl);
@@ -657,6 +659,43 @@ function hostileRuns(wl: Workload): void {
   rows.push([
     "fills on an account with 20,000 reduce-only orders",
     `${fmt(results.hostile_fills_20k_reduce_only_per_s)} fills/s`,
+    "",
+    "",
+    "",
+    "",
+  ]);
+
+  // placements at new prices in the middle of 100,000 bid levels (one order each, every other tick)
+  const wide = new Engine({ markets: [{ ...workloadMarket(), priceBandPpm: 500_000 }] });
+  wide.process({ type: "mark", ts: 1, market: 1, price: P });
+  const wideAccts = Array.from({ length: 10 }, (_, i) => `0xwide${i}`);
+  for (const a of wideAccts) wide.process({ type: "balance", ts: 1, account: a, delta: 1e14 });
+  const nLevels = 100_000;
+  const bid = (k: number, ticksBelow: number) =>
+    wide.process({
+      type: "place",
+      ts: 2,
+      account: wideAccts[k % 10],
+      market: 1,
+      side: "BUY",
+      orderType: "LIMIT",
+      price: P - ticksBelow * WL_TICK,
+      qty: WL_LOT,
+    });
+  for (let i = 0; i < nLevels; i++) {
+    bid(i, 2 * i + 2);
+    wide.events.length = 0;
+  }
+  const nNew = 5_000;
+  const tw = now();
+  for (let k = 0; k < nNew; k++) {
+    bid(k, 2 * ((k * 7_919) % nLevels) + 3);
+    wide.events.length = 0;
+  }
+  results.hostile_new_level_among_100k_per_s = Math.round((nNew / (now() - tw)) * 1000);
+  rows.push([
+    "placements at new prices among 100,000 levels",
+    `${fmt(results.hostile_new_level_among_100k_per_s)} placements/s`,
     "",
     "",
     "",
