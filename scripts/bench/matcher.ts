@@ -502,8 +502,13 @@ async function engineRoundsAnd1m(wl10k: Workload, url: string, redisUp: boolean)
   results.speedup_vs_nob_1m = Math.round((e1m.opsPerS / n1m.opsPerS) * 10) / 10;
 }
 
+/** A table row with one figure (no per-CPU or latency columns). */
+function noteRow(label: string, figure: string): void {
+  rows.push([label, figure, "", "", "", ""]);
+}
+
 /**
- * Loads a hostile trader can put on the engine, each against a baseline in the same run:
+ * Loads a hostile trader can put on the engine (the first beside a baseline in the same run):
  * - the 10k workload with 10,000 trailing stops resting (ten accounts, 1,000 each: conditional
  *   orders need no margin), in alternate blocks with the same workload on a plain engine;
  * - FOK orders that cannot fill against a deep book (99,000 one-lot asks over 50 levels): each
@@ -553,14 +558,10 @@ function hostileRuns(wl: Workload): void {
   results.hostile_trailing10k_ops_per_s = Math.round((n / tLoaded) * 1000);
   results.hostile_trailing10k_plain_ops_per_s = Math.round((n / tPlain) * 1000);
   results.hostile_trailing10k_vs_plain_pct = Math.round((tPlain / tLoaded) * 100);
-  rows.push([
+  noteRow(
     `engine, 10k + 10,000 trailing stops (${fmt(n)} ops)`,
     `${fmt(results.hostile_trailing10k_ops_per_s)} (plain: ${fmt(results.hostile_trailing10k_plain_ops_per_s)}, ${results.hostile_trailing10k_vs_plain_pct}%)`,
-    "",
-    "",
-    "",
-    "",
-  ]);
+  );
 
   // FOK against a deep book
   const e = new Engine({ markets: [workloadMarket()] });
@@ -598,14 +599,10 @@ function hostileRuns(wl: Workload): void {
     if (ack.reason !== "FOK_NOT_FILLABLE") throw new Error(`hostile bench: FOK ${ack.reason}`);
   }
   results.hostile_fok_rejected_deep_book_per_s = Math.round((nFok / (now() - t)) * 1000);
-  rows.push([
+  noteRow(
     "FOK that cannot fill, 99,000 asks over 50 levels",
     `${fmt(results.hostile_fok_rejected_deep_book_per_s)} rejections/s`,
-    "",
-    "",
-    "",
-    "",
-  ]);
+  );
 
   // 10,000 bots renewing cancel-on-disconnect 1 ms before their deadline (the earliest is always 1 ms away)
   const bots = 10_000;
@@ -619,14 +616,10 @@ function hostileRuns(wl: Workload): void {
   for (let k = 0; k < nRenew; k++) renew(k);
   if (cd.countdowns.size !== bots) throw new Error("hostile bench: a countdown fired");
   results.hostile_countdown_renewals_10k_bots_per_s = Math.round((nRenew / (now() - tc)) * 1000);
-  rows.push([
+  noteRow(
     "countdown renewals, 10,000 bots 1 ms before deadline",
     `${fmt(results.hostile_countdown_renewals_10k_bots_per_s)} renewals/s`,
-    "",
-    "",
-    "",
-    "",
-  ]);
+  );
 
   // fills on an account holding 20,000 one-lot reduce-only sells under a 100-lot long
   const ro = new Engine({ markets: [workloadMarket()] });
@@ -656,14 +649,10 @@ function hostileRuns(wl: Workload): void {
     ro.events.length = 0;
   }
   results.hostile_fills_20k_reduce_only_per_s = Math.round((nFill / (now() - tr)) * 1000);
-  rows.push([
+  noteRow(
     "fills on an account with 20,000 reduce-only orders",
     `${fmt(results.hostile_fills_20k_reduce_only_per_s)} fills/s`,
-    "",
-    "",
-    "",
-    "",
-  ]);
+  );
 
   // placements at new prices in the middle of 100,000 bid levels (one order each, every other tick)
   const wide = new Engine({ markets: [{ ...workloadMarket(), priceBandPpm: 500_000 }] });
@@ -693,14 +682,10 @@ function hostileRuns(wl: Workload): void {
     wide.events.length = 0;
   }
   results.hostile_new_level_among_100k_per_s = Math.round((nNew / (now() - tw)) * 1000);
-  rows.push([
+  noteRow(
     "placements at new prices among 100,000 levels",
     `${fmt(results.hostile_new_level_among_100k_per_s)} placements/s`,
-    "",
-    "",
-    "",
-    "",
-  ]);
+  );
 }
 
 /** How much the workload trades (the crossing orders are priced at the book's touch, so nearly all should). */

@@ -6,30 +6,7 @@ import fc from "fast-check";
 import { Account } from "../../matcher/engine/account";
 import { BookSide, Order, TriggerList } from "../../matcher/engine/book";
 import { IdIndex } from "../../matcher/engine/idIndex";
-
-function order(id: number, acct: Account, isBuy: boolean, ticks: number, lots: number): Order {
-  return new Order(
-    id,
-    acct,
-    0,
-    isBuy,
-    "LIMIT",
-    "LIMIT",
-    "GTC",
-    ticks,
-    lots,
-    0,
-    "CONTRACT_PRICE",
-    false,
-    false,
-    0,
-    "",
-    "",
-    0,
-    0,
-    0,
-  );
-}
+import { limitOrder } from "./helpers";
 
 interface Op {
   kind: number; // 0-4: add, 5-7: cancel, 8-9: match against the best level
@@ -67,7 +44,7 @@ describe("matcher book: level queues and account lists with lazy deletion equal 
           };
           for (const s of ops) {
             if (s.kind <= 4) {
-              const o = order(id++, acct, isBuy, s.ticks, s.lots);
+              const o = limitOrder(id++, acct, isBuy, s.ticks, s.lots);
               index.set(o.id, o);
               acct.addOrder(o.id, index);
               side.add(o);
@@ -164,7 +141,7 @@ describe("matcher book: level queues and account lists with lazy deletion equal 
             let id = 1;
             for (const s of ops) {
               if (s.kind < 5) {
-                const o = order(id++, acct, up, 0, 1);
+                const o = limitOrder(id++, acct, up, 0, 1);
                 o.stopPrice = s.stop;
                 o.conditional = true;
                 index.set(o.id, o);
@@ -223,7 +200,7 @@ describe("matcher book: level queues and account lists with lazy deletion equal 
           for (const s of ops) {
             if (s.add > 0 || model.size === 0) {
               next += s.gap; // ids increase, with gaps (rejected orders take no id here, but any gap must work)
-              const o = order(next, acct, true, 1, 1);
+              const o = limitOrder(next, acct, true, 1, 1);
               index.set(next, o);
               model.set(next, o);
             } else {
@@ -269,9 +246,9 @@ describe("matcher book: level queues and account lists with lazy deletion equal 
   it("order index: a long run with one old resting order holds two pages, not one slot per id ever given", () => {
     const index = new IdIndex<Order>();
     const acct = new Account("a");
-    index.set(1, order(1, acct, true, 1, 1)); // rests for the whole run
+    index.set(1, limitOrder(1, acct, true, 1, 1)); // rests for the whole run
     for (let id = 2; id < 1_000_000; id++) {
-      index.set(id, order(id, acct, true, 1, 1));
+      index.set(id, limitOrder(id, acct, true, 1, 1));
       if (id > 2) index.delete(id - 1);
     }
     expect(index.size).to.equal(2);

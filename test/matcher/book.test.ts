@@ -2,32 +2,10 @@ import { expect } from "chai";
 import { Account } from "../../matcher/engine/account";
 import { BookSide, Order } from "../../matcher/engine/book";
 import { IdIndex } from "../../matcher/engine/idIndex";
+import { limitOrder } from "./helpers";
 import { Rng } from "../../matcher/engine/workload";
 
 describe("matcher book side", () => {
-  const order1 = (id: number, acct: Account, isBuy: boolean, ticks: number) =>
-    new Order(
-      id,
-      acct,
-      0,
-      isBuy,
-      "LIMIT",
-      "LIMIT",
-      "GTC",
-      ticks,
-      1,
-      0,
-      "CONTRACT_PRICE",
-      false,
-      false,
-      0,
-      "",
-      "",
-      0,
-      0,
-      0,
-    );
-
   for (const isBuy of [true, false]) {
     it(`keeps thousands of levels sorted through mid-book inserts, chunk splits and empty-level passes (${isBuy ? "bids" : "asks"})`, () => {
       const index = new IdIndex<Order>();
@@ -50,7 +28,7 @@ describe("matcher book side", () => {
         if (adding) {
           const ticks = 1 + rng.int(30_000);
           if (byTicks.has(ticks)) continue;
-          const n = order1(id++, acct, isBuy, ticks);
+          const n = limitOrder(id++, acct, isBuy, ticks, 1);
           index.set(n.id, n);
           side.add(n);
           byTicks.set(ticks, n);
@@ -88,27 +66,7 @@ describe("matcher book side", () => {
         if (live.length === 0 || rng.int(100) < 52) {
           const ticks = 1_000 + rng.int(span);
           const lots = 1 + rng.int(5);
-          const o = new Order(
-            id++,
-            acct,
-            0,
-            isBuy,
-            "LIMIT",
-            "LIMIT",
-            "GTC",
-            ticks,
-            lots,
-            0,
-            "CONTRACT_PRICE",
-            false,
-            false,
-            0,
-            "",
-            "",
-            0,
-            0,
-            0,
-          );
+          const o = limitOrder(id++, acct, isBuy, ticks, lots);
           index.set(o.id, o);
           side.add(o);
           live.push(o);

@@ -7,10 +7,37 @@ import {
   type PlaceCmd,
   type DepthEvent,
 } from "../../matcher";
+import type { Account } from "../../matcher/engine/account";
+import { Order } from "../../matcher/engine/book";
 
 export const TICK = 100_000; // 0.1 USD in price units
 export const LOT = 100_000; // 0.001 BTC in size units
 export const USD = 1_000_000;
+
+/** A plain GTC limit order in market 0, as the engine builds one (for book-level tests). */
+export function limitOrder(id: number, acct: Account, isBuy: boolean, ticks: number, lots: number): Order {
+  return new Order(
+    id,
+    acct,
+    0,
+    isBuy,
+    "LIMIT",
+    "LIMIT",
+    "GTC",
+    ticks,
+    lots,
+    0,
+    "CONTRACT_PRICE",
+    false,
+    false,
+    0,
+    "",
+    "",
+    0,
+    0,
+    0,
+  );
+}
 
 export function btc(over: Partial<MarketConfig> = {}): MarketConfig {
   return {
