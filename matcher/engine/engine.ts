@@ -7,6 +7,7 @@ import * as ac from "./account";
 import * as bk from "./book";
 import * as ix from "./idIndex";
 import { BinaryHeap } from "./heap";
+import * as pt from "./pendingTrades";
 import * as mkt from "./market";
 import * as ty from "./types";
 import type { AccountMarketState } from "./account";
@@ -46,10 +47,10 @@ type Account = ac.Account;
 const { Order, STP_CODES, STP_EXPIRE_BOTH, STP_EXPIRE_MAKER, STP_EXPIRE_TAKER, STP_NONE } = bk;
 type Order = bk.Order;
 const { IdIndex } = ix;
+const { PendingTrades } = pt;
 const { Market } = mkt;
 type Market = mkt.Market;
 const { AccountEvent, DepthEvent, MarkEvent, MarketStatusEvent, OrderUpdateEvent, Reason, TradeEvent } = ty;
-type TradeEvent = ty.TradeEvent;
 
 // Validation by comparison with the (internalized) literals: cheaper than keyed lookups.
 function isOrderType(t: unknown): boolean {
@@ -107,8 +108,8 @@ export class Engine {
   readonly accounts = new Map<string, Account>();
   readonly orders: bk.OrderIndex = new IdIndex<Order>();
   readonly byHash = new Map<string, Order>();
-  /** trades waiting for their settlement result, by trade id (ids are sequential: paged arrays, no Map rehash as settlement lags) */
-  readonly pendingTrades = new IdIndex<TradeEvent>();
+  /** trades waiting for their settlement result, by trade id (numbers in typed-array pages: nothing for the GC to copy as settlement lags) */
+  readonly pendingTrades = new PendingTrades();
   readonly withdrawals = new Map<string, { account: string; amount: number }>();
   readonly countdowns = new Map<string, Countdown>();
   /** Output: events of the processed commands, in order. The caller drains (clears) it. */
@@ -939,7 +940,18 @@ export class Engine {
       takerFee,
     );
     this.events.push(t);
-    this.pendingTrades.set(tradeId, t);
+    this.pendingTrades.add(
+      tradeId,
+      m.id,
+      size,
+      buyerPays,
+      sellerGets,
+      tk.isBuy,
+      mk.account.id,
+      tk.account.id,
+      makerFee,
+      takerFee,
+    );
     mk.status = mk.remaining === 0 ? "FILLED" : "PARTIALLY_FILLED";
     this.emitOrder(m, mk, "TRADE", Reason.OK, q, ticks, tradeId, true);
     if (mk.remaining === 0) {

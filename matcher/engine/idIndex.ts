@@ -2,9 +2,9 @@
 // waiting for settlement.
 
 const PAGE_BITS = 12;
-const PAGE = 1 << PAGE_BITS; // ids per page
+export const PAGE = 1 << PAGE_BITS; // ids per page
 /** Page number of an id (exact for every id below 2^53: `& (PAGE - 1)` is id mod PAGE). */
-function pageOf(id: number): number {
+export function pageOf(id: number): number {
   return (id - (id & (PAGE - 1))) / PAGE;
 }
 

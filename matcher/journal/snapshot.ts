@@ -2,8 +2,8 @@
 import { Account, type AccountMarketState } from "../engine/account";
 import { Order, type Level } from "../engine/book";
 import { addRo, Engine, WARM_BATCH, type EngineOptions } from "../engine/engine";
+import type { PendingTrade } from "../engine/pendingTrades";
 import {
-  TradeEvent,
   type Command,
   type EngineEvent,
   type Ack,
@@ -77,7 +77,8 @@ export interface Snapshot {
     /** present (true) only for an account restricted to reduce-only (RestrictCmd) */
     reduceOnly?: true;
   }[];
-  pendingTrades: TradeEvent[];
+  /** (snapshots before the compact store held whole TradeEvents: a superset, read the same) */
+  pendingTrades: PendingTrade[];
   withdrawals: [string, { account: string; amount: number }][];
   countdowns: [string, { account: string; market: number; timeoutMs: number; deadline: number }][];
 }
@@ -266,10 +267,19 @@ export function restoreSnapshot(opts: EngineOptions, s: Snapshot): Engine {
     m.window.maxH = w[4];
     m.window.minH = w[5];
   });
-  for (const t of s.pendingTrades) {
-    const ev = Object.assign(Object.create(TradeEvent.prototype), t) as TradeEvent;
-    e.pendingTrades.set(ev.tradeId, ev);
-  }
+  for (const t of s.pendingTrades)
+    e.pendingTrades.add(
+      t.tradeId,
+      t.market,
+      t.qty,
+      t.buyerPays,
+      t.sellerGets,
+      t.takerSide === "BUY",
+      t.makerAccount,
+      t.takerAccount,
+      t.makerFee,
+      t.takerFee,
+    );
   for (const [k, v] of s.withdrawals) e.withdrawals.set(k, v);
   for (const [k, v] of s.countdowns) e.countdowns.set(k, v);
   e.resetTimers();

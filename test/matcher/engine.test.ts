@@ -681,6 +681,25 @@ describe("matcher engine: conditional orders, reduce-only, breaker, countdown, c
     expect(h.e.accountView("A")!.positions.get(1)).to.equal(-lots(1));
   });
 
+  it("a snapshot written when pending trades were whole trade events restores them: their failure is undone the same", () => {
+    const run = (oldFormat: boolean) => {
+      const h = new H();
+      h.limit("B", "SELL", 60_000, 3);
+      h.limit("A", "BUY", 60_000, 1, { tif: "IOC" });
+      h.limit("C", "BUY", 60_000, 2, { tif: "IOC" });
+      const trades = h.events.filter((ev): ev is TradeEvent => ev.kind === "trade");
+      expect(trades.length).to.equal(2);
+      const snap = takeSnapshot(h.e);
+      if (oldFormat) snap.pendingTrades = trades.map((t) => ({ ...t }));
+      h.e = restoreSnapshot({ markets: [btc()] }, JSON.parse(JSON.stringify(snap)) as typeof snap);
+      for (const t of trades) h.run({ type: "settlement", ts: h.ts, tradeId: t.tradeId, ok: false });
+      return JSON.stringify({ ...takeSnapshot(h.e), inSeq: 0 });
+    };
+    const now = run(false);
+    expect(now).to.include('"pendingTrades":[]');
+    expect(run(true)).to.equal(now);
+  });
+
   it("settlement results: any order, each trade once, hostile trade ids rejected with nothing changed, pending trades kept by snapshots", () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.integer({ min: 1, max: 9_000 }), (seed, nTrades) => {
