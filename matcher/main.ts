@@ -83,9 +83,15 @@ export async function startMatcher(env: NodeJS.ProcessEnv = process.env, opts: M
   const journal =
     env.JOURNAL === "off" ? undefined : await openJournal(env.JOURNAL_NAME ?? `engine-${deployment.network}`, env);
   const venue: Venue = journal
-    ? await JournaledVenue.open(markets, journal, undefined, (evs) => {
-        for (const e of evs) if (e.kind === "trade") replayed.push(e);
-      })
+    ? await JournaledVenue.open(
+        markets,
+        journal,
+        undefined,
+        (evs) => {
+          for (const e of evs) if (e.kind === "trade") replayed.push(e);
+        },
+        env.MATCHER_ACCEPT_RULES_CHANGE === "1",
+      )
     : new LocalVenue(markets);
   const bus =
     opts.bus ??

@@ -86,6 +86,16 @@ function isPosInt(v: unknown): v is number {
   return typeof v === "number" && Number.isSafeInteger(v) && v > 0;
 }
 
+/**
+ * Version of the matching rules: which events a sequence of commands produces. Bump it with any change
+ * that makes the same commands give other events (the order triggered stops fire in, a new check, a
+ * rounding), since a journal's commands are replayed only under the rules that wrote them (recover(),
+ * JournaledEngine.open): replayed under others they could emit trades that were never published.
+ * 1: before rules were recorded. 2: triggered trailing stops fire highest trigger first, due
+ * countdowns in deadline order, FOK checks matching's reduce-only clips and circuit breaker.
+ */
+export const MATCHING_RULES = 2;
+
 const MARKET_SLOTS = 4096;
 /** Commands warmed together by processBatch (enough reads in flight to overlap, few enough to stay cached). */
 export const WARM_BATCH = 32;

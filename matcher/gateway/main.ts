@@ -31,7 +31,13 @@ export async function startGateway(
     const lv =
       env.JOURNAL === "off"
         ? new LocalVenue(markets)
-        : await JournaledVenue.open(markets, await openJournal(env.JOURNAL_NAME ?? "engine", env));
+        : await JournaledVenue.open(
+            markets,
+            await openJournal(env.JOURNAL_NAME ?? "engine", env),
+            undefined,
+            undefined,
+            env.MATCHER_ACCEPT_RULES_CHANGE === "1",
+          );
     const now = Date.now();
     if (env.SEED_MARK) {
       for (const m of markets) await lv.submit({ type: "mark", ts: now, market: m.id, price: Number(env.SEED_MARK) });

@@ -75,6 +75,8 @@ export class FileJournal implements Journal {
     }
   }
 
+  private static snapshotWrites = 0;
+
   append(inSeq: number, line: string): void {
     this.buf.line(inSeq, line);
     this.bufLast = inSeq;
@@ -134,7 +136,8 @@ export class FileJournal implements Journal {
   }
 
   async saveSnapshot(_inSeq: number, data: string): Promise<void> {
-    const tmp = this.snapFile + ".tmp";
+    // a temp name of its own: two journals open on one file (tests' simulated restarts) never share it
+    const tmp = `${this.snapFile}.${process.pid}.${++FileJournal.snapshotWrites}.tmp`;
     const fh = await fs.promises.open(tmp, "w");
     await fh.writeFile(data);
     await fh.sync();

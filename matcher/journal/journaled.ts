@@ -3,7 +3,7 @@
 // command is durable; then they are released, in order, through onOutput. Killing the process
 // loses nothing that was released: every released ack's command is in the journal, and replay
 // reproduces the same events (recovery = latest snapshot + replay, see snapshot.ts).
-import { Engine, WARM_BATCH, type EngineOptions } from "../engine/engine";
+import { Engine, MATCHING_RULES, WARM_BATCH, type EngineOptions } from "../engine/engine";
 import type { Ack, Command, EngineEvent } from "../engine/types";
 import type { Journal } from "./journal";
 import { recover, takeSnapshot } from "./snapshot";
@@ -19,6 +19,11 @@ export interface JournaledEngineOptions extends EngineOptions {
   flushMode?: "immediate" | "manual";
   /** Receives each replayed command's ack and events during recovery (before open resolves). */
   onReplay?: (ack: Ack, events: EngineEvent[]) => void;
+  /**
+   * Replay a journal tail written under other matching rules anyway (its events may differ from those
+   * published). Without it, open() refuses such a tail (RulesMismatchError, nothing applied).
+   */
+  acceptRulesChange?: boolean;
 }
 
 export class JournaledEngine {
@@ -49,10 +54,21 @@ export class JournaledEngine {
     this.journal.onDurable = (upTo) => this.released(upTo);
   }
 
-  /** Recover from the journal (snapshot + replay), then accept new commands. */
+  /**
+   * Recover from the journal (snapshot + replay), then accept new commands. The commands replayed must
+   * have been written under this engine's MATCHING_RULES (else RulesMismatchError, unless
+   * acceptRulesChange). When the snapshot has other rules (or there is none), a snapshot is written
+   * before open resolves: every command journaled from then on follows a snapshot of the rules it is
+   * written under, so a later release can tell whether it may replay them.
+   */
   static async open(opts: JournaledEngineOptions): Promise<JournaledEngine> {
-    const r = await recover(opts.journal, opts, opts.onReplay);
-    return new JournaledEngine(r.engine, opts);
+    const r = await recover(opts.journal, opts, opts.onReplay, opts.acceptRulesChange ? undefined : MATCHING_RULES);
+    const je = new JournaledEngine(r.engine, opts);
+    if (r.snapshotRules !== MATCHING_RULES) {
+      je.snapshot();
+      await je.drain();
+    }
+    return je;
   }
 
   /** Journal and apply one command; returns its inSeq (its ack carries the same number). */
@@ -154,7 +170,13 @@ export class JournaledEngine {
     }
   }
 
-  async close(): Promise<void> {
+  /**
+   * Wait for every submitted command to be durable and released, then close the journal. With
+   * `snapshot`, a snapshot is written first (a graceful stop: the next start, by this release or
+   * another, has nothing to replay).
+   */
+  async close(opts: { snapshot?: boolean } = {}): Promise<void> {
+    if (opts.snapshot === true) this.snapshot();
     await this.drain();
     await this.journal.close();
   }

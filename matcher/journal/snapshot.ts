@@ -1,7 +1,7 @@
 // Engine snapshots (full state at an input sequence number) and recovery = snapshot + replay.
 import { Account, type AccountMarketState } from "../engine/account";
 import { Order, type Level } from "../engine/book";
-import { addRo, Engine, WARM_BATCH, type EngineOptions } from "../engine/engine";
+import { addRo, Engine, MATCHING_RULES, WARM_BATCH, type EngineOptions } from "../engine/engine";
 import type { PendingTrade } from "../engine/pendingTrades";
 import {
   type Command,
@@ -45,6 +45,8 @@ type OrderRow = [
 
 export interface Snapshot {
   version: 1;
+  /** MATCHING_RULES of the engine that took it (absent in snapshots from before rules were recorded: 1) */
+  rules?: number;
   inSeq: number;
   now: number;
   nextOrderId: number;
@@ -124,6 +126,7 @@ export function takeSnapshot(e: Engine): Snapshot {
   };
   return {
     version: 1,
+    rules: MATCHING_RULES,
     inSeq: e.inSeq,
     now: e.now,
     nextOrderId: e.nextOrderId,
@@ -291,20 +294,48 @@ export interface Recovered {
   /** last input sequence number applied */
   inSeq: number;
   snapshotInSeq: number;
+  /** matching rules of the snapshot recovered from (null: there was none) */
+  snapshotRules: number | null;
   replayed: number;
+}
+
+/** Replaying the journal's tail under other matching rules than wrote it (see MATCHING_RULES). */
+export class RulesMismatchError extends Error {
+  constructor(
+    /** rules the tail was written under (null: unknown, the journal has no snapshot) */
+    readonly journalRules: number | null,
+    readonly engineRules: number,
+    /** the tail starts after this inSeq */
+    readonly fromInSeq: number,
+  ) {
+    super(
+      `journal: the commands after inSeq ${fromInSeq} were written under matching rules ${
+        journalRules ?? "unknown (the journal has no snapshot: written by a release before rules were recorded)"
+      }, and this engine applies rules ${engineRules}: replayed, they could give other events (trades) than were published. ` +
+        `Recover with the release that wrote them and stop it gracefully (it snapshots, leaving nothing to replay), then start this one; ` +
+        `or accept the change (MATCHER_ACCEPT_RULES_CHANGE=1) if the events they gave need not be reproduced.`,
+    );
+    this.name = "RulesMismatchError";
+  }
 }
 
 /**
  * Recovery: latest snapshot (if any) plus replay of every journaled command after it.
  * `onOutput` receives the replayed acks and events (the same stream as before the crash).
+ * With `rules`, the commands replayed must have been written under those matching rules (the
+ * snapshot's; with no snapshot, unknown): else RulesMismatchError, thrown at the first command after
+ * the snapshot, before anything is applied or output.
  */
 export async function recover(
   journal: Journal,
   opts: EngineOptions,
   onOutput?: (ack: Ack, events: EngineEvent[]) => void,
+  rules?: number,
 ): Promise<Recovered> {
   const snap = await journal.loadSnapshot();
-  const engine = snap ? restoreSnapshot(opts, JSON.parse(snap) as Snapshot) : new Engine(opts);
+  const parsed = snap ? (JSON.parse(snap) as Snapshot) : null;
+  const snapshotRules = parsed === null ? null : (parsed.rules ?? 1);
+  const engine = parsed ? restoreSnapshot(opts, parsed) : new Engine(opts);
   const from = engine.inSeq;
   let replayed = 0;
   // commands are applied WARM_BATCH at a time, each batch warmed first (Engine.warm: what processBatch does);
@@ -325,6 +356,8 @@ export async function recover(
   };
   try {
     await journal.read(from, (inSeq: number, cmd: Command) => {
+      if (rules !== undefined && snapshotRules !== rules && replayed + n === 0)
+        throw new RulesMismatchError(snapshotRules, rules, from);
       cmds[n] = cmd;
       seqs[n] = inSeq;
       if (++n === WARM_BATCH) apply();
@@ -332,5 +365,5 @@ export async function recover(
   } finally {
     apply(); // the rest, also when the read failed: what was read before an error is applied, as one by one
   }
-  return { engine, inSeq: engine.inSeq, snapshotInSeq: from, replayed };
+  return { engine, inSeq: engine.inSeq, snapshotInSeq: from, snapshotRules, replayed };
 }

@@ -16,7 +16,8 @@ import {
   type Command,
   type Journal,
 } from "../../matcher";
-import { takeSnapshot } from "../../matcher/journal/snapshot";
+import { RulesMismatchError, takeSnapshot } from "../../matcher/journal/snapshot";
+import { MATCHING_RULES } from "../../matcher/engine/engine";
 import { encodeCommand } from "../../matcher/journal/codec";
 import { crashWorkload, CRASH_MARKETS } from "./fixtures/crash-workload";
 
@@ -252,6 +253,89 @@ for (const backend of ["file", "redis"] as const) {
       const e = new Engine({ markets: CRASH_MARKETS });
       for (const c of crashWorkload(4_000)) e.process(c);
       expect(JSON.stringify(takeSnapshot(e))).to.equal(before.finalState);
+    });
+
+    it("matching rules: a tail written under other rules is not replayed (nothing applied or output); a graceful stop leaves nothing to replay", async () => {
+      // an earlier release's journal: 300 commands after a snapshot that records no rules (rules 1)
+      const j = await open("rules");
+      const e = new Engine({ markets: CRASH_MARKETS });
+      const old = { ...takeSnapshot(e) } as Partial<ReturnType<typeof takeSnapshot>>;
+      delete old.rules;
+      await j.saveSnapshot(0, JSON.stringify(old));
+      crashWorkload(300).forEach((c, i) => j.append(i + 1, encodeCommand(c)));
+      j.flush();
+      while (j.durableInSeq() < 300) await new Promise((r) => setTimeout(r, 5));
+      await j.close();
+      let replayed = 0;
+      let released = 0;
+      const openIt = async (acceptRulesChange?: boolean) => {
+        const journal = await open("rules");
+        try {
+          return await JournaledEngine.open({
+            markets: CRASH_MARKETS,
+            journal,
+            acceptRulesChange,
+            onReplay: () => replayed++,
+            onOutput: (a) => (released += a.length),
+          });
+        } catch (x) {
+          await journal.close();
+          throw x;
+        }
+      };
+      let err: unknown;
+      try {
+        await openIt();
+      } catch (x) {
+        err = x;
+      }
+      expect(err).to.be.instanceOf(RulesMismatchError);
+      expect((err as RulesMismatchError).message).to.match(/after inSeq 0 .* rules 1, .* rules 2/);
+      expect([(err as RulesMismatchError).journalRules, (err as RulesMismatchError).fromInSeq]).to.deep.equal([1, 0]);
+      expect(replayed).to.equal(0);
+      // and the refusal changed nothing: accepting the change replays all 300
+      const je = await openIt(true);
+      expect(replayed).to.equal(300);
+      // the snapshot written at open records this engine's rules: what is journaled from here replays
+      je.submit({ type: "tick", ts: 10_000_000 });
+      await je.close();
+      const r = await recover(await open("rules"), { markets: CRASH_MARKETS }, undefined, MATCHING_RULES);
+      expect([r.snapshotInSeq, r.snapshotRules, r.replayed]).to.deep.equal([300, MATCHING_RULES, 1]);
+      // a graceful stop snapshots: the next open replays nothing
+      const je2 = await openIt();
+      expect(replayed).to.equal(301);
+      je2.submit({ type: "tick", ts: 10_000_001 });
+      await je2.close({ snapshot: true });
+      const r2 = await recover(await open("rules"), { markets: CRASH_MARKETS }, undefined, MATCHING_RULES);
+      expect([r2.snapshotInSeq, r2.replayed]).to.deep.equal([302, 0]);
+      expect(released).to.equal(2);
+    });
+
+    it("matching rules: a journal with commands and no snapshot (written before rules were recorded) is refused; a new one starts with a snapshot", async () => {
+      const j = await open("nosnap");
+      crashWorkload(50).forEach((c, i) => j.append(i + 1, encodeCommand(c)));
+      j.flush();
+      while (j.durableInSeq() < 50) await new Promise((r) => setTimeout(r, 5));
+      await j.close();
+      const journal = await open("nosnap");
+      let err: unknown;
+      try {
+        await JournaledEngine.open({ markets: CRASH_MARKETS, journal, onOutput: () => {} });
+      } catch (x) {
+        err = x;
+      }
+      expect(err).to.be.instanceOf(RulesMismatchError);
+      expect((err as RulesMismatchError).journalRules).to.equal(null);
+      expect((err as Error).message).to.include("no snapshot");
+      await journal.close();
+      // a fresh journal: open writes a snapshot at inSeq 0 with the rules, so its commands replay later
+      const fresh = await open("fresh");
+      const je = await JournaledEngine.open({ markets: CRASH_MARKETS, journal: fresh, onOutput: () => {} });
+      expect(JSON.parse((await fresh.loadSnapshot()) as string)).to.include({ inSeq: 0, rules: MATCHING_RULES });
+      for (const c of crashWorkload(20)) je.submit(c);
+      await je.close();
+      const r = await recover(await open("fresh"), { markets: CRASH_MARKETS }, undefined, MATCHING_RULES);
+      expect(r.replayed).to.equal(20);
     });
 
     it("continues the journal after recovery (inSeq carries on)", async () => {

@@ -25,12 +25,15 @@ export class JournaledVenue implements Venue {
     journal: Journal,
     snapshotEvery = 100_000,
     onReplay?: (events: readonly VenueEvent[]) => void,
+    /** replay a journal tail written under other matching rules (JournaledEngineOptions.acceptRulesChange) */
+    acceptRulesChange = false,
   ): Promise<JournaledVenue> {
     const v = new JournaledVenue(markets);
     v.je = await JournaledEngine.open({
       markets,
       journal,
       snapshotEvery,
+      acceptRulesChange,
       onReplay:
         onReplay &&
         ((_ack, evs) => {
@@ -97,8 +100,11 @@ export class JournaledVenue implements Venue {
     };
   }
 
-  /** Waits for what was submitted to be durable and released, and for a snapshot being written, then closes the journal. */
+  /**
+   * Waits for what was submitted to be durable and released, writes a snapshot (a graceful stop leaves
+   * nothing to replay, so the next start may be another release), then closes the journal.
+   */
   async close(): Promise<void> {
-    await this.je.close();
+    await this.je.close({ snapshot: true });
   }
 }
