@@ -8,7 +8,8 @@
 // Prints a table and writes flat figures to bench-results/matcher.json.
 // The engine runs each scenario two ways: through processBatch (commands taken WARM_BATCH at a time,
 // their cold memory read ahead; the headline figures) and through process, one command at a time.
-// The journal rows submit through JournaledEngine.submitBatch (the same warm-up, per WARM_BATCH commands).
+// The journal rows submit through JournaledEngine.submitBatch (the same warm-up, per WARM_BATCH commands),
+// BENCH_REPS runs per backend and book, file and Redis taking turns; the median run is reported.
 // Method: a warm-up run first (JIT), then BENCH_REPS rounds of engine 10k (both ways), nodejs-order-book
 // 10k and engine 1M (both ways), each run on a fresh, freshly filled book (GC'd before timing);
 // throughput and latency are the median run's (by ops/s), *_best / *_worst give the spread, and the
@@ -156,16 +157,20 @@ function reportGc(key: string, runs: Run[]): void {
   results[`${key}_gc_old_ms_per_run`] = perRun(sum - minor);
 }
 
-/** Median run by throughput; records key_ops_per_s, _ops_per_cpu_s, _p50/_p99/_p999_ns, _best/_worst. */
-function report(label: string, key: string, runs: Run[]): Run {
+/**
+ * Median run by throughput; records key_ops_per_s, _ops_per_cpu_s, _p50/_p99/_p999_ns, _best/_worst.
+ * Latencies are in ns, or as `lat` says (the journal rows: ack latency in µs, keys _ack_p50_us...).
+ */
+function report(label: string, key: string, runs: Run[], lat = { key: "", unit: "ns", unitKey: "ns" }): Run {
   const byOps = [...runs].sort((a, b) => a.opsPerS - b.opsPerS);
   const med = byOps[(byOps.length - 1) >> 1];
   const cpu = runs.map((r) => r.opsPerCpuS).sort((a, b) => a - b);
+  const latKey = (p: string) => `${key}_${lat.key}${p}_${lat.unitKey}`;
   results[`${key}_ops_per_s`] = med.opsPerS;
   results[`${key}_ops_per_cpu_s`] = cpu[(cpu.length - 1) >> 1];
-  results[`${key}_p50_ns`] = Math.round(pct(med.lat, 0.5));
-  results[`${key}_p99_ns`] = Math.round(pct(med.lat, 0.99));
-  results[`${key}_p999_ns`] = Math.round(pct(med.lat, 0.999));
+  results[latKey("p50")] = Math.round(pct(med.lat, 0.5));
+  results[latKey("p99")] = Math.round(pct(med.lat, 0.99));
+  results[latKey("p999")] = Math.round(pct(med.lat, 0.999));
   results[`${key}_ops_per_s_best`] = byOps[byOps.length - 1].opsPerS;
   results[`${key}_ops_per_s_worst`] = byOps[0].opsPerS;
   results[`${key}_ops_per_cpu_s_best`] = cpu[cpu.length - 1];
@@ -174,9 +179,9 @@ function report(label: string, key: string, runs: Run[]): Run {
     label,
     `${fmt(med.opsPerS)} (${fmt(byOps[0].opsPerS)}..${fmt(byOps[byOps.length - 1].opsPerS)})`,
     fmt(results[`${key}_ops_per_cpu_s`]),
-    `${results[`${key}_p50_ns`]} ns`,
-    `${results[`${key}_p99_ns`]} ns`,
-    `${results[`${key}_p999_ns`]} ns`,
+    `${results[latKey("p50")]} ${lat.unit}`,
+    `${results[latKey("p99")]} ${lat.unit}`,
+    `${results[latKey("p999")]} ${lat.unit}`,
   ]);
   return med;
 }
@@ -274,7 +279,8 @@ function warmUp(wl: Workload): void {
   for (const batched of [true, false]) runEngine(freshEngine(wl), wl.ops, 0, Math.min(wl.ops.length, 300_000), batched);
 }
 
-async function benchJournal(label: string, key: string, wl: Workload, journal: Journal): Promise<number> {
+/** One run of the workload through JournaledEngine on `journal` (then closed); ack latency in µs. */
+async function benchJournal(wl: Workload, journal: Journal): Promise<Run> {
   const n = wl.ops.length;
   const submitAt = new Float64Array(n + wl.fill.length + wl.setup.length + 2);
   const lat: number[] = [];
@@ -316,22 +322,11 @@ async function benchJournal(label: string, key: string, wl: Workload, journal: J
   const secs = Number(hr() - start) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   await je.close();
-  const opsPerS = Math.round(n / secs);
-  const s = Float64Array.from(lat).sort();
-  results[`${key}_ops_per_s`] = opsPerS;
-  results[`${key}_ops_per_cpu_s`] = Math.round(n / ((cpu.user + cpu.system) / 1e6));
-  results[`${key}_ack_p50_us`] = Math.round(pct(s, 0.5));
-  results[`${key}_ack_p99_us`] = Math.round(pct(s, 0.99));
-  results[`${key}_ack_p999_us`] = Math.round(pct(s, 0.999));
-  rows.push([
-    label,
-    fmt(opsPerS),
-    fmt(results[`${key}_ops_per_cpu_s`]),
-    `${Math.round(pct(s, 0.5))} µs`,
-    `${Math.round(pct(s, 0.99))} µs`,
-    `${Math.round(pct(s, 0.999))} µs`,
-  ]);
-  return opsPerS;
+  return {
+    opsPerS: Math.round(n / secs),
+    opsPerCpuS: Math.round(n / ((cpu.user + cpu.system) / 1e6)),
+    lat: Float64Array.from(lat).sort(),
+  };
 }
 
 /** Recovery from `journal` (read + decode on a worker thread, apply here); figures under `key`. */
@@ -427,35 +422,62 @@ async function redisReachable(url: string): Promise<boolean> {
   }
 }
 
-/** Engine + file journal with the `size` book, then (if `replay`) a replay from that journal; in a directory removed after. */
-async function fileJournalRuns(size: string, wl: Workload, replay: boolean): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-matcher-"));
+/**
+ * Engine + file journal and engine + Redis Streams journal (when reachable) with the `size` book, in
+ * BENCH_REPS rounds that take turns (a single run was at the mercy of the host's slow spells: the same
+ * 10k file-journal run gave 330k-580k ops/s in one hour), each on a fresh journal; the median run is
+ * reported. With `replay`, a replay from each backend's last journal follows. Journals are removed after.
+ */
+async function journalRounds(
+  size: string,
+  wl: Workload,
+  url: string,
+  redisUp: boolean,
+  replay: boolean,
+): Promise<void> {
+  const file: Run[] = [];
+  const redis: Run[] = [];
+  const dirs: string[] = [];
+  const keys: string[] = [];
   try {
-    const label = `engine + file journal, ${size} (ack latency)`;
-    await benchJournal(label, `journal_file_${size.toLowerCase()}`, wl, await FileJournal.open(dir, "bench"));
-    if (replay)
-      await benchReplay("replay (file journal: read + parse + apply)", "replay", await FileJournal.open(dir, "bench"));
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** As fileJournalRuns, with a Redis stream (deleted after). */
-async function redisJournalRuns(size: string, wl: Workload, url: string, replay: boolean): Promise<void> {
-  const key = `bench:matcher:${size}:${process.pid}`;
-  try {
-    const label = `engine + Redis Streams journal, ${size} (ack latency)`;
-    await benchJournal(label, `journal_redis_${size.toLowerCase()}`, wl, await RedisJournal.open(url, key));
-    if (replay)
+    for (let r = 0; r < REPS; r++) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-matcher-"));
+      dirs.push(dir);
+      file.push(await benchJournal(wl, await FileJournal.open(dir, "bench")));
+      if (!redisUp) continue;
+      const key = `bench:matcher:${size}:${process.pid}:${r}`;
+      keys.push(key);
+      redis.push(await benchJournal(wl, await RedisJournal.open(url, key)));
+    }
+    const ack = { key: "ack_", unit: "µs", unitKey: "us" };
+    report(`engine + file journal, ${size} (ack latency)`, `journal_file_${size.toLowerCase()}`, file, ack);
+    if (redisUp)
+      report(
+        `engine + Redis Streams journal, ${size} (ack latency)`,
+        `journal_redis_${size.toLowerCase()}`,
+        redis,
+        ack,
+      );
+    if (!replay) return;
+    const lastDir = dirs[dirs.length - 1];
+    await benchReplay(
+      "replay (file journal: read + parse + apply)",
+      "replay",
+      await FileJournal.open(lastDir, "bench"),
+    );
+    if (redisUp)
       await benchReplay(
         "replay (Redis Streams journal: read + parse + apply)",
         "replay_redis",
-        await RedisJournal.open(url, key),
+        await RedisJournal.open(url, keys[keys.length - 1]),
       );
   } finally {
-    const r = new Redis(url);
-    await r.del(key, key + ":snapshot");
-    await r.quit();
+    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+    if (keys.length > 0) {
+      const r = new Redis(url);
+      for (const key of keys) await r.del(key, key + ":snapshot");
+      await r.quit();
+    }
   }
 }
 
@@ -510,8 +532,7 @@ async function engineRoundsAnd1m(wl10k: Workload, url: string, redisUp: boolean)
   );
 
   // the journals with the 1M book: the fill goes through the journal too (2M commands journaled)
-  await fileJournalRuns("1M", wl1m, false);
-  if (redisUp) await redisJournalRuns("1M", wl1m, url, false);
+  await journalRounds("1M", wl1m, url, redisUp, false);
   // one run: nodejs-order-book takes ~30 s for this one
   const n1m = report(`nodejs-order-book, 1M resting (${fmt(NOB_OPS)} ops)`, "nob_1m", [runNob(wl1m, NOB_OPS)]);
   results.speedup_vs_nob_1m = Math.round((e1m.opsPerS / n1m.opsPerS) * 10) / 10;
@@ -734,8 +755,7 @@ async function main(): Promise<void> {
   // heap during the 10k journal and replay runs below (a matcher holds no such workload)
   await engineRoundsAnd1m(wl10k, url, redisUp);
 
-  await fileJournalRuns("10k", wl10k, true);
-  if (redisUp) await redisJournalRuns("10k", wl10k, url, true);
+  await journalRounds("10k", wl10k, url, redisUp, true);
   hostileRuns(wl10k);
 
   // last, so its 256 MB do not sit in the heap's way during the runs above
