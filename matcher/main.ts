@@ -203,19 +203,26 @@ export async function startMatcher(env: NodeJS.ProcessEnv = process.env, opts: M
 }
 
 if (require.main === module) {
+  // Handlers from the start: a signal during start-up (the keeper takes seconds to load) stops the
+  // matcher once it is up, gracefully (journal drained, a snapshot written), instead of killing it.
+  let matcher: Matcher | undefined;
+  let stopping = false;
+  const stop = () => {
+    stopping = true;
+    if (matcher === undefined) return; // started below, then stopped
+    const m = matcher;
+    matcher = undefined;
+    m.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
   startMatcher().then(
     (m) => {
-      let stopping = false;
-      const stop = () => {
-        if (stopping) return;
-        stopping = true;
-        m.stop().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.on("SIGINT", stop);
-      process.on("SIGTERM", stop);
+      matcher = m;
+      if (stopping) stop();
     },
     (err) => {
       process.stderr.write(`matcher failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
