@@ -84,6 +84,22 @@ export class PendingTrades {
     p.takerAccount[i] = takerAccount;
   }
 
+  /** add() from a PendingTrade (a snapshot's row; older snapshots' whole TradeEvents read the same). */
+  addTrade(t: PendingTrade): void {
+    this.add(
+      t.tradeId,
+      t.market,
+      t.qty,
+      t.buyerPays,
+      t.sellerGets,
+      t.takerSide === "BUY",
+      t.makerAccount,
+      t.takerAccount,
+      t.makerFee,
+      t.takerFee,
+    );
+  }
+
   has(tradeId: number): boolean {
     return this.pageHolding(tradeId) !== undefined;
   }

@@ -270,19 +270,7 @@ export function restoreSnapshot(opts: EngineOptions, s: Snapshot): Engine {
     m.window.maxH = w[4];
     m.window.minH = w[5];
   });
-  for (const t of s.pendingTrades)
-    e.pendingTrades.add(
-      t.tradeId,
-      t.market,
-      t.qty,
-      t.buyerPays,
-      t.sellerGets,
-      t.takerSide === "BUY",
-      t.makerAccount,
-      t.takerAccount,
-      t.makerFee,
-      t.takerFee,
-    );
+  for (const t of s.pendingTrades) e.pendingTrades.addTrade(t);
   for (const [k, v] of s.withdrawals) e.withdrawals.set(k, v);
   for (const [k, v] of s.countdowns) e.countdowns.set(k, v);
   e.resetTimers();

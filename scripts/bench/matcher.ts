@@ -568,6 +568,14 @@ async function engineRoundsAnd1m(wl10k: Workload, url: string, redisUp: boolean)
   results.speedup_vs_nob_1m = Math.round((e1m.opsPerS / n1m.opsPerS) * 10) / 10;
 }
 
+/** Calls per second of fn(k): k = 0..warm-1 untimed (JIT, first-time work), then `timed` more calls timed. */
+function ratePerS(warm: number, timed: number, fn: (k: number) => void): number {
+  for (let k = 0; k < warm; k++) fn(k);
+  const t = now();
+  for (let k = warm; k < warm + timed; k++) fn(k);
+  return Math.round((timed / (now() - t)) * 1000);
+}
+
 /** A table row with one figure (no per-CPU or latency columns). */
 function noteRow(label: string, figure: string): void {
   rows.push([label, figure, "", "", "", ""]);
@@ -664,11 +672,7 @@ function hostileRuns(wl: Workload): void {
   };
   // untimed first: the workload has no FOK, so the check starts cold (2,000 timed rejections from cold
   // gave 28k-252k/s across runs, mostly the JIT's warm-up and a GC pause falling inside ~10-70 ms)
-  for (let k = 0; k < 2_000; k++) rejectFok();
-  const nFok = 50_000;
-  const t = now();
-  for (let k = 0; k < nFok; k++) rejectFok();
-  results.hostile_fok_rejected_deep_book_per_s = Math.round((nFok / (now() - t)) * 1000);
+  results.hostile_fok_rejected_deep_book_per_s = ratePerS(2_000, 50_000, rejectFok);
   noteRow(
     "FOK that cannot fill, 99,000 asks over 50 levels",
     `${fmt(results.hostile_fok_rejected_deep_book_per_s)} rejections/s`,
@@ -680,12 +684,8 @@ function hostileRuns(wl: Workload): void {
   let ts = 1;
   const renew = (k: number) =>
     cd.process({ type: "countdown", ts: ts++, account: `0xbot${k % bots}`, timeoutMs: bots + 1 });
-  for (let k = 0; k < bots; k++) renew(k);
-  const nRenew = 200_000;
-  const tc = now();
-  for (let k = 0; k < nRenew; k++) renew(k);
+  results.hostile_countdown_renewals_10k_bots_per_s = ratePerS(bots, 200_000, renew); // the first `bots` set them
   if (cd.countdowns.size !== bots) throw new Error("hostile bench: a countdown fired");
-  results.hostile_countdown_renewals_10k_bots_per_s = Math.round((nRenew / (now() - tc)) * 1000);
   noteRow(
     "countdown renewals, 10,000 bots 1 ms before deadline",
     `${fmt(results.hostile_countdown_renewals_10k_bots_per_s)} renewals/s`,
@@ -717,11 +717,7 @@ function hostileRuns(wl: Workload): void {
     ro.events.length = 0;
   };
   // (this and the next row: untimed first, then long enough that one GC pause does not decide the figure)
-  for (let k = 0; k < 500; k++) roFill();
-  const nFill = 10_000;
-  const tr = now();
-  for (let k = 0; k < nFill; k++) roFill();
-  results.hostile_fills_20k_reduce_only_per_s = Math.round((nFill / (now() - tr)) * 1000);
+  results.hostile_fills_20k_reduce_only_per_s = ratePerS(500, 10_000, roFill);
   noteRow(
     "fills on an account with 20,000 reduce-only orders",
     `${fmt(results.hostile_fills_20k_reduce_only_per_s)} fills/s`,
@@ -752,11 +748,7 @@ function hostileRuns(wl: Workload): void {
     bid(k, 2 * ((k * 7_919) % nLevels) + 3); // a free tick (odd offsets are empty), a new one each k
     wide.events.length = 0;
   };
-  for (let k = 0; k < 1_000; k++) newLevel(k);
-  const nNew = 20_000;
-  const tw = now();
-  for (let k = 1_000; k < 1_000 + nNew; k++) newLevel(k);
-  results.hostile_new_level_among_100k_per_s = Math.round((nNew / (now() - tw)) * 1000);
+  results.hostile_new_level_among_100k_per_s = ratePerS(1_000, 20_000, newLevel);
   noteRow(
     "placements at new prices among 100,000 levels",
     `${fmt(results.hostile_new_level_among_100k_per_s)} placements/s`,

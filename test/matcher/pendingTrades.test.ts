@@ -18,21 +18,6 @@ function tradeOf(id: number, salt: number): PendingTrade {
   };
 }
 
-function add(store: PendingTrades, t: PendingTrade): void {
-  store.add(
-    t.tradeId,
-    t.market,
-    t.qty,
-    t.buyerPays,
-    t.sellerGets,
-    t.takerSide === "BUY",
-    t.makerAccount,
-    t.takerAccount,
-    t.makerFee,
-    t.takerFee,
-  );
-}
-
 const HOSTILE = [0.5, -1, -4096, Number.NaN, Infinity, 2 ** 53, 2 ** 60, "1", null, undefined] as unknown as number[];
 
 describe("matcher pending trades", () => {
@@ -51,7 +36,7 @@ describe("matcher pending trades", () => {
             if (s.add > 0 || model.size === 0) {
               next += s.gap;
               const t = tradeOf(next, k);
-              add(store, t);
+              store.addTrade(t);
               model.set(next, t);
             } else {
               const ids = [...model.keys()];
@@ -81,15 +66,16 @@ describe("matcher pending trades", () => {
 
   it("a trade settled and its id given again (a restored snapshot) holds the new values", () => {
     const store = new PendingTrades();
-    add(store, tradeOf(9, 1));
-    add(store, tradeOf(9, 2));
+    store.addTrade(tradeOf(9, 1));
+    store.addTrade(tradeOf(9, 2));
     expect(store.size).to.equal(1);
     expect(store.get(9)).to.deep.equal(tradeOf(9, 2));
   });
 
   it("refuses to add under an id that is not a safe non-negative integer", () => {
     const store = new PendingTrades();
-    for (const bad of [-1, 1.5, Number.NaN, 2 ** 53]) expect(() => add(store, tradeOf(bad, 1))).to.throw(RangeError);
+    for (const bad of [-1, 1.5, Number.NaN, 2 ** 53])
+      expect(() => store.addTrade(tradeOf(bad, 1))).to.throw(RangeError);
     expect(store.size).to.equal(0);
   });
 });
