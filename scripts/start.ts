@@ -17,6 +17,7 @@ import { createConnection } from "node:net";
 import path from "node:path";
 import { toHex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
+import { MATCHER_NODE_FLAGS } from "../matcher/nodeFlags";
 import { rpc, runStep, startService, stopOnSignals, waitForHttp, waitForRpc } from "./lib/processes";
 
 const CHAIN_HOST = "127.0.0.1";
@@ -97,17 +98,14 @@ async function main(): Promise<void> {
     ...(pg ? { DB_SCHEMA: `perpx_${runId}` } : {}),
   };
   const serviceLog = (name: string) => path.join(root, ".data", "logs", `${name}.log`);
-  // the matcher runs with the young generation `npm run bench:matcher` measures with (fewer scavenges
-  // at a million commands a second)
-  const matcherEnv = {
-    ...svcEnv,
-    NODE_OPTIONS: [process.env.NODE_OPTIONS, "--max-semi-space-size=64"].filter(Boolean).join(" "),
-  };
+  // the matcher runs with the node flags `npm run bench:matcher` measures with (tsx hands them to node;
+  // --single-threaded-gc is refused in NODE_OPTIONS)
+  const matcherArgs = [...MATCHER_NODE_FLAGS, "matcher/main.ts"];
   if (redis) {
-    startService("matcher", tsxBin, ["matcher/main.ts"], matcherEnv, serviceLog("matcher"));
+    startService("matcher", tsxBin, matcherArgs, svcEnv, serviceLog("matcher"));
     startService("keeper", tsxBin, ["keeper/main.ts"], svcEnv, serviceLog("keeper"));
   } else {
-    startService("matcher", tsxBin, ["matcher/main.ts"], { ...matcherEnv, WITH_KEEPER: "1" }, serviceLog("matcher"));
+    startService("matcher", tsxBin, matcherArgs, { ...svcEnv, WITH_KEEPER: "1" }, serviceLog("matcher"));
   }
   const restUrl = `http://127.0.0.1:${GATEWAY_PORT}`;
   await waitForHttp(`${restUrl}/health`, 120_000);

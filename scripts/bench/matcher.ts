@@ -19,6 +19,7 @@
 // wall time: the machine may be shared, and ops per CPU-second is less sensitive to that.
 // Env: BENCH_OPS (default 1,000,000), BENCH_SEED (default 42), BENCH_REPS (default 3), BENCH_NOB_OPS (default all),
 // REDIS_URL (default local).
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -49,6 +50,7 @@ import {
   WL_MID,
   WL_TICK,
 } from "../../matcher/engine/workload";
+import { MATCHER_NODE_FLAGS } from "../../matcher/nodeFlags";
 
 const OPS = Number(process.env.BENCH_OPS ?? 1_000_000);
 const SEED = Number(process.env.BENCH_SEED ?? 42);
@@ -765,7 +767,74 @@ function recordTrades(size: string, r: ResolvedWorkload): void {
   );
 }
 
+/** Child mode (BENCH_CHILD=engine_10k): a warm-up, then one processBatch run at 10k; prints its figures. */
+async function childEngine10k(): Promise<void> {
+  const wl = makeWorkload(SEED, 10_000, OPS);
+  warmUp(wl);
+  const { run } = engineRun(wl, true);
+  await new Promise((r) => setImmediate(r)); // the run's GC entries reach the observer
+  reportGc("child", [run]);
+  console.log(
+    "BENCH_CHILD " +
+      JSON.stringify({ opsPerS: run.opsPerS, gcMs: results.child_gc_ms_per_run, gcMax: results.child_gc_max_pause_ms }),
+  );
+}
+
+/**
+ * Why the matcher runs with --single-threaded-gc (matcher/nodeFlags.ts): `pairs` pairs of child
+ * processes, one with the matcher's flags and one without --single-threaded-gc (node's default:
+ * parallel scavenges and concurrent marking and sweeping threads), taking turns, each a warm-up and one
+ * processBatch run at 10k. Flags are per process, so the two cannot share one; the ratio is the median
+ * of each pair's.
+ */
+function gcThreadRounds(pairs: number): void {
+  const child = (singleThreaded: boolean) => {
+    const flags = MATCHER_NODE_FLAGS.filter((f) => singleThreaded || f !== "--single-threaded-gc");
+    const r = spawnSync(
+      process.execPath,
+      ["--max-old-space-size=6144", ...flags, "--expose-gc", "--import", "tsx", process.argv[1]],
+      { env: { ...process.env, BENCH_CHILD: "engine_10k" }, encoding: "utf8", maxBuffer: 1 << 24 },
+    );
+    const line = (r.stdout ?? "").split("\n").find((l) => l.startsWith("BENCH_CHILD "));
+    if (line === undefined) throw new Error(`bench child failed (exit ${r.status}): ${r.stderr}`);
+    return JSON.parse(line.slice("BENCH_CHILD ".length)) as { opsPerS: number; gcMs: number; gcMax: number };
+  };
+  const single: ReturnType<typeof child>[] = [];
+  const parallel: ReturnType<typeof child>[] = [];
+  for (let r = 0; r < pairs; r++) {
+    // who goes first alternates: the host's speed drifts within minutes
+    if (r % 2 === 0) single.push(child(true));
+    parallel.push(child(false));
+    if (r % 2 === 1) single.push(child(true));
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
+  const ratio = median(single.map((s, i) => s.opsPerS / parallel[i].opsPerS));
+  for (const [name, runs] of [
+    ["single", single],
+    ["parallel", parallel],
+  ] as const) {
+    results[`gc_threads_${name}_engine_10k_ops_per_s`] = median(runs.map((x) => x.opsPerS));
+    results[`gc_threads_${name}_gc_ms_per_run`] = median(runs.map((x) => x.gcMs));
+    results[`gc_threads_${name}_gc_max_pause_ms`] = Math.max(...runs.map((x) => x.gcMax));
+  }
+  results.gc_threads_single_vs_parallel_pct = Math.round(ratio * 100);
+  for (const [name, label] of [
+    ["single", "--single-threaded-gc (the matcher's)"],
+    ["parallel", "node's default GC threads"],
+  ] as const)
+    noteRow(
+      `engine 10k, ${pairs} child processes, ${label}`,
+      `${fmt(results[`gc_threads_${name}_engine_10k_ops_per_s`])} (GC ${results[`gc_threads_${name}_gc_ms_per_run`]} ms a run, longest ${results[`gc_threads_${name}_gc_max_pause_ms`]} ms)`,
+    );
+}
+
 async function main(): Promise<void> {
+  if (process.env.BENCH_CHILD === "engine_10k") return childEngine10k();
+  const missing = MATCHER_NODE_FLAGS.filter((f) => !process.execArgv.includes(f));
+  if (missing.length > 0)
+    console.warn(
+      `warning: this process lacks the matcher's node flags ${missing.join(" ")} (matcher/nodeFlags.ts): run it with npm run bench:matcher`,
+    );
   const t0 = Date.now();
   results.ops_per_scenario = OPS;
   results.seed = SEED;
@@ -788,6 +857,7 @@ async function main(): Promise<void> {
 
   await journalRounds("10k", wl10k, url, redisUp, true);
   hostileRuns(wl10k);
+  gcThreadRounds(Math.max(3, REPS + 2));
 
   // last, so its 256 MB do not sit in the heap's way during the runs above
   results.mem_latency_ns_4mb = memLatencyNs(4);
