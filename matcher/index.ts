@@ -18,4 +18,10 @@ export { JournaledEngine, type JournaledEngineOptions } from "./journal/journale
 export { FileJournal } from "./journal/file";
 export { RedisJournal } from "./journal/redis";
 export { openJournal, type Journal } from "./journal/journal";
-export { recover, type Snapshot } from "./journal/snapshot";
+export {
+  recover,
+  replayWholeJournal,
+  RulesMismatchError,
+  WholeReplayRulesError,
+  type Snapshot,
+} from "./journal/snapshot";

@@ -21,7 +21,7 @@ import { loadConfig as loadGatewayConfig } from "./gateway/config";
 import { LocalVenue } from "./gateway/venue/local";
 import { JournaledVenue } from "./gateway/venue/journaled";
 import type { Venue, VenueEvent } from "./gateway/venue/types";
-import { openJournal, recover, type Journal, type MarketConfig } from "./index";
+import { openJournal, replayWholeJournal } from "./index";
 import { marketsFromDeployment } from "./markets";
 import { loadDeployment, type Deployment } from "../sdk/deployments";
 import { openBus, type Bus } from "../keeper/bus";
@@ -35,16 +35,6 @@ import { MarketFeeds } from "./bridge/feeds";
 import { migrate, openDb, type Db } from "../keeper/db";
 
 const ROOT = path.resolve(__dirname, "..");
-
-/** The trade events of a replay of the whole journal, ignoring its snapshot (a separate engine). */
-export async function replayWholeJournal(journal: Journal, markets: MarketConfig[]): Promise<VenueEvent[]> {
-  const out: VenueEvent[] = [];
-  const noSnapshot: Journal = Object.create(journal, { loadSnapshot: { value: async () => null } }) as Journal;
-  await recover(noSnapshot, { markets }, (_ack, evs) => {
-    for (const e of evs) if (e.kind === "trade") out.push(e);
-  });
-  return out;
-}
 
 export interface Matcher {
   deployment: Deployment;
@@ -111,7 +101,7 @@ export async function startMatcher(env: NodeJS.ProcessEnv = process.env, opts: M
     journal,
     replayed,
     lastTradeId: venue instanceof JournaledVenue ? () => venue.engine.nextTradeId - 1 : undefined,
-    replayAll: journal && (() => replayWholeJournal(journal, markets)),
+    replayAll: journal && (() => replayWholeJournal(journal, { markets })),
     log: log.child({ svc: "bridge" }),
   });
   await bridge.start();

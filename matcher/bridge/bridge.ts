@@ -205,7 +205,14 @@ export class Bridge {
         tail: this.cur.tradeId,
         last,
       });
-      if (this.o.replayAll) behind = trades(await this.o.replayAll());
+      if (this.o.replayAll)
+        try {
+          behind = trades(await this.o.replayAll());
+        } catch (err) {
+          // (WholeReplayRulesError: part of the journal was written under other matching rules) starting
+          // without them, loudly, beats settling trades a replay under these rules made up
+          this.log.error("cannot replay the whole journal", { err: err instanceof Error ? err.message : String(err) });
+        }
       if (behind.length === 0 || behind[0].tradeId > this.cur.tradeId + 1)
         this.log.error("trades missing between the FILLS tail and the journal", {
           tail: this.cur.tradeId,

@@ -127,6 +127,12 @@ export class Engine {
   nextOrderId = 1;
   nextTradeId = 1;
   accountSeq = 0;
+  /**
+   * inSeq from which every command this engine's history holds was applied under MATCHING_RULES (0: all
+   * of them; null: unknown, from a snapshot that did not record it). A whole-journal replay under these
+   * rules reproduces the published trades only when it is 0 (see replayWholeJournal).
+   */
+  rulesSince: number | null = 0;
   now = 0;
   inSeq = 0;
   /** earliest countdown deadline (may be one since renewed or removed: then advanceTime finds nothing due) */

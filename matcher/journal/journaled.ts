@@ -65,6 +65,7 @@ export class JournaledEngine {
     const r = await recover(opts.journal, opts, opts.onReplay, opts.acceptRulesChange ? undefined : MATCHING_RULES);
     const je = new JournaledEngine(r.engine, opts);
     if (r.snapshotRules !== MATCHING_RULES) {
+      r.engine.rulesSince = r.engine.inSeq; // what was replayed, if anything, was written under other rules
       je.snapshot();
       await je.drain();
     }

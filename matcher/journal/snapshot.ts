@@ -7,6 +7,7 @@ import {
   type Command,
   type EngineEvent,
   type Ack,
+  type TradeEvent,
   type OrderStatus,
   type OrderType,
   type TimeInForce,
@@ -47,6 +48,8 @@ export interface Snapshot {
   version: 1;
   /** MATCHING_RULES of the engine that took it (absent in snapshots from before rules were recorded: 1) */
   rules?: number;
+  /** Engine.rulesSince: the journal's commands from this inSeq on were written under `rules` (absent: unknown) */
+  rulesSince?: number | null;
   inSeq: number;
   now: number;
   nextOrderId: number;
@@ -127,6 +130,7 @@ export function takeSnapshot(e: Engine): Snapshot {
   return {
     version: 1,
     rules: MATCHING_RULES,
+    rulesSince: e.rulesSince,
     inSeq: e.inSeq,
     now: e.now,
     nextOrderId: e.nextOrderId,
@@ -166,9 +170,15 @@ export function takeSnapshot(e: Engine): Snapshot {
   };
 }
 
+/** Engine.rulesSince after restoring `s`: under other rules, unknown (JournaledEngine.open marks where this engine's start). */
+function restoredRulesSince(s: Snapshot): number | null {
+  return (s.rules ?? 1) === MATCHING_RULES ? (s.rulesSince ?? null) : null;
+}
+
 export function restoreSnapshot(opts: EngineOptions, s: Snapshot): Engine {
   const e = new Engine(opts);
   e.inSeq = s.inSeq;
+  e.rulesSince = restoredRulesSince(s);
   e.now = s.now;
   e.nextOrderId = s.nextOrderId;
   e.nextTradeId = s.nextTradeId;
@@ -305,6 +315,44 @@ export class RulesMismatchError extends Error {
     );
     this.name = "RulesMismatchError";
   }
+}
+
+/**
+ * A replay of the whole journal (snapshot ignored) under rules that did not write all of it: the rules
+ * changed at `rulesSince` (an accepted change), or it is unknown where they started (null).
+ */
+export class WholeReplayRulesError extends Error {
+  constructor(readonly rulesSince: number | null) {
+    super(
+      `journal: replayed whole under matching rules ${MATCHING_RULES}, the commands ${
+        rulesSince === null
+          ? "(from a release that did not record which rules wrote them)"
+          : `before inSeq ${rulesSince} (written under other rules)`
+      } could give trades that were never published, so their trades are not re-derived. ` +
+        `Trades missing from FILLS before that point must be recovered with the release that wrote those commands.`,
+    );
+    this.name = "WholeReplayRulesError";
+  }
+}
+
+/**
+ * The trade events of a replay of the whole journal, its snapshot ignored (a separate engine): the
+ * bridge's way to find trades a crash kept from FILLS that are older than the snapshot. Only when every
+ * command was written under this engine's rules (snapshot's rulesSince 0), else WholeReplayRulesError,
+ * thrown before any trade is returned.
+ */
+export async function replayWholeJournal(journal: Journal, opts: EngineOptions): Promise<TradeEvent[]> {
+  const snap = await journal.loadSnapshot();
+  const parsed = snap ? (JSON.parse(snap) as Snapshot) : null;
+  // no snapshot: a journal of a release before rules were recorded (an empty one replays nothing anyway)
+  const since = parsed === null ? null : restoredRulesSince(parsed);
+  const out: TradeEvent[] = [];
+  const noSnapshot: Journal = Object.create(journal, { loadSnapshot: { value: async () => null } }) as Journal;
+  await recover(noSnapshot, opts, (_ack, evs) => {
+    if (since !== 0) throw new WholeReplayRulesError(since);
+    for (const e of evs) if (e.kind === "trade") out.push(e);
+  });
+  return out;
 }
 
 /**

@@ -11,6 +11,8 @@ import {
   JournaledEngine,
   RedisJournal,
   recover,
+  replayWholeJournal,
+  WholeReplayRulesError,
   type Ack,
   type EngineEvent,
   type Command,
@@ -336,6 +338,72 @@ for (const backend of ["file", "redis"] as const) {
       await je.close();
       const r = await recover(await open("fresh"), { markets: CRASH_MARKETS }, undefined, MATCHING_RULES);
       expect(r.replayed).to.equal(20);
+    });
+
+    it("matching rules: the whole journal is replayed (the bridge's fallback) only when these rules wrote all of it", async () => {
+      const snapshotOf = async (name: string) => JSON.parse((await (await open(name)).loadSnapshot()) as string);
+      const refusal = async (name: string) => {
+        try {
+          await replayWholeJournal(await open(name), { markets: CRASH_MARKETS });
+        } catch (x) {
+          return x;
+        }
+        return undefined;
+      };
+      // a journal begun under these rules, snapshotted along the way: the replay gives the published trades
+      const run = await runJournaled(await open("whole"), 400, 64);
+      const snap = await snapshotOf("whole");
+      expect([snap.inSeq > 0, snap.rules, snap.rulesSince]).to.deep.equal([true, MATCHING_RULES, 0]);
+      const published = run.events.filter((e) => e.kind === "trade");
+      expect(published.length).to.be.greaterThan(10);
+      const replayed = await replayWholeJournal(await open("whole"), { markets: CRASH_MARKETS });
+      expect(JSON.stringify(replayed)).to.equal(JSON.stringify(published));
+
+      // an earlier release's journal (300 commands), its rules change accepted: replayed whole, its first
+      // 300 commands would be matched under rules that did not write them
+      const j = await open("changed");
+      const e = new Engine({ markets: CRASH_MARKETS });
+      const old = { ...takeSnapshot(e) } as Partial<ReturnType<typeof takeSnapshot>>;
+      delete old.rules;
+      delete old.rulesSince;
+      await j.saveSnapshot(0, JSON.stringify(old));
+      crashWorkload(300).forEach((c, i) => j.append(i + 1, encodeCommand(c)));
+      j.flush();
+      while (j.durableInSeq() < 300) await new Promise((r) => setTimeout(r, 5));
+      await j.close();
+      const je = await JournaledEngine.open({
+        markets: CRASH_MARKETS,
+        journal: await open("changed"),
+        acceptRulesChange: true,
+        onOutput: () => {},
+      });
+      je.submit({ type: "tick", ts: 10_000_000 });
+      await je.close({ snapshot: true }); // a later snapshot carries where the rules began
+      expect(await snapshotOf("changed")).to.include({ inSeq: 301, rules: MATCHING_RULES, rulesSince: 300 });
+      const err = await refusal("changed");
+      expect(err).to.be.instanceOf(WholeReplayRulesError);
+      expect((err as WholeReplayRulesError).rulesSince).to.equal(300);
+      expect((err as Error).message).to.include("before inSeq 300");
+
+      // a snapshot of these rules that does not say where they began (written before rulesSince was recorded)
+      const k = await open("unknown");
+      const s2 = { ...takeSnapshot(new Engine({ markets: CRASH_MARKETS })) } as Partial<
+        ReturnType<typeof takeSnapshot>
+      >;
+      delete s2.rulesSince;
+      await k.saveSnapshot(0, JSON.stringify(s2));
+      crashWorkload(20).forEach((c, i) => k.append(i + 1, encodeCommand(c)));
+      k.flush();
+      while (k.durableInSeq() < 20) await new Promise((r) => setTimeout(r, 5));
+      await k.close();
+      const je2 = await JournaledEngine.open({
+        markets: CRASH_MARKETS,
+        journal: await open("unknown"),
+        onOutput: () => {},
+      });
+      await je2.close({ snapshot: true });
+      expect((await snapshotOf("unknown")).rulesSince).to.equal(null); // unknown stays unknown
+      expect(await refusal("unknown")).to.be.instanceOf(WholeReplayRulesError);
     });
 
     it("continues the journal after recovery (inSeq carries on)", async () => {

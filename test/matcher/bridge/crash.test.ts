@@ -10,13 +10,12 @@ import path from "node:path";
 import { MemoryBus, type Bus } from "../../../keeper/bus";
 import { FILLS, MATCHER_COMMANDS } from "../../../keeper/topics";
 import type { FillMessage, SignedOrderJson } from "../../../keeper/settler/types";
-import { FileJournal } from "../../../matcher";
-import { Bridge } from "../../../matcher/bridge/bridge";
+import { FileJournal, replayWholeJournal, WholeReplayRulesError } from "../../../matcher";
+import { Bridge, type BridgeOptions } from "../../../matcher/bridge/bridge";
 import { FileBridgeState, type BridgeState, type Cursors } from "../../../matcher/bridge/state";
 import { OrderVerifier } from "../../../matcher/gateway/auth/order";
 import { JournaledVenue } from "../../../matcher/gateway/venue/journaled";
 import type { Ack, VenueEvent } from "../../../matcher/gateway/venue/types";
-import { replayWholeJournal } from "../../../matcher/main";
 import { btc, lots, px, USD } from "../helpers";
 
 const never = <T>(): Promise<T> => new Promise<T>(() => {});
@@ -106,8 +105,8 @@ describe("bridge: crash safety (journal <-> bus)", function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Start a "process": venue recovered from the journal, bridge started as main.ts does. */
-  async function boot(setup?: (p: Proc) => void, snapshotEvery = 100_000) {
+  /** Start a "process": venue recovered from the journal, bridge started as main.ts does (`over`: bridge options instead). */
+  async function boot(setup?: (p: Proc) => void, snapshotEvery = 100_000, over: Partial<BridgeOptions> = {}) {
     const p = new Proc();
     procs.push(p);
     setup?.(p);
@@ -125,8 +124,9 @@ describe("bridge: crash safety (journal <-> bus)", function () {
       journal,
       replayed,
       lastTradeId: () => venue.engine.nextTradeId - 1,
-      replayAll: () => replayWholeJournal(journal, [market]),
+      replayAll: () => replayWholeJournal(journal, { markets: [market] }),
       blockMs: 20,
+      ...over,
     });
     await Promise.race([bridge.start(), p.died]);
     return { p, venue, bridge, state };
@@ -213,6 +213,37 @@ describe("bridge: crash safety (journal <-> bus)", function () {
     for (const a of await Promise.all(await trade(m2, 1, 3))) expect(a.ok).to.equal(true);
     await until(async () => (await fills()).length === 4, "the new fill");
     expect(await fills()).to.deep.equal([1, 2, 3, 4]);
+  });
+
+  it("trades covered by a snapshot and missing from FILLS, the whole journal not replayable under these rules: starts, appends none, says why", async () => {
+    await fund();
+    const m1 = await boot((p) => (p.killBefore = (w, s) => w === "bus.appendMany" && s === FILLS), 1);
+    await until(() => cash(m1.venue, "b") === 1e6 * USD, "funding");
+    for (const a of await Promise.all(await trade(m1, 2))) expect(a.ok).to.equal(true);
+    await Promise.race([m1.p.died, until(() => false, "the kill")]);
+    const snapAt = async () => {
+      const snap = await FileJournal.open(dir, "engine").then((j) => j.loadSnapshot());
+      return snap ? (JSON.parse(snap) as { nextTradeId: number }).nextTradeId : 0;
+    };
+    await until(async () => (await snapAt()) === 3, "a snapshot after the last trade");
+    // as after an accepted rules change: re-deriving the trades could make up ones never published
+    const errors: string[] = [];
+    const log = {
+      info() {},
+      warn() {},
+      error: (msg: string, f?: object) => errors.push(`${msg} ${JSON.stringify(f)}`),
+    };
+    const m2 = await boot(undefined, 1, {
+      replayAll: () => Promise.reject(new WholeReplayRulesError(300)),
+      log,
+    });
+    expect(await fills()).to.deep.equal([]);
+    expect(errors[0]).to.match(/^cannot replay the whole journal .*before inSeq 300/);
+    expect(errors[1]).to.match(/^trades missing between the FILLS tail and the journal/);
+    // and it trades on
+    for (const a of await Promise.all(await trade(m2, 1, 2))) expect(a.ok).to.equal(true);
+    await until(async () => (await fills()).length === 1, "the new fill");
+    expect(await fills()).to.deep.equal([3]);
   });
 
   it("a deposit applied by the engine but the process killed before its bus position is saved: credited once", async () => {
