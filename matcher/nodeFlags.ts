@@ -4,10 +4,8 @@
 //
 // --max-semi-space-size=64: a young generation that fills less often at a million commands a second
 //   (the engine allocates ~550 bytes a command: events, acks), so fewer scavenges.
-// --single-threaded-gc: the GC works on the main thread only, with no parallel scavenge helpers and no
-//   concurrent marking or sweeping threads. On this 2-core machine the helpers cost more than they
-//   save: the engine at 10k resting did ~15-20% more commands a second without them, with shorter
-//   scavenges (the bench's `gc_threads_*` rows measure both ways in child processes, each run), and the
-//   other core stays with the gateway's signature workers, Redis and Postgres. The gateway's own
-//   throughput did not move (bench:gateway, both ways).
-export const MATCHER_NODE_FLAGS = ["--max-semi-space-size=64", "--single-threaded-gc"] as const;
+// Not --single-threaded-gc (no parallel scavenge helpers, no concurrent marking or sweeping threads):
+//   the bench measures it each run (`gc_threads_*` rows, child processes taking turns) and in this
+//   bench it cost the engine at 10k resting 30-35% (~0.53-0.56M against ~0.80-0.81M ops/s, two runs);
+//   processes started by hand from a shell measured it even (~0.8M both ways), never better.
+export const MATCHER_NODE_FLAGS = ["--max-semi-space-size=64"] as const;

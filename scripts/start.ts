@@ -98,8 +98,7 @@ async function main(): Promise<void> {
     ...(pg ? { DB_SCHEMA: `perpx_${runId}` } : {}),
   };
   const serviceLog = (name: string) => path.join(root, ".data", "logs", `${name}.log`);
-  // the matcher runs with the node flags `npm run bench:matcher` measures with (tsx hands them to node;
-  // --single-threaded-gc is refused in NODE_OPTIONS)
+  // the matcher runs with the node flags `npm run bench:matcher` measures with (tsx hands them to node)
   const matcherArgs = [...MATCHER_NODE_FLAGS, "matcher/main.ts"];
   if (redis) {
     startService("matcher", tsxBin, matcherArgs, svcEnv, serviceLog("matcher"));

@@ -10,8 +10,9 @@
 // their cold memory read ahead; the headline figures) and through process, one command at a time.
 // The journal rows submit through JournaledEngine.submitBatch (the same warm-up, per WARM_BATCH commands),
 // BENCH_REPS runs per backend and book, file and Redis taking turns; the median run is reported.
-// Method: a warm-up run first (JIT), then BENCH_REPS rounds of engine 10k (both ways), nodejs-order-book
-// 10k and engine 1M (both ways), each run on a fresh, freshly filled book (GC'd before timing);
+// Method: BENCH_REPS rounds of engine 10k (both ways), nodejs-order-book 10k and engine 1M (both ways),
+// each run in a node process of its own (with the matcher's flags; a warm-up run first, for the JIT) on a
+// freshly filled book, GC'd before timing;
 // throughput and latency are the median run's (by ops/s), *_best / *_worst give the spread, and the
 // ratios (1M / 10k, engine / nodejs-order-book) are the median of each round's ratio. Latency: every SAMPLE-th operation is timed
 // with performance.now() (about 2 timer reads per SAMPLE ops, so the timing does not dominate);
@@ -522,29 +523,25 @@ async function engineRoundsAnd1m(wl10k: Workload, url: string, redisUp: boolean)
   recordTrades("1m", resolveWorkload(wl1m, new Engine({ markets: [workloadMarket()] })));
   warmUp(wl10k);
 
-  // Engine 10k, nodejs-order-book 10k and engine 1M take turns, round by round: the host's speed moves
-  // by tens of percent within minutes, and a slow spell then falls on all three rather than on one.
-  // The ratios are medians over the rounds of each round's ratio.
-  const runs10k: EngineRun[] = [];
-  const runs1m: EngineRun[] = [];
-  const single10k: EngineRun[] = [];
-  const single1m: EngineRun[] = [];
+  // Engine 10k, nodejs-order-book 10k and engine 1M take turns, round by round, each run in a process
+  // of its own (childRun): the host's speed moves by tens of percent within minutes, and a slow spell
+  // then falls on all three rather than on one. The ratios are medians over the rounds of each round's ratio.
+  const runs10k: ChildRun[] = [];
+  const runs1m: ChildRun[] = [];
+  const single10k: ChildRun[] = [];
+  const single1m: ChildRun[] = [];
   const runsNob10k: Run[] = [];
-  // (a turn of the event loop after each run hands the GC entries to the observer: pending ones are capped)
-  const turn = () => new Promise((r) => setImmediate(r));
   for (let r = 0; r < REPS; r++) {
-    runs10k.push(engineRun(wl10k, true));
-    await turn();
-    single10k.push(engineRun(wl10k, false));
-    await turn();
-    runsNob10k.push(runNob(wl10k, NOB_OPS));
-    await turn();
-    runs1m.push(engineRun(wl1m, true));
-    await turn();
-    single1m.push(engineRun(wl1m, false));
-    await turn();
+    runs10k.push(childRun("engine_10k"));
+    single10k.push(childRun("engine_10k_single"));
+    runsNob10k.push(childRun("nob_10k").run);
+    runs1m.push(childRun("engine_1m"));
+    single1m.push(childRun("engine_1m_single"));
+    console.log(
+      `round ${r + 1} of ${REPS}: engine 10k ${fmt(runs10k[r].run.opsPerS)}, 1M ${fmt(runs1m[r].run.opsPerS)} ops/s`,
+    );
   }
-  const runsOf = (rs: EngineRun[]) => rs.map((r) => r.run);
+  const runsOf = (rs: ChildRun[]) => rs.map((r) => r.run);
   reportEngine("engine, 10k resting (processBatch)", "engine_10k", wl10k, runs10k);
   reportEngine("engine, 10k resting (process, one at a time)", "engine_10k_single", wl10k, single10k);
   report(`nodejs-order-book, 10k resting (${fmt(NOB_OPS)} ops)`, "nob_10k", runsNob10k);
@@ -557,8 +554,8 @@ async function engineRoundsAnd1m(wl10k: Workload, url: string, redisUp: boolean)
   results.batch_vs_single_10k_pct = Math.round(pairedMedian(runsOf(runs10k), runsOf(single10k)) * 100);
   results.batch_vs_single_1m_pct = Math.round(pairedMedian(runsOf(runs1m), runsOf(single1m)) * 100);
   results.loadavg_1m_after_engines = load1();
-  reportGc("engine_10k", runsOf(runs10k));
-  reportGc("engine_1m", runsOf(runs1m));
+  reportChildGc("engine_10k", runs10k);
+  reportChildGc("engine_1m", runs1m);
   console.log(
     `GC inside the processBatch runs: longest pause ${results.engine_10k_gc_max_pause_ms} ms (10k), ${results.engine_1m_gc_max_pause_ms} ms (1M); per run ${results.engine_10k_gc_ms_per_run} ms (10k: ${results.engine_10k_gc_young_ms_per_run} young, ${results.engine_10k_gc_old_ms_per_run} old generation), ${results.engine_1m_gc_ms_per_run} ms (1M: ${results.engine_1m_gc_young_ms_per_run} young, ${results.engine_1m_gc_old_ms_per_run} old)`,
   );
@@ -767,40 +764,100 @@ function recordTrades(size: string, r: ResolvedWorkload): void {
   );
 }
 
-/** Child mode (BENCH_CHILD=engine_10k): a warm-up, then one processBatch run at 10k; prints its figures. */
-async function childEngine10k(): Promise<void> {
-  const wl = makeWorkload(SEED, 10_000, OPS);
-  warmUp(wl);
-  const { run } = engineRun(wl, true);
-  await new Promise((r) => setImmediate(r)); // the run's GC entries reach the observer
-  reportGc("child", [run]);
-  console.log(
-    "BENCH_CHILD " +
-      JSON.stringify({ opsPerS: run.opsPerS, gcMs: results.child_gc_ms_per_run, gcMax: results.child_gc_max_pause_ms }),
-  );
+/** The engine and nodejs-order-book scenarios, each run in a child process of its own (childRun). */
+type Scenario = "engine_10k" | "engine_10k_single" | "engine_1m" | "engine_1m_single" | "nob_10k";
+
+/** What a child reports of its one run (latencies sorted, ns). */
+interface ChildRun {
+  run: Run;
+  fillS: number;
+  resting: number;
+  gcMs: number;
+  gcYoungMs: number;
+  gcMaxMs: number;
 }
 
 /**
- * Why the matcher runs with --single-threaded-gc (matcher/nodeFlags.ts): `pairs` pairs of child
- * processes, one with the matcher's flags and one without --single-threaded-gc (node's default:
- * parallel scavenges and concurrent marking and sweeping threads), taking turns, each a warm-up and one
+ * Child mode (BENCH_CHILD=scenario): the seeded workload built and resolved as the parent's, a
+ * warm-up (JIT), then one timed run; writes its figures as JSON to the file BENCH_CHILD_OUT names.
+ */
+async function childMode(sc: Scenario): Promise<void> {
+  const wl = makeWorkload(SEED, sc.includes("_1m") ? 1_000_000 : 10_000, OPS);
+  resolveWorkload(wl, new Engine({ markets: [workloadMarket()] })); // the cancels' ids
+  let r: EngineRun;
+  if (sc === "nob_10k") {
+    runNob(wl, Math.min(NOB_OPS, 300_000));
+    r = { run: runNob(wl, NOB_OPS), fillS: 0, resting: 0 };
+  } else {
+    warmUp(wl);
+    r = engineRun(wl, !sc.endsWith("_single"));
+  }
+  await new Promise((res) => setTimeout(res, 100)); // the run's GC entries reach the observer
+  reportGc("child", [r.run]);
+  const out = {
+    opsPerS: r.run.opsPerS,
+    opsPerCpuS: r.run.opsPerCpuS,
+    lat: Array.from(r.run.lat, Math.round), // whole ns: the figures are rounded so anyway
+    fillS: r.fillS,
+    resting: r.resting,
+    gcMs: results.child_gc_ms_per_run,
+    gcYoungMs: results.child_gc_young_ms_per_run,
+    gcMaxMs: results.child_gc_max_pause_ms,
+  };
+  // to a file: main() ends in process.exit, which cuts a pipe write of this size (~0.5 MB) short
+  fs.writeFileSync(process.env.BENCH_CHILD_OUT as string, JSON.stringify(out));
+}
+
+/**
+ * One run of `sc` in a fresh node process with `flags` (default: the matcher's). A process of its own
+ * holds what a matcher holds, one book and its workload. Run beside the 1M book's workload and engine
+ * in one heap, the 10k engine measured 25-35% slower (~0.55-0.64M against ~0.84M ops/s, same host,
+ * minutes apart), with about the same GC time per run: the shared heap, not the engine, set that figure.
+ */
+function childRun(sc: Scenario, flags: readonly string[] = MATCHER_NODE_FLAGS): ChildRun {
+  const outFile = path.join(os.tmpdir(), `bench-child-${process.pid}.json`);
+  fs.rmSync(outFile, { force: true });
+  const r = spawnSync(
+    process.execPath,
+    ["--max-old-space-size=6144", ...flags, "--expose-gc", "--import", "tsx", process.argv[1]],
+    {
+      env: { ...process.env, BENCH_CHILD: sc, BENCH_CHILD_OUT: outFile },
+      encoding: "utf8",
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
+  if (r.status !== 0 || !fs.existsSync(outFile))
+    throw new Error(`bench child ${sc} failed (exit ${r.status}): ${r.stderr}`);
+  const o = JSON.parse(fs.readFileSync(outFile, "utf8")) as Omit<ChildRun, "run"> & {
+    opsPerS: number;
+    opsPerCpuS: number;
+    lat: number[];
+  };
+  fs.rmSync(outFile);
+  return { ...o, run: { opsPerS: o.opsPerS, opsPerCpuS: o.opsPerCpuS, lat: Float64Array.from(o.lat) } };
+}
+
+/** key_gc_max_pause_ms and key_gc_ms_per_run (and its young and old parts) over child runs. */
+function reportChildGc(key: string, runs: ChildRun[]): void {
+  const mean = (f: (c: ChildRun) => number) => Math.round((runs.reduce((a, c) => a + f(c), 0) / runs.length) * 10) / 10;
+  results[`${key}_gc_max_pause_ms`] = Math.max(...runs.map((c) => c.gcMaxMs));
+  results[`${key}_gc_ms_per_run`] = mean((c) => c.gcMs);
+  results[`${key}_gc_young_ms_per_run`] = mean((c) => c.gcYoungMs);
+  results[`${key}_gc_old_ms_per_run`] = mean((c) => c.gcMs - c.gcYoungMs);
+}
+
+/**
+ * Why the matcher runs without --single-threaded-gc (matcher/nodeFlags.ts): `pairs` pairs of child
+ * processes, one with the matcher's flags (node's default GC threads: parallel scavenges, concurrent
+ * marking and sweeping) and one with --single-threaded-gc added, taking turns, each a warm-up and one
  * processBatch run at 10k. Flags are per process, so the two cannot share one; the ratio is the median
  * of each pair's.
  */
 function gcThreadRounds(pairs: number): void {
-  const child = (singleThreaded: boolean) => {
-    const flags = MATCHER_NODE_FLAGS.filter((f) => singleThreaded || f !== "--single-threaded-gc");
-    const r = spawnSync(
-      process.execPath,
-      ["--max-old-space-size=6144", ...flags, "--expose-gc", "--import", "tsx", process.argv[1]],
-      { env: { ...process.env, BENCH_CHILD: "engine_10k" }, encoding: "utf8", maxBuffer: 1 << 24 },
-    );
-    const line = (r.stdout ?? "").split("\n").find((l) => l.startsWith("BENCH_CHILD "));
-    if (line === undefined) throw new Error(`bench child failed (exit ${r.status}): ${r.stderr}`);
-    return JSON.parse(line.slice("BENCH_CHILD ".length)) as { opsPerS: number; gcMs: number; gcMax: number };
-  };
-  const single: ReturnType<typeof child>[] = [];
-  const parallel: ReturnType<typeof child>[] = [];
+  const child = (singleThreaded: boolean) =>
+    childRun("engine_10k", singleThreaded ? [...MATCHER_NODE_FLAGS, "--single-threaded-gc"] : MATCHER_NODE_FLAGS);
+  const single: ChildRun[] = [];
+  const parallel: ChildRun[] = [];
   for (let r = 0; r < pairs; r++) {
     // who goes first alternates: the host's speed drifts within minutes
     if (r % 2 === 0) single.push(child(true));
@@ -808,19 +865,19 @@ function gcThreadRounds(pairs: number): void {
     if (r % 2 === 1) single.push(child(true));
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
-  const ratio = median(single.map((s, i) => s.opsPerS / parallel[i].opsPerS));
+  const ratio = median(single.map((s, i) => s.run.opsPerS / parallel[i].run.opsPerS));
   for (const [name, runs] of [
     ["single", single],
     ["parallel", parallel],
   ] as const) {
-    results[`gc_threads_${name}_engine_10k_ops_per_s`] = median(runs.map((x) => x.opsPerS));
+    results[`gc_threads_${name}_engine_10k_ops_per_s`] = median(runs.map((x) => x.run.opsPerS));
     results[`gc_threads_${name}_gc_ms_per_run`] = median(runs.map((x) => x.gcMs));
-    results[`gc_threads_${name}_gc_max_pause_ms`] = Math.max(...runs.map((x) => x.gcMax));
+    results[`gc_threads_${name}_gc_max_pause_ms`] = Math.max(...runs.map((x) => x.gcMaxMs));
   }
   results.gc_threads_single_vs_parallel_pct = Math.round(ratio * 100);
   for (const [name, label] of [
-    ["single", "--single-threaded-gc (the matcher's)"],
-    ["parallel", "node's default GC threads"],
+    ["single", "--single-threaded-gc"],
+    ["parallel", "node's default GC threads (the matcher's)"],
   ] as const)
     noteRow(
       `engine 10k, ${pairs} child processes, ${label}`,
@@ -829,7 +886,7 @@ function gcThreadRounds(pairs: number): void {
 }
 
 async function main(): Promise<void> {
-  if (process.env.BENCH_CHILD === "engine_10k") return childEngine10k();
+  if (process.env.BENCH_CHILD !== undefined) return childMode(process.env.BENCH_CHILD as Scenario);
   const missing = MATCHER_NODE_FLAGS.filter((f) => !process.execArgv.includes(f));
   if (missing.length > 0)
     console.warn(
