@@ -5,7 +5,7 @@
 // --max-semi-space-size=64: a young generation that fills less often at a million commands a second
 //   (the engine allocates ~550 bytes a command: events, acks), so fewer scavenges.
 // Not --single-threaded-gc (no parallel scavenge helpers, no concurrent marking or sweeping threads):
-//   the bench measures it each run (`gc_threads_*` rows, child processes taking turns) and in this
-//   bench it cost the engine at 10k resting 30-35% (~0.53-0.56M against ~0.80-0.81M ops/s, two runs);
-//   processes started by hand from a shell measured it even (~0.8M both ways), never better.
+//   the bench measures it each run (`gc_threads_*` rows: child processes taking turns, engine at 10k
+//   resting). Median of the pairs' ratios, with it against without: 64%, ~85% and 108% in three runs,
+//   ~100% in two by hand from a shell. No consistent gain, so the matcher keeps node's default.
 export const MATCHER_NODE_FLAGS = ["--max-semi-space-size=64"] as const;
