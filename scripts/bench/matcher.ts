@@ -521,7 +521,7 @@ async function journalRounds(
 async function engineRoundsAnd1m(wl10k: Workload, url: string, redisUp: boolean): Promise<void> {
   const wl1m = makeWorkload(SEED, 1_000_000, OPS);
   recordTrades("1m", resolveWorkload(wl1m, new Engine({ markets: [workloadMarket()] })));
-  warmUp(wl10k);
+  warmUp(wl10k); // JIT for the rows run in this process (journals, hostile loads); the engine rounds run in children
 
   // Engine 10k, nodejs-order-book 10k and engine 1M take turns, round by round, each run in a process
   // of its own (childRun): the host's speed moves by tens of percent within minutes, and a slow spell
@@ -768,10 +768,7 @@ function recordTrades(size: string, r: ResolvedWorkload): void {
 type Scenario = "engine_10k" | "engine_10k_single" | "engine_1m" | "engine_1m_single" | "nob_10k";
 
 /** What a child reports of its one run (latencies sorted, ns). */
-interface ChildRun {
-  run: Run;
-  fillS: number;
-  resting: number;
+interface ChildRun extends EngineRun {
   gcMs: number;
   gcYoungMs: number;
   gcMaxMs: number;
@@ -871,8 +868,7 @@ function gcThreadRounds(pairs: number): void {
     ["parallel", parallel],
   ] as const) {
     results[`gc_threads_${name}_engine_10k_ops_per_s`] = median(runs.map((x) => x.run.opsPerS));
-    results[`gc_threads_${name}_gc_ms_per_run`] = median(runs.map((x) => x.gcMs));
-    results[`gc_threads_${name}_gc_max_pause_ms`] = Math.max(...runs.map((x) => x.gcMaxMs));
+    reportChildGc(`gc_threads_${name}`, runs);
   }
   results.gc_threads_single_vs_parallel_pct = Math.round(ratio * 100);
   for (const [name, label] of [
