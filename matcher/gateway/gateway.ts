@@ -85,6 +85,10 @@ export class Gateway {
 
     this.hub = new Hub(cfg.wsMaxBufferedBytes);
     this.router = new Router(opts.venue.markets(), this.hub);
+    // A listenKey leaves the user routing when its last socket goes (resolveStream added it).
+    this.hub.onLast = (stream) => {
+      if (isListenKey(stream)) this.router.dropUserKey(stream);
+    };
     for (const md of this.router.markets.values()) md.load(opts.venue.book(md.spec.id));
     this.bus = new EventBus(cfg, this.log, (evs) => this.router.onEvents(evs));
     if (cfg.redisUrl && !opts.venue.remote) this.bus.serve(opts.venue);
@@ -205,9 +209,7 @@ export class Gateway {
     if (isListenKey(name)) {
       const user = await this.listenKeys.userOf(name, Date.now());
       if (!user) return null;
-      let set = this.router.userKeys.get(user);
-      if (!set) this.router.userKeys.set(user, (set = new Set()));
-      set.add(name);
+      this.router.addUserKey(user, name);
       return name;
     }
     return null;
@@ -216,21 +218,17 @@ export class Gateway {
   private async sweepListenKeys(): Promise<void> {
     const now = Date.now();
     const expired = await this.listenKeys.expired(now);
-    // With Redis the store expires keys itself: check the keys this gateway serves.
-    for (const [user, keys] of this.router.userKeys) {
-      for (const k of keys) {
-        if (!this.hub.has(k)) {
-          keys.delete(k);
-          continue;
-        }
-        if (this.cfg.redisUrl && (await this.listenKeys.userOf(k, now)) === null) expired.push({ key: k, user });
+    // With Redis the store expires keys itself: check the keys this gateway serves. (Keys
+    // without sockets left through hub.onLast; one resolved for a socket still opening stays.)
+    if (this.cfg.redisUrl) {
+      for (const [user, keys] of [...this.router.userKeys]) {
+        for (const k of [...keys]) if ((await this.listenKeys.userOf(k, now)) === null) expired.push({ key: k, user });
       }
-      if (keys.size === 0) this.router.userKeys.delete(user);
     }
-    for (const { key, user } of expired) {
+    for (const { key } of expired) {
       this.hub.publish(key, JSON.stringify({ e: "listenKeyExpired", E: now, listenKey: key }));
       this.ws.endStream(key);
-      this.router.userKeys.get(user)?.delete(key);
+      this.router.dropUserKey(key);
     }
   }
 

@@ -26,6 +26,7 @@ export class Router {
   readonly accounts = new Map<string, AccountState>();
   /** account -> live listenKeys subscribed on this gateway */
   readonly userKeys = new Map<string, Set<string>>();
+  private readonly keyOwner = new Map<string, string>();
   private readonly batches = new Map<string, DepthBatch>();
   private readonly lastEmit = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
@@ -64,6 +65,24 @@ export class Router {
     let s = this.accounts.get(a);
     if (!s) this.accounts.set(a, (s = new AccountState(a)));
     return s;
+  }
+
+  /** Routes `account`'s events to the listenKey stream `key`. */
+  addUserKey(account: string, key: string): void {
+    let keys = this.userKeys.get(account);
+    if (!keys) this.userKeys.set(account, (keys = new Set()));
+    keys.add(key);
+    this.keyOwner.set(key, account);
+  }
+
+  /** Stops routing events to the listenKey stream `key`. */
+  dropUserKey(key: string): void {
+    const account = this.keyOwner.get(key);
+    if (account === undefined) return;
+    this.keyOwner.delete(key);
+    const keys = this.userKeys.get(account);
+    keys?.delete(key);
+    if (keys?.size === 0) this.userKeys.delete(account);
   }
 
   private userPublish(account: string, payload: Record<string, unknown>): void {

@@ -24,6 +24,8 @@ export class WsServer {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   readonly conns = new Set<Conn>();
   private nextId = 1;
+  /** Upgrades whose stream names are still being resolved: they count against maxConnections. */
+  private pending = 0;
   private readonly timer: NodeJS.Timeout;
   private lastPing = Date.now();
 
@@ -47,20 +49,53 @@ export class WsServer {
         socket.end("HTTP/1.1 404 Not Found\r\n\r\n");
         return;
       }
-      if (this.conns.size >= this.opts.maxConnections) {
+      if (this.conns.size + this.pending >= this.opts.maxConnections) {
         socket.end("HTTP/1.1 503 Service Unavailable\r\n\r\n");
         return;
       }
       const names = isStream
         ? (url.searchParams.get("streams") ?? "").split("/").filter(Boolean)
         : url.pathname.slice(4).split("/").filter(Boolean);
-      this.wss.handleUpgrade(req, socket, head, (ws) => {
-        void this.onOpen(ws, req, isStream, names);
-      });
+      // Resolve the names (a listenKey is a Redis lookup) before the handshake completes: a
+      // client that sees "open" is subscribed, so no event can slip between the two.
+      this.pending++;
+      void this.resolveAll(names)
+        .catch(() => null)
+        .then((canon) => {
+          this.pending--;
+          this.wss.handleUpgrade(req, socket, head, (ws) => this.onOpen(ws, req, isStream, names, canon));
+        });
     });
   }
 
-  private async onOpen(ws: WebSocket, req: IncomingMessage, combined: boolean, names: string[]): Promise<void> {
+  /**
+   * Canonical names, or the index of the first invalid one. Too many names are not looked up
+   * (onOpen refuses them).
+   */
+  private async resolveAll(names: string[]): Promise<string[] | number> {
+    if (names.length > this.opts.maxStreams) return [];
+    const canon: string[] = [];
+    for (let i = 0; i < names.length; i++) {
+      let name: string;
+      try {
+        name = decodeURIComponent(names[i]);
+      } catch {
+        return i; // malformed %-escape
+      }
+      const c = await this.resolve(name);
+      if (!c) return i;
+      canon.push(c);
+    }
+    return canon;
+  }
+
+  private onOpen(
+    ws: WebSocket,
+    req: IncomingMessage,
+    combined: boolean,
+    names: string[],
+    canon: string[] | number | null,
+  ): void {
     const now = Date.now();
     const c: Conn = {
       ws,
@@ -83,14 +118,15 @@ export class WsServer {
       this.close(c, 1008, `too many streams: at most ${this.opts.maxStreams} per connection`);
       return;
     }
-    for (const n of names) {
-      const canon = await this.resolve(decodeURIComponent(n));
-      if (!canon) {
-        this.close(c, 1008, `invalid stream name: ${n}`);
-        return;
-      }
-      this.hub.subscribe(c, canon);
+    if (canon === null) {
+      this.close(c, 1011, "could not check the stream names: try again");
+      return;
     }
+    if (typeof canon === "number") {
+      this.close(c, 1008, `invalid stream name: ${names[canon]}`);
+      return;
+    }
+    for (const s of canon) this.hub.subscribe(c, s);
   }
 
   private onClose(c: Conn): void {
