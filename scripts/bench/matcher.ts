@@ -9,7 +9,8 @@
 // The engine runs each scenario two ways: through processBatch (commands taken WARM_BATCH at a time,
 // their cold memory read ahead; the headline figures) and through process, one command at a time.
 // The journal rows submit through JournaledEngine.submitBatch (the same warm-up, per WARM_BATCH commands),
-// BENCH_REPS runs per backend and book, file and Redis taking turns; the median run is reported.
+// BENCH_REPS runs per backend and book, file and Redis taking turns, each in a node process of its own
+// (as the engine rows); the median run is reported. The replays read those journals in this process.
 // Method: BENCH_REPS rounds of engine 10k (both ways), nodejs-order-book 10k and engine 1M (both ways),
 // each run in a node process of its own (with the matcher's flags; a warm-up run first, for the JIT) on a
 // freshly filled book, GC'd before timing;
@@ -463,14 +464,9 @@ async function settleHeap(): Promise<void> {
  * 10k file-journal run gave 330k-580k ops/s in one hour), each on a fresh journal; the median run is
  * reported. With `replay`, each of those journals is then replayed (median reported). Journals are removed after.
  */
-async function journalRounds(
-  size: string,
-  wl: Workload,
-  url: string,
-  redisUp: boolean,
-  replay: boolean,
-): Promise<void> {
+async function journalRounds(size: string, url: string, redisUp: boolean, replay: boolean): Promise<void> {
   await settleHeap();
+  const sz = size.toLowerCase() as "10k" | "1m";
   const file: Run[] = [];
   const redis: Run[] = [];
   const dirs: string[] = [];
@@ -479,11 +475,11 @@ async function journalRounds(
     for (let r = 0; r < REPS; r++) {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-matcher-"));
       dirs.push(dir);
-      file.push(await benchJournal(wl, await FileJournal.open(dir, "bench")));
+      file.push(childRun(`journal_file_${sz}`, MATCHER_NODE_FLAGS, { BENCH_JOURNAL_AT: dir }).run);
       if (!redisUp) continue;
       const key = `bench:matcher:${size}:${process.pid}:${r}`;
       keys.push(key);
-      redis.push(await benchJournal(wl, await RedisJournal.open(url, key)));
+      redis.push(childRun(`journal_redis_${sz}`, MATCHER_NODE_FLAGS, { BENCH_JOURNAL_AT: key }).run);
     }
     const ack = { key: "ack_", unit: "µs", unitKey: "us" };
     report(`engine + file journal, ${size} (ack latency)`, `journal_file_${size.toLowerCase()}`, file, ack);
@@ -521,7 +517,7 @@ async function journalRounds(
 async function engineRoundsAnd1m(wl10k: Workload, url: string, redisUp: boolean): Promise<void> {
   const wl1m = makeWorkload(SEED, 1_000_000, OPS);
   recordTrades("1m", resolveWorkload(wl1m, new Engine({ markets: [workloadMarket()] })));
-  warmUp(wl10k); // JIT for the rows run in this process (journals, hostile loads); the engine rounds run in children
+  warmUp(wl10k); // JIT for the rows run in this process (replays, hostile loads); engines and journals run in children
 
   // Engine 10k, nodejs-order-book 10k and engine 1M take turns, round by round, each run in a process
   // of its own (childRun): the host's speed moves by tens of percent within minutes, and a slow spell
@@ -561,7 +557,7 @@ async function engineRoundsAnd1m(wl10k: Workload, url: string, redisUp: boolean)
   );
 
   // the journals with the 1M book: the fill goes through the journal too (2M commands journaled)
-  await journalRounds("1M", wl1m, url, redisUp, false);
+  await journalRounds("1M", url, redisUp, false);
   // one run: nodejs-order-book takes ~30 s for this one
   const n1m = report(`nodejs-order-book, 1M resting (${fmt(NOB_OPS)} ops)`, "nob_1m", [runNob(wl1m, NOB_OPS)]);
   results.speedup_vs_nob_1m = Math.round((e1m.opsPerS / n1m.opsPerS) * 10) / 10;
@@ -765,7 +761,13 @@ function recordTrades(size: string, r: ResolvedWorkload): void {
 }
 
 /** The engine and nodejs-order-book scenarios, each run in a child process of its own (childRun). */
-type Scenario = "engine_10k" | "engine_10k_single" | "engine_1m" | "engine_1m_single" | "nob_10k";
+type Scenario =
+  | "engine_10k"
+  | "engine_10k_single"
+  | "engine_1m"
+  | "engine_1m_single"
+  | "nob_10k"
+  | `journal_${"file" | "redis"}_${"10k" | "1m"}`;
 
 /** What a child reports of its one run (latencies sorted, ns). */
 interface ChildRun extends EngineRun {
@@ -779,12 +781,14 @@ interface ChildRun extends EngineRun {
  * warm-up (JIT), then one timed run; writes its figures as JSON to the file BENCH_CHILD_OUT names.
  */
 async function childMode(sc: Scenario): Promise<void> {
-  const wl = makeWorkload(SEED, sc.includes("_1m") ? 1_000_000 : 10_000, OPS);
+  const wl = makeWorkload(SEED, sc.endsWith("_1m") || sc.includes("_1m_") ? 1_000_000 : 10_000, OPS);
   resolveWorkload(wl, new Engine({ markets: [workloadMarket()] })); // the cancels' ids
   let r: EngineRun;
   if (sc === "nob_10k") {
     runNob(wl, Math.min(NOB_OPS, 300_000));
     r = { run: runNob(wl, NOB_OPS), fillS: 0, resting: 0 };
+  } else if (sc.startsWith("journal_")) {
+    r = { run: await childJournalRun(sc, wl), fillS: 0, resting: 0 };
   } else {
     warmUp(wl);
     r = engineRun(wl, !sc.endsWith("_single"));
@@ -794,7 +798,8 @@ async function childMode(sc: Scenario): Promise<void> {
   const out = {
     opsPerS: r.run.opsPerS,
     opsPerCpuS: r.run.opsPerCpuS,
-    lat: Array.from(r.run.lat, Math.round), // whole ns: the figures are rounded so anyway
+    // whole ns (engine) or ns-rounded µs (journal acks): the figures are rounded so anyway
+    lat: Array.from(r.run.lat, sc.startsWith("journal_") ? (x: number) => Math.round(x * 1000) / 1000 : Math.round),
     fillS: r.fillS,
     resting: r.resting,
     gcMs: results.child_gc_ms_per_run,
@@ -806,19 +811,45 @@ async function childMode(sc: Scenario): Promise<void> {
 }
 
 /**
+ * A journal scenario's run in a child: a short JIT warm-up through a scratch file journal (the
+ * journal's and the engine's code paths), then the timed run on the journal at BENCH_JOURNAL_AT
+ * (a directory, or a Redis stream key), kept for the parent's replays.
+ */
+async function childJournalRun(sc: Scenario, wl: Workload): Promise<Run> {
+  const at = process.env.BENCH_JOURNAL_AT;
+  if (at === undefined) throw new Error(`bench child ${sc}: BENCH_JOURNAL_AT is not set`);
+  const warm = makeWorkload(SEED + 1, 10_000, 100_000);
+  resolveWorkload(warm, new Engine({ markets: [workloadMarket()] }));
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "bench-matcher-warm-"));
+  try {
+    await benchJournal(warm, await FileJournal.open(scratch, "bench"));
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+  const journal = sc.startsWith("journal_file_")
+    ? await FileJournal.open(at, "bench")
+    : await RedisJournal.open(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", at);
+  return benchJournal(wl, journal);
+}
+
+/**
  * One run of `sc` in a fresh node process with `flags` (default: the matcher's). A process of its own
  * holds what a matcher holds, one book and its workload. Run beside the 1M book's workload and engine
  * in one heap, the 10k engine measured 25-35% slower (~0.55-0.64M against ~0.84M ops/s, same host,
  * minutes apart), with about the same GC time per run: the shared heap, not the engine, set that figure.
  */
-function childRun(sc: Scenario, flags: readonly string[] = MATCHER_NODE_FLAGS): ChildRun {
+function childRun(
+  sc: Scenario,
+  flags: readonly string[] = MATCHER_NODE_FLAGS,
+  env: Record<string, string> = {},
+): ChildRun {
   const outFile = path.join(os.tmpdir(), `bench-child-${process.pid}.json`);
   fs.rmSync(outFile, { force: true });
   const r = spawnSync(
     process.execPath,
     ["--max-old-space-size=6144", ...flags, "--expose-gc", "--import", "tsx", process.argv[1]],
     {
-      env: { ...process.env, BENCH_CHILD: sc, BENCH_CHILD_OUT: outFile },
+      env: { ...process.env, ...env, BENCH_CHILD: sc, BENCH_CHILD_OUT: outFile },
       encoding: "utf8",
       stdio: ["ignore", "ignore", "pipe"],
     },
@@ -908,7 +939,7 @@ async function main(): Promise<void> {
   // heap during the 10k journal and replay runs below (a matcher holds no such workload)
   await engineRoundsAnd1m(wl10k, url, redisUp);
 
-  await journalRounds("10k", wl10k, url, redisUp, true);
+  await journalRounds("10k", url, redisUp, true);
   hostileRuns(wl10k);
   gcThreadRounds(Math.max(3, REPS + 2));
 
