@@ -308,6 +308,7 @@ async function benchJournal(wl: Workload, journal: Journal): Promise<Run> {
   base = je.engine.inSeq + 1;
   if (typeof global.gc === "function") global.gc();
   const cpu0 = process.cpuUsage();
+  const from = now();
   const start = hr();
   const CHUNK = 2_000;
   for (let i = 0; i < n;) {
@@ -325,11 +326,14 @@ async function benchJournal(wl: Workload, journal: Journal): Promise<Run> {
   await je.drain();
   const secs = Number(hr() - start) / 1e9;
   const cpu = process.cpuUsage(cpu0);
+  const to = now();
   await je.close();
   return {
     opsPerS: Math.round(n / secs),
     opsPerCpuS: Math.round(n / ((cpu.user + cpu.system) / 1e6)),
     lat: Float64Array.from(lat).sort(),
+    from,
+    to,
   };
 }
 
@@ -467,29 +471,28 @@ async function settleHeap(): Promise<void> {
 async function journalRounds(size: string, url: string, redisUp: boolean, replay: boolean): Promise<void> {
   await settleHeap();
   const sz = size.toLowerCase() as "10k" | "1m";
-  const file: Run[] = [];
-  const redis: Run[] = [];
+  const file: ChildRun[] = [];
+  const redis: ChildRun[] = [];
   const dirs: string[] = [];
   const keys: string[] = [];
   try {
     for (let r = 0; r < REPS; r++) {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-matcher-"));
       dirs.push(dir);
-      file.push(childRun(`journal_file_${sz}`, MATCHER_NODE_FLAGS, { BENCH_JOURNAL_AT: dir }).run);
+      file.push(childRun(`journal_file_${sz}`, MATCHER_NODE_FLAGS, { BENCH_JOURNAL_AT: dir }));
       if (!redisUp) continue;
       const key = `bench:matcher:${size}:${process.pid}:${r}`;
       keys.push(key);
-      redis.push(childRun(`journal_redis_${sz}`, MATCHER_NODE_FLAGS, { BENCH_JOURNAL_AT: key }).run);
+      redis.push(childRun(`journal_redis_${sz}`, MATCHER_NODE_FLAGS, { BENCH_JOURNAL_AT: key }));
     }
     const ack = { key: "ack_", unit: "µs", unitKey: "us" };
-    report(`engine + file journal, ${size} (ack latency)`, `journal_file_${size.toLowerCase()}`, file, ack);
-    if (redisUp)
-      report(
-        `engine + Redis Streams journal, ${size} (ack latency)`,
-        `journal_redis_${size.toLowerCase()}`,
-        redis,
-        ack,
-      );
+    const runsOf = (rs: ChildRun[]) => rs.map((r) => r.run);
+    report(`engine + file journal, ${size} (ack latency)`, `journal_file_${sz}`, runsOf(file), ack);
+    reportChildGc(`journal_file_${sz}`, file);
+    if (redisUp) {
+      report(`engine + Redis Streams journal, ${size} (ack latency)`, `journal_redis_${sz}`, runsOf(redis), ack);
+      reportChildGc(`journal_redis_${sz}`, redis);
+    }
     if (!replay) return;
     // a replay of each round's journals, file and Redis taking turns
     const fileReplays: ReplayRun[] = [];
