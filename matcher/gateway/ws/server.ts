@@ -64,6 +64,10 @@ export class WsServer {
         .then((canon) => {
           this.pending--;
           this.wss.handleUpgrade(req, socket, head, (ws) => this.onOpen(ws, req, isStream, names, canon));
+        })
+        .catch((err: unknown) => {
+          this.log.warn("websocket upgrade failed", { err: String(err) });
+          socket.destroy();
         });
     });
   }
