@@ -59,8 +59,9 @@ export class WsServer {
       // Resolve the names (a listenKey is a Redis lookup) before the handshake completes: a
       // client that sees "open" is subscribed, so no event can slip between the two.
       this.pending++;
-      void this.resolveAll(names)
-        .catch(() => null)
+      // too many names are not looked up: onOpen refuses them
+      const resolving = names.length > this.opts.maxStreams ? Promise.resolve([]) : this.resolveNames(names, true);
+      void resolving
         .then((canon) => {
           this.pending--;
           this.wss.handleUpgrade(req, socket, head, (ws) => this.onOpen(ws, req, isStream, names, canon));
@@ -73,20 +74,26 @@ export class WsServer {
   }
 
   /**
-   * Canonical names, or the index of the first invalid one. Too many names are not looked up
-   * (onOpen refuses them).
+   * Canonical names, the index of the first invalid one, or null when a lookup failed (the
+   * listenKey store is down). URL path names are %-decoded first (a malformed escape is invalid).
    */
-  private async resolveAll(names: string[]): Promise<string[] | number> {
-    if (names.length > this.opts.maxStreams) return [];
+  private async resolveNames(names: readonly string[], uriEncoded: boolean): Promise<string[] | number | null> {
     const canon: string[] = [];
     for (let i = 0; i < names.length; i++) {
-      let name: string;
-      try {
-        name = decodeURIComponent(names[i]);
-      } catch {
-        return i; // malformed %-escape
+      let name = names[i];
+      if (uriEncoded) {
+        try {
+          name = decodeURIComponent(name);
+        } catch {
+          return i;
+        }
       }
-      const c = await this.resolve(name);
+      let c: string | null;
+      try {
+        c = await this.resolve(name);
+      } catch {
+        return null;
+      }
       if (!c) return i;
       canon.push(c);
     }
@@ -199,12 +206,11 @@ export class WsServer {
               id: rid,
             });
           }
-          const canon: string[] = [];
-          for (const n of names) {
-            const s = await this.resolve(n);
-            if (!s) return this.reply(c, { code: 2, msg: `Invalid request: invalid stream name ${n}`, id: rid });
-            canon.push(s);
-          }
+          const canon = await this.resolveNames(names, false);
+          if (canon === null)
+            return this.reply(c, { code: 2, msg: "Could not check the stream names: try again", id: rid });
+          if (typeof canon === "number")
+            return this.reply(c, { code: 2, msg: `Invalid request: invalid stream name ${names[canon]}`, id: rid });
           if (c.closed) return;
           for (const s of canon) this.hub.subscribe(c, s);
         } else {

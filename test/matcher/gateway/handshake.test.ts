@@ -63,6 +63,30 @@ describe("gateway/WebSocket handshake", () => {
     expect(ws.hub.streamCount()).to.equal(0);
   });
 
+  it("SUBSCRIBE answers a failed lookup and an unknown name with an error, subscribing nothing", async () => {
+    const c = new WebSocket(`${url}/ws`);
+    await opened(c);
+    const ask = (params: string[], id: number) => {
+      const p = nextMessage(c, (m) => m.id === id);
+      c.send(JSON.stringify({ method: "SUBSCRIBE", params, id }));
+      return p;
+    };
+    expect(await ask(["fast", "broken"], 1)).to.deep.equal({
+      code: 2,
+      msg: "Could not check the stream names: try again",
+      id: 1,
+    });
+    expect(await ask(["fast", "bad"], 2)).to.deep.equal({
+      code: 2,
+      msg: "Invalid request: invalid stream name bad",
+      id: 2,
+    });
+    expect(ws.hub.streamCount()).to.equal(0);
+    expect(await ask(["fast"], 3)).to.deep.equal({ result: null, id: 3 });
+    c.close();
+    await closed(c);
+  });
+
   it("sockets still resolving count against the connection limit", async () => {
     const a = new WebSocket(`${url}/ws/slowa`);
     const b = new WebSocket(`${url}/ws/slowb`);
