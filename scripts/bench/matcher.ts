@@ -468,9 +468,9 @@ async function settleHeap(): Promise<void> {
  * 10k file-journal run gave 330k-580k ops/s in one hour), each on a fresh journal; the median run is
  * reported. With `replay`, each of those journals is then replayed (median reported). Journals are removed after.
  */
-async function journalRounds(size: string, url: string, redisUp: boolean, replay: boolean): Promise<void> {
+async function journalRounds(size: "10k" | "1M", url: string, redisUp: boolean, replay: boolean): Promise<void> {
   await settleHeap();
-  const sz = size.toLowerCase() as "10k" | "1m";
+  const sz = size === "1M" ? "1m" : "10k";
   const file: ChildRun[] = [];
   const redis: ChildRun[] = [];
   const dirs: string[] = [];
@@ -784,7 +784,7 @@ interface ChildRun extends EngineRun {
  * warm-up (JIT), then one timed run; writes its figures as JSON to the file BENCH_CHILD_OUT names.
  */
 async function childMode(sc: Scenario): Promise<void> {
-  const wl = makeWorkload(SEED, sc.endsWith("_1m") || sc.includes("_1m_") ? 1_000_000 : 10_000, OPS);
+  const wl = makeWorkload(SEED, /_1m(_|$)/.test(sc) ? 1_000_000 : 10_000, OPS);
   resolveWorkload(wl, new Engine({ markets: [workloadMarket()] })); // the cancels' ids
   let r: EngineRun;
   if (sc === "nob_10k") {
