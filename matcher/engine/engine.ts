@@ -1,12 +1,16 @@
 // The matching engine for a set of markets: one writer, synchronous, deterministic.
-// process(cmd) applies one command, returns its single Ack and appends the events it caused
-// to `events` (the caller drains them). Time comes only from cmd.ts.
+// apply(cmd) applies one command, appends its single ack to `ackLog` and the events it caused to
+// `eventLog` (no object per ack or event; the caller reads and clears both). process(cmd) is the
+// same returning the ack as an object, and `events` decodes the event log into objects. Time
+// comes only from cmd.ts.
 import * as fm from "../risk/fastmath";
 import * as mg from "../risk/margin";
 import * as ac from "./account";
 import * as bk from "./book";
 import * as ix from "./idIndex";
 import { BinaryHeap } from "./heap";
+import * as el from "./eventLog";
+import * as al from "./ackLog";
 import * as pt from "./pendingTrades";
 import * as mkt from "./market";
 import * as ty from "./types";
@@ -50,7 +54,9 @@ const { IdIndex } = ix;
 const { PendingTrades } = pt;
 const { Market } = mkt;
 type Market = mkt.Market;
-const { AccountEvent, DepthEvent, MarkEvent, MarketStatusEvent, OrderUpdateEvent, Reason, TradeEvent } = ty;
+const { AccountEvent, MarkEvent, MarketStatusEvent, Reason } = ty;
+const { EventLog } = el;
+const { AckLog } = al;
 
 // Validation by comparison with the (internalized) literals: cheaper than keyed lookups.
 function isOrderType(t: unknown): boolean {
@@ -79,9 +85,6 @@ function stpCode(s: string): number {
   const v = (STP_CODES as Record<string, number | undefined>)[s];
   return v === undefined ? -1 : v;
 }
-/** Shared empty side of a depth event (frozen: events never change once published). */
-const NO_LEVELS: [number, number][] = Object.freeze([]) as unknown as [number, number][];
-
 function isPosInt(v: unknown): v is number {
   return typeof v === "number" && Number.isSafeInteger(v) && v > 0;
 }
@@ -122,8 +125,33 @@ export class Engine {
   readonly pendingTrades = new PendingTrades();
   readonly withdrawals = new Map<string, { account: string; amount: number }>();
   readonly countdowns = new Map<string, Countdown>();
-  /** Output: events of the processed commands, in order. The caller drains (clears) it. */
-  events: EngineEvent[] = [];
+  /**
+   * Output: the events of the processed commands, in order, as written (no object per event).
+   * The caller reads and clears it, or decodes it through `events`.
+   */
+  eventLog = new EventLog();
+  /** Output: one ack per command applied with apply() or processBatch(), in order. The caller clears it. */
+  ackLog = new AckLog();
+  private decoded: EngineEvent[] = [];
+
+  /**
+   * The events not yet drained, as objects: the log decoded (and cleared) into one array, which
+   * the caller clears (`events = []` or `events.length = 0`). Decoding costs what building the
+   * objects used to; the hot consumers read `eventLog` instead.
+   */
+  get events(): EngineEvent[] {
+    const log = this.eventLog;
+    if (log.length > 0) {
+      log.toEvents(this.decoded);
+      log.clear();
+    }
+    return this.decoded;
+  }
+
+  set events(v: EngineEvent[]) {
+    this.eventLog.clear();
+    this.decoded = v;
+  }
   nextOrderId = 1;
   nextTradeId = 1;
   accountSeq = 0;
@@ -175,18 +203,20 @@ export class Engine {
   // -------------------------------------------------------------------------------------
   // Entry point
 
+  /** Apply one command; returns its ack (apply() without building the ack object is faster). */
   process(cmd: Command, inSeq?: number): Ack {
+    this.apply(cmd, inSeq);
+    return this.ackLog.pop();
+  }
+
+  /** Apply one command; its ack goes to `ackLog`, its events to `eventLog`. */
+  apply(cmd: Command, inSeq?: number): void {
     this.inSeq = inSeq ?? this.inSeq + 1;
     let reason: ReasonCode = Reason.OK;
     let orderId = 0;
     if (cmd === null || typeof cmd !== "object" || typeof cmd.ts !== "number" || !Number.isFinite(cmd.ts)) {
-      return {
-        inSeq: this.inSeq,
-        type: (cmd as Command)?.type ?? "tick",
-        ok: false,
-        reason: Reason.INVALID_COMMAND,
-        orderId: 0,
-      };
+      this.ackLog.push(this.inSeq, (cmd as Command | null)?.type ?? "tick", Reason.INVALID_COMMAND, 0);
+      return;
     }
     if (cmd.ts > this.now) this.now = cmd.ts;
     if (this.now >= this.nextDeadline || this.now >= this.nextReopen) this.advanceTime();
@@ -241,19 +271,19 @@ export class Engine {
     }
     if (this.nTouched > 0) this.finishCommand();
     if (this.nRecycle > 0) this.flushRecycle();
-    return { inSeq: this.inSeq, type: cmd.type, ok: reason === Reason.OK, reason, orderId };
+    this.ackLog.push(this.inSeq, cmd.type, reason, orderId);
   }
 
   /**
-   * process() for cmds[from, to) in order, the acks pushed to `acks`: the same acks, events and state
-   * as calling process() on each (warm() only reads). Each WARM_BATCH commands are first warmed
-   * together, so the main-memory reads of a batch overlap instead of stalling one command at a time.
+   * apply() for cmds[from, to) in order (acks to `ackLog`): the same acks, events and state as calling
+   * apply() on each (warm() only reads). Each WARM_BATCH commands are first warmed together, so the
+   * main-memory reads of a batch overlap instead of stalling one command at a time.
    */
-  processBatch(cmds: readonly Command[], from: number, to: number, acks: Ack[]): void {
+  processBatch(cmds: readonly Command[], from: number, to: number): void {
     for (let i = from; i < to;) {
       const end = Math.min(to, i + WARM_BATCH);
       this.warm(cmds, i, end);
-      for (; i < end; i++) acks.push(this.process(cmds[i]));
+      for (; i < end; i++) this.apply(cmds[i]);
     }
   }
 
@@ -354,10 +384,8 @@ export class Engine {
       if (m.depthTouched) {
         m.depthTouched = false;
         const seq = ++m.seq;
-        this.events.push(new DepthEvent(m.id, seq, this.now, m.lastDepthU + 1, seq, m.lastDepthU, m.dBids, m.dAsks));
+        this.eventLog.depth(m.id, seq, this.now, m.lastDepthU + 1, m.lastDepthU, m.dBids, m.dAsks);
         m.lastDepthU = seq;
-        m.dBids = NO_LEVELS;
-        m.dAsks = NO_LEVELS;
       }
       m.priceMoved = false;
     }
@@ -378,12 +406,7 @@ export class Engine {
       m.depthTouched = true;
       this.touch(m);
     }
-    const e: [number, number] = [ticks * m.cfg.tickSize, lots * m.cfg.lotSize];
-    if (isBuy) {
-      if (m.dBids === NO_LEVELS) m.dBids = [e];
-      else m.dBids.push(e);
-    } else if (m.dAsks === NO_LEVELS) m.dAsks = [e];
-    else m.dAsks.push(e);
+    (isBuy ? m.dBids : m.dAsks).push(ticks * m.cfg.tickSize, lots * m.cfg.lotSize);
   }
 
   // -------------------------------------------------------------------------------------
@@ -936,7 +959,7 @@ export class Engine {
     tk.filled += q;
     tk.filledQP += qp;
     const price = ticks * cfg.tickSize;
-    const t = new TradeEvent(
+    this.eventLog.trade(
       m.id,
       ++m.seq,
       this.now,
@@ -945,7 +968,7 @@ export class Engine {
       size,
       buyerPays,
       sellerGets,
-      tk.isBuy ? "BUY" : "SELL",
+      tk.isBuy,
       mk.id,
       tk.id,
       mk.hash,
@@ -955,7 +978,6 @@ export class Engine {
       makerFee,
       takerFee,
     );
-    this.events.push(t);
     this.pendingTrades.add(
       tradeId,
       m.id,
@@ -1003,7 +1025,7 @@ export class Engine {
     m.window.reset();
     if (reopenAt < this.nextReopen) this.nextReopen = reopenAt;
     this.touch(m);
-    this.events.push(
+    this.eventLog.object(
       new MarketStatusEvent(m.id, ++m.seq, this.now, status, reason, reopenAt === Infinity ? 0 : reopenAt),
     );
   }
@@ -1221,7 +1243,7 @@ export class Engine {
     if (typeof c.account !== "string" || !Number.isSafeInteger(c.delta)) return Reason.INVALID_AMOUNT;
     const a = this.account(c.account);
     a.cash += c.delta;
-    this.events.push(new AccountEvent(-1, ++this.accountSeq, this.now, a.id, "BALANCE", a.cash, c.delta, 0, ""));
+    this.eventLog.object(new AccountEvent(-1, ++this.accountSeq, this.now, a.id, "BALANCE", a.cash, c.delta, 0, ""));
     return Reason.OK;
   }
 
@@ -1234,7 +1256,7 @@ export class Engine {
     if (!(free >= c.amount)) return Number.isNaN(free) ? Reason.NO_MARK_PRICE : Reason.INSUFFICIENT_BALANCE;
     a.cash -= c.amount;
     this.withdrawals.set(c.withdrawalId, { account: a.id, amount: c.amount });
-    this.events.push(
+    this.eventLog.object(
       new AccountEvent(-1, ++this.accountSeq, this.now, a.id, "WITHDRAW", a.cash, -c.amount, 0, c.withdrawalId),
     );
     return Reason.OK;
@@ -1247,7 +1269,7 @@ export class Engine {
     if (!c.ok) {
       const a = this.account(w.account);
       a.cash += w.amount;
-      this.events.push(
+      this.eventLog.object(
         new AccountEvent(-1, ++this.accountSeq, this.now, a.id, "WITHDRAW_FAILED", a.cash, w.amount, 0, c.withdrawalId),
       );
     }
@@ -1286,7 +1308,9 @@ export class Engine {
     am.dirty = true;
     a.cash += c.cashDelta;
     this.touch(m);
-    this.events.push(new AccountEvent(m.id, ++m.seq, this.now, a.id, "LIQUIDATION", a.cash, c.cashDelta, am.pos, ""));
+    this.eventLog.object(
+      new AccountEvent(m.id, ++m.seq, this.now, a.id, "LIQUIDATION", a.cash, c.cashDelta, am.pos, ""),
+    );
     return Reason.OK;
   }
 
@@ -1302,7 +1326,7 @@ export class Engine {
       const d = c.indexDelta;
       const exact = d >= 0 ? mulDivCeil(am.pos, d, SIZE_ONE_N) : mulDivCeil(-am.pos, -d, SIZE_ONE_N);
       a.cash -= exact;
-      this.events.push(new AccountEvent(m.id, ++m.seq, this.now, a.id, "FUNDING", a.cash, -exact, am.pos, ""));
+      this.eventLog.object(new AccountEvent(m.id, ++m.seq, this.now, a.id, "FUNDING", a.cash, -exact, am.pos, ""));
     }
     return Reason.OK;
   }
@@ -1314,7 +1338,7 @@ export class Engine {
     m.risk.setMark(c.price);
     this.touch(m);
     m.priceMoved = true;
-    this.events.push(new MarkEvent(m.id, ++m.seq, this.now, c.price));
+    this.eventLog.object(new MarkEvent(m.id, ++m.seq, this.now, c.price));
     return Reason.OK;
   }
 
@@ -1339,7 +1363,7 @@ export class Engine {
     sam.dirty = true;
     this.touch(m);
     const ref = String(t.tradeId);
-    this.events.push(
+    this.eventLog.object(
       new AccountEvent(
         m.id,
         ++m.seq,
@@ -1352,7 +1376,7 @@ export class Engine {
         ref,
       ),
     );
-    this.events.push(
+    this.eventLog.object(
       new AccountEvent(
         m.id,
         ++m.seq,
@@ -1394,35 +1418,33 @@ export class Engine {
   ): void {
     const ls = m.cfg.lotSize;
     const tsz = m.cfg.tickSize;
-    this.events.push(
-      new OrderUpdateEvent(
-        m.id,
-        ++m.seq,
-        this.now,
-        o.id,
-        o.clientOrderId,
-        o.account.id,
-        o.isBuy ? "BUY" : "SELL",
-        o.orderType,
-        o.origType,
-        o.tif,
-        o.ticks * tsz,
-        o.stopPrice,
-        o.lots * ls,
-        o.filled * ls,
-        m.risk.qpFloor(o.filledQP),
-        lastLots * ls,
-        lastTicks * tsz,
-        o.status,
-        exec,
-        reason,
-        o.reduceOnly,
-        o.closePosition,
-        o.workingType,
-        o.hash,
-        tradeId,
-        isMaker,
-      ),
+    this.eventLog.order(
+      m.id,
+      ++m.seq,
+      this.now,
+      o.id,
+      o.clientOrderId,
+      o.account.id,
+      o.isBuy,
+      o.orderType,
+      o.origType,
+      o.tif,
+      o.ticks * tsz,
+      o.stopPrice,
+      o.lots * ls,
+      o.filled * ls,
+      m.risk.qpFloor(o.filledQP),
+      lastLots * ls,
+      lastTicks * tsz,
+      o.status,
+      exec,
+      reason,
+      o.reduceOnly,
+      o.closePosition,
+      o.workingType,
+      o.hash,
+      tradeId,
+      isMaker,
     );
   }
 

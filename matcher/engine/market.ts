@@ -2,6 +2,7 @@
 import { MarketRiskState } from "../risk/margin";
 import { BookSide, TriggerList, type OrderIndex } from "./book";
 import { TrailingStops } from "./trailing";
+import { LevelBuffer } from "./eventLog";
 import type { MarketStatus } from "./types";
 
 /**
@@ -127,9 +128,9 @@ export class Market {
   readonly downLast: TriggerList;
   readonly trailing = new TrailingStops();
   readonly window = new PriceWindow();
-  /** depth changes of the current command: [price, qty] (a shared frozen empty array when none) */
-  dBids: [number, number][] = [];
-  dAsks: [number, number][] = [];
+  /** depth changes of the current command: [price, qty] pairs (absolute level quantities) */
+  readonly dBids = new LevelBuffer();
+  readonly dAsks = new LevelBuffer();
   /** price band limits (price units) for the mark of markVersion bandVersion */
   bandVersion = -1;
   bandHi = 0;

@@ -181,9 +181,9 @@ export function resolveWorkload(wl: Workload, scratch: Engine): ResolvedWorkload
   const ids = new Int32Array(n + wl.ops.length);
   for (let i = 0; i < n; i++) {
     ids[i] = scratch.process(wl.fill[i]).orderId;
-    if ((i & 1023) === 0) scratch.events.length = 0;
+    if ((i & 1023) === 0) scratch.eventLog.clear();
   }
-  scratch.events.length = 0;
+  scratch.eventLog.clear();
   let trades = 0;
   let crossing = 0;
   let crossingTraded = 0;
@@ -204,8 +204,9 @@ export function resolveWorkload(wl: Workload, scratch: Engine): ResolvedWorkload
     }
     ids[n + j] = scratch.process(c).orderId;
     let t = 0;
-    for (const ev of scratch.events) if (ev.kind === "trade") t++;
-    scratch.events.length = 0;
+    const log = scratch.eventLog;
+    for (let k = 0; k < log.length; k++) if (log.isTrade(k)) t++;
+    log.clear();
     trades += t;
     if (through >= 0) {
       crossing++;

@@ -2,23 +2,30 @@
 // engine never waits for I/O) but holds its ack and events until the journal group holding the
 // command is durable; then they are released, in order, through onOutput. Killing the process
 // loses nothing that was released: every released ack's command is in the journal, and replay
-// reproduces the same events (recovery = latest snapshot + replay, see snapshot.ts).
+// reproduces the same events (recovery = latest snapshot + replay, see snapshot.ts). Acks and
+// events are released as the engine wrote them (AckLog, EventLog: no object each); onOutput
+// decodes what it needs.
 import { Engine, MATCHING_RULES, WARM_BATCH, type EngineOptions } from "../engine/engine";
-import type { Ack, Command, EngineEvent } from "../engine/types";
+import type { Ack, Command } from "../engine/types";
+import { AckLog } from "../engine/ackLog";
+import { EventLog } from "../engine/eventLog";
 import type { Journal } from "./journal";
 import { recover, takeSnapshot } from "./snapshot";
 import { encodeCommand } from "./codec";
 
 export interface JournaledEngineOptions extends EngineOptions {
   journal: Journal;
-  /** Receives released outputs: acks in input order and the events of those commands in order. */
-  onOutput: (acks: Ack[], events: EngineEvent[]) => void;
+  /**
+   * Receives released outputs: the acks in input order and the events of those commands in order.
+   * Both logs are reused once it returns: read (decode) them in the call, do not keep them.
+   */
+  onOutput: (acks: AckLog, events: EventLog) => void;
   /** Take a snapshot every N commands (0 = only on demand). */
   snapshotEvery?: number;
   /** When to start a group write after a submit: "immediate" (setImmediate, default) or "manual". */
   flushMode?: "immediate" | "manual";
-  /** Receives each replayed command's ack and events during recovery (before open resolves). */
-  onReplay?: (ack: Ack, events: EngineEvent[]) => void;
+  /** Receives each replayed command's ack and events during recovery (before open resolves; see recover). */
+  onReplay?: (ack: Ack, events: EventLog) => void;
   /**
    * Replay a journal tail written under other matching rules anyway (its events may differ from those
    * published). Without it, open() refuses such a tail (RulesMismatchError, nothing applied).
@@ -30,9 +37,9 @@ export class JournaledEngine {
   readonly engine: Engine;
   readonly journal: Journal;
   private inSeq: number;
-  private acks: Ack[] = [];
-  private inflightAcks: Ack[] = [];
-  private inflightEvents: EngineEvent[] = [];
+  /** The group being written: its acks and events (the engine writes into the other pair meanwhile). */
+  private inflightAcks = new AckLog();
+  private inflightEvents = new EventLog();
   private inflightUpTo = -1;
   private scheduled = false;
   private sinceSnapshot = 0;
@@ -51,6 +58,7 @@ export class JournaledEngine {
     this.journal = opts.journal;
     this.inSeq = engine.inSeq;
     engine.events = [];
+    engine.ackLog.clear();
     this.journal.onDurable = (upTo) => this.released(upTo);
   }
 
@@ -78,7 +86,7 @@ export class JournaledEngine {
     const j = this.journal;
     if (j.appendCommand !== undefined) j.appendCommand(inSeq, cmd);
     else j.append(inSeq, encodeCommand(cmd));
-    this.acks.push(this.engine.process(cmd, inSeq));
+    this.engine.apply(cmd, inSeq);
     const every = this.opts.snapshotEvery ?? 0;
     if (every > 0 && ++this.sinceSnapshot >= every) this.snapshot();
     if (!this.scheduled && this.opts.flushMode !== "manual") {
@@ -109,25 +117,30 @@ export class JournaledEngine {
   }
 
   private startGroup(): void {
-    if (this.inflightUpTo >= 0 || this.acks.length === 0) return;
-    this.inflightAcks = this.acks;
-    this.inflightEvents = this.engine.events;
+    const e = this.engine;
+    if (this.inflightUpTo >= 0 || e.ackLog.length === 0) return;
+    // swap: the engine goes on writing into the (empty) logs of the last released group
+    const acks = e.ackLog;
+    e.ackLog = this.inflightAcks;
+    this.inflightAcks = acks;
+    const events = e.eventLog;
+    e.eventLog = this.inflightEvents;
+    this.inflightEvents = events;
     this.inflightUpTo = this.inSeq;
-    this.acks = [];
-    this.engine.events = [];
     this.journal.flush();
   }
 
   private released(upTo: number): void {
     if (this.inflightUpTo < 0 || upTo < this.inflightUpTo) return;
-    const acks = this.inflightAcks;
-    const events = this.inflightEvents;
-    this.inflightAcks = [];
-    this.inflightEvents = [];
     this.inflightUpTo = -1;
     this.maybeWriteSnapshot(upTo);
-    this.opts.onOutput(acks, events);
-    if (this.acks.length > 0) this.startGroup();
+    try {
+      this.opts.onOutput(this.inflightAcks, this.inflightEvents);
+    } finally {
+      this.inflightAcks.clear();
+      this.inflightEvents.clear();
+    }
+    if (this.engine.ackLog.length > 0) this.startGroup();
   }
 
   /**
@@ -159,7 +172,7 @@ export class JournaledEngine {
   /** Resolves when every submitted command is durable and released. */
   async drain(): Promise<void> {
     while (
-      this.acks.length > 0 ||
+      this.engine.ackLog.length > 0 ||
       this.inflightUpTo >= 0 ||
       this.snapshotWriting !== null ||
       this.pendingSnapshot !== null

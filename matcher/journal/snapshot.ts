@@ -5,7 +5,6 @@ import { addRo, Engine, MATCHING_RULES, WARM_BATCH, type EngineOptions } from ".
 import type { PendingTrade } from "../engine/pendingTrades";
 import {
   type Command,
-  type EngineEvent,
   type Ack,
   type TradeEvent,
   type OrderStatus,
@@ -13,6 +12,7 @@ import {
   type TimeInForce,
   type WorkingType,
 } from "../engine/types";
+import type { EventLog } from "../engine/eventLog";
 import type { Journal } from "./journal";
 
 type OrderRow = [
@@ -350,14 +350,15 @@ export async function replayWholeJournal(journal: Journal, opts: EngineOptions):
   const noSnapshot: Journal = Object.create(journal, { loadSnapshot: { value: async () => null } }) as Journal;
   await recover(noSnapshot, opts, (_ack, evs) => {
     if (since !== 0) throw new WholeReplayRulesError(since);
-    for (const e of evs) if (e.kind === "trade") out.push(e);
+    for (let i = 0; i < evs.length; i++) if (evs.isTrade(i)) out.push(evs.at(i) as TradeEvent);
   });
   return out;
 }
 
 /**
  * Recovery: latest snapshot (if any) plus replay of every journaled command after it.
- * `onOutput` receives the replayed acks and events (the same stream as before the crash).
+ * `onOutput` receives each replayed command's ack and events (the same stream as before the crash);
+ * the event log is cleared after the call: decode what it needs in the call.
  * With `rules`, the commands replayed must have been written under those matching rules (the
  * snapshot's; with no snapshot, unknown): else RulesMismatchError, thrown at the first command after
  * the snapshot, before anything is applied or output.
@@ -365,7 +366,7 @@ export async function replayWholeJournal(journal: Journal, opts: EngineOptions):
 export async function recover(
   journal: Journal,
   opts: EngineOptions,
-  onOutput?: (ack: Ack, events: EngineEvent[]) => void,
+  onOutput?: (ack: Ack, events: EventLog) => void,
   rules?: number,
 ): Promise<Recovered> {
   const snap = await journal.loadSnapshot();
@@ -386,8 +387,11 @@ export async function recover(
     for (let i = 0; i < k; i++) {
       const ack = engine.process(cmds[i], seqs[i]);
       replayed++;
-      if (onOutput) onOutput(ack, engine.events);
-      engine.events = [];
+      try {
+        if (onOutput) onOutput(ack, engine.eventLog);
+      } finally {
+        engine.eventLog.clear();
+      }
     }
   };
   try {

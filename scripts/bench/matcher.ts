@@ -7,7 +7,10 @@
 // placements at new prices among 100,000 levels).
 // Prints a table and writes flat figures to bench-results/matcher.json.
 // The engine runs each scenario two ways: through processBatch (commands taken WARM_BATCH at a time,
-// their cold memory read ahead; the headline figures) and through process, one command at a time.
+// their cold memory read ahead; the headline figures) and one command at a time (apply). Either way its
+// acks and events are written to its output logs (AckLog, EventLog) and dropped unread; one more 10k row
+// (engine_10k_objects) decodes every ack and event into an object, what a consumer that wants objects
+// pays on top. The replays count the events they write, not decoded.
 // The journal rows submit through JournaledEngine.submitBatch (the same warm-up, per WARM_BATCH commands),
 // BENCH_REPS runs per backend and book, file and Redis taking turns, each in a node process of its own
 // (as the engine rows); the median run is reported. The replays read those journals in this process.
@@ -37,6 +40,7 @@ import {
   type Ack,
   type BalanceCmd,
   type Command,
+  type EngineEvent,
   type Journal,
   type PlaceCmd,
   WARM_BATCH,
@@ -190,14 +194,27 @@ function report(label: string, key: string, runs: Run[], lat = { key: "", unit: 
   return med;
 }
 
+/** Drop the engine's acks and events unread (the engine rows time the engine, not a consumer). */
+function drain(e: Engine): void {
+  e.ackLog.clear();
+  e.eventLog.clear();
+}
+
+/** What a consumer that wants objects pays on top: every ack and event decoded, then dropped. */
+function decodeAndDrain(e: Engine, acks: Ack[], events: EngineEvent[]): void {
+  e.ackLog.toAcks(acks).length = 0;
+  e.eventLog.toEvents(events).length = 0;
+  drain(e);
+}
+
 function freshEngine(wl: Workload): Engine {
   const e = new Engine({ markets: [workloadMarket()] });
-  for (const c of wl.setup) e.process(c);
+  for (const c of wl.setup) e.apply(c);
   for (let i = 0; i < wl.fill.length; i++) {
-    e.process(wl.fill[i]);
-    if ((i & 1023) === 0) e.events.length = 0;
+    e.apply(wl.fill[i]);
+    if ((i & 1023) === 0) drain(e);
   }
-  e.events.length = 0;
+  drain(e);
   return e;
 }
 
@@ -208,7 +225,9 @@ function freshEngine(wl: Workload): Engine {
  * main-memory reads that process() would otherwise stall on; with a queue of commands waiting, each
  * waits for the whole warm-up as it waits for the commands before it, which no row here counts).
  */
-function runEngine(e: Engine, ops: Command[], from: number, n: number, batched: boolean): Run {
+function runEngine(e: Engine, ops: Command[], from: number, n: number, batched: boolean, objects = false): Run {
+  const ackSink: Ack[] = [];
+  const eventSink: EngineEvent[] = [];
   const lat = new Float64Array(Math.ceil(n / SAMPLE));
   let k = 0;
   if (typeof global.gc === "function") global.gc();
@@ -227,11 +246,14 @@ function runEngine(e: Engine, ops: Command[], from: number, n: number, batched: 
     for (; i < stop; i++) {
       if (i % SAMPLE === 0) {
         const a = now();
-        e.process(ops[i]);
+        e.apply(ops[i]);
         lat[k++] = (now() - a + warmShareMs) * 1e6;
-      } else e.process(ops[i]);
+      } else e.apply(ops[i]);
     }
-    if ((i & 255) < step) e.events.length = 0;
+    if ((i & 255) < step) {
+      if (objects) decodeAndDrain(e, ackSink, eventSink);
+      else drain(e);
+    }
   }
   const secs = Number(hr() - start) / 1e9;
   const cpu = process.cpuUsage(cpu0);
@@ -253,12 +275,12 @@ interface EngineRun {
 }
 
 /** One engine run on a fresh, freshly filled engine. */
-function engineRun(wl: Workload, batched: boolean): EngineRun {
+function engineRun(wl: Workload, batched: boolean, objects = false): EngineRun {
   if (typeof global.gc === "function") global.gc(); // the previous run's engine is garbage here
   const t0 = hr();
   const e = freshEngine(wl);
   const fillS = Number(hr() - t0) / 1e9;
-  return { run: runEngine(e, wl.ops, 0, wl.ops.length, batched), fillS, resting: e.orders.size };
+  return { run: runEngine(e, wl.ops, 0, wl.ops.length, batched, objects), fillS, resting: e.orders.size };
 }
 
 /** Reports engine runs under `key` (plus the fastest fill and the book after the last run). */
@@ -279,8 +301,9 @@ function pairedMedian(a: Run[], b: Run[]): number {
 }
 
 /** JIT warm-up: the whole code path (fill, place, cancel, cross) on a scratch engine, not timed. */
-function warmUp(wl: Workload): void {
-  for (const batched of [true, false]) runEngine(freshEngine(wl), wl.ops, 0, Math.min(wl.ops.length, 300_000), batched);
+function warmUp(wl: Workload, objects = false): void {
+  for (const batched of [true, false])
+    runEngine(freshEngine(wl), wl.ops, 0, Math.min(wl.ops.length, 300_000), batched, objects);
 }
 
 /** One run of the workload through JournaledEngine on `journal` (then closed); ack latency in µs. */
@@ -297,7 +320,7 @@ async function benchJournal(wl: Workload, journal: Journal): Promise<Run> {
       if (base < 0) return;
       const t = Number(hr() - t0) / 1e3;
       for (let i = 0; i < acks.length; i++) {
-        const s = acks[i].inSeq - base;
+        const s = acks.inSeq(i) - base;
         if (s >= 0 && s % SAMPLE === 0) lat.push(t - submitAt[s]);
       }
     },
@@ -529,10 +552,12 @@ async function engineRoundsAnd1m(wl10k: Workload, url: string, redisUp: boolean)
   const runs1m: ChildRun[] = [];
   const single10k: ChildRun[] = [];
   const single1m: ChildRun[] = [];
+  const objects10k: ChildRun[] = [];
   const runsNob10k: Run[] = [];
   for (let r = 0; r < REPS; r++) {
     runs10k.push(childRun("engine_10k"));
     single10k.push(childRun("engine_10k_single"));
+    objects10k.push(childRun("engine_10k_objects"));
     runsNob10k.push(childRun("nob_10k").run);
     runs1m.push(childRun("engine_1m"));
     single1m.push(childRun("engine_1m_single"));
@@ -543,6 +568,12 @@ async function engineRoundsAnd1m(wl10k: Workload, url: string, redisUp: boolean)
   const runsOf = (rs: ChildRun[]) => rs.map((r) => r.run);
   reportEngine("engine, 10k resting (processBatch)", "engine_10k", wl10k, runs10k);
   reportEngine("engine, 10k resting (process, one at a time)", "engine_10k_single", wl10k, single10k);
+  reportEngine(
+    "engine, 10k resting (processBatch, every ack and event decoded to an object)",
+    "engine_10k_objects",
+    wl10k,
+    objects10k,
+  );
   report(`nodejs-order-book, 10k resting (${fmt(NOB_OPS)} ops)`, "nob_10k", runsNob10k);
   const e1m = reportEngine("engine, 1M resting (processBatch)", "engine_1m", wl1m, runs1m);
   reportEngine("engine, 1M resting (process, one at a time)", "engine_1m_single", wl1m, single1m);
@@ -550,6 +581,7 @@ async function engineRoundsAnd1m(wl10k: Workload, url: string, redisUp: boolean)
   results.engine_1m_vs_10k_single_pct = Math.round(pairedMedian(runsOf(single1m), runsOf(single10k)) * 100);
   results.speedup_vs_nob_10k = Math.round(pairedMedian(runsOf(runs10k), runsNob10k) * 10) / 10;
   results.speedup_vs_nob_10k_single = Math.round(pairedMedian(runsOf(single10k), runsNob10k) * 10) / 10;
+  results.objects_vs_log_10k_pct = Math.round(pairedMedian(runsOf(objects10k), runsOf(runs10k)) * 100);
   results.batch_vs_single_10k_pct = Math.round(pairedMedian(runsOf(runs10k), runsOf(single10k)) * 100);
   results.batch_vs_single_1m_pct = Math.round(pairedMedian(runsOf(runs1m), runsOf(single1m)) * 100);
   results.loadavg_1m_after_engines = load1();
@@ -607,16 +639,14 @@ function hostileRuns(wl: Workload): void {
     } as PlaceCmd);
     if (!ack.ok) throw new Error(`hostile bench: trailing stop rejected (${ack.reason})`);
   }
-  loaded.events.length = 0;
+  drain(loaded);
   const n = Math.min(wl.ops.length, 400_000);
   const block = 50_000;
-  const acks: Ack[] = [];
   const timeBlock = (e: Engine, from: number, to: number): number => {
     const t = now();
     for (let i = from; i < to; i += 256) {
-      e.processBatch(wl.ops, i, Math.min(to, i + 256), acks);
-      acks.length = 0;
-      e.events.length = 0;
+      e.processBatch(wl.ops, i, Math.min(to, i + 256));
+      drain(e);
     }
     return now() - t;
   };
@@ -651,7 +681,7 @@ function hostileRuns(wl: Workload): void {
       price: (WL_MID + 1 + (i % 50)) * WL_TICK,
       qty: WL_LOT,
     });
-    e.events.length = 0;
+    drain(e);
   }
   const fok: PlaceCmd = {
     type: "place",
@@ -712,7 +742,7 @@ function hostileRuns(wl: Workload): void {
   const roFill = () => {
     lim("0xro", "SELL", P, 1);
     lim("0xtk", "BUY", P, 1, { tif: "IOC" });
-    ro.events.length = 0;
+    drain(ro);
   };
   // (this and the next row: untimed first, then long enough that one GC pause does not decide the figure)
   results.hostile_fills_20k_reduce_only_per_s = ratePerS(500, 10_000, roFill);
@@ -740,11 +770,11 @@ function hostileRuns(wl: Workload): void {
     });
   for (let i = 0; i < nLevels; i++) {
     bid(i, 2 * i + 2);
-    wide.events.length = 0;
+    drain(wide);
   }
   const newLevel = (k: number) => {
     bid(k, 2 * ((k * 7_919) % nLevels) + 3); // a free tick (odd offsets are empty), a new one each k
-    wide.events.length = 0;
+    drain(wide);
   };
   results.hostile_new_level_among_100k_per_s = ratePerS(1_000, 20_000, newLevel);
   noteRow(
@@ -767,6 +797,7 @@ function recordTrades(size: string, r: ResolvedWorkload): void {
 type Scenario =
   | "engine_10k"
   | "engine_10k_single"
+  | "engine_10k_objects"
   | "engine_1m"
   | "engine_1m_single"
   | "nob_10k"
@@ -793,8 +824,9 @@ async function childMode(sc: Scenario): Promise<void> {
   } else if (sc.startsWith("journal_")) {
     r = { run: await childJournalRun(sc, wl), fillS: 0, resting: 0 };
   } else {
-    warmUp(wl);
-    r = engineRun(wl, !sc.endsWith("_single"));
+    const objects = sc.endsWith("_objects");
+    warmUp(wl, objects);
+    r = engineRun(wl, !sc.endsWith("_single"), objects);
   }
   await new Promise((res) => setTimeout(res, 100)); // the run's GC entries reach the observer
   reportGc("child", [r.run]);

@@ -38,8 +38,8 @@ async function runJournaled(journal: Journal, n: number, snapshotEvery = 0) {
     journal,
     snapshotEvery,
     onOutput: (a, e) => {
-      acks.push(...a);
-      for (const x of e) events.push(x);
+      a.toAcks(acks);
+      e.toEvents(events);
     },
   });
   const cmds = crashWorkload(n);
@@ -81,7 +81,7 @@ describe("matcher journal: recover applies in warmed batches, as one by one", ()
       const want = cmds.slice(0, n).map((c) => [e.process(c), e.events.splice(0)]);
       const got: [Ack, EngineEvent[]][] = [];
       const r = await recover(scriptedJournal(cmds.slice(0, n)), { markets: CRASH_MARKETS }, (a, ev) =>
-        got.push([a, ev]),
+        got.push([a, ev.toEvents()]),
       );
       expect(got, `n = ${n}`).to.deep.equal(want);
       expect(r.replayed).to.equal(n);
@@ -132,8 +132,8 @@ describe("matcher journal: JournaledEngine.submitBatch", () => {
           journal,
           snapshotEvery: 700,
           onOutput: (a, e) => {
-            acks.push(...a);
-            events.push(...e);
+            a.toAcks(acks);
+            e.toEvents(events);
           },
         });
         for (let i = 0, k = 0; i < cmds.length; k++) {
@@ -226,7 +226,7 @@ for (const backend of ["file", "redis"] as const) {
       const j2 = await open("a");
       const r = await recover(j2, { markets: CRASH_MARKETS }, (a, e) => {
         replayAcks.push(a);
-        replayEvents.push(...e);
+        e.toEvents(replayEvents);
       });
       await j2.close();
       expect(r.replayed).to.equal(3_000);
@@ -242,7 +242,7 @@ for (const backend of ["file", "redis"] as const) {
       const tailAcks: Ack[] = [];
       const r = await recover(j2, { markets: CRASH_MARKETS }, (a, e) => {
         tailAcks.push(a);
-        tail.push(...e);
+        e.toEvents(tail);
       });
       await j2.close();
       expect(r.snapshotInSeq).to.equal(3_000);
@@ -411,7 +411,7 @@ for (const backend of ["file", "redis"] as const) {
       await runJournaled(j, 500);
       const j2 = await open("c");
       const acks: Ack[] = [];
-      const je = await JournaledEngine.open({ markets: CRASH_MARKETS, journal: j2, onOutput: (a) => acks.push(...a) });
+      const je = await JournaledEngine.open({ markets: CRASH_MARKETS, journal: j2, onOutput: (a) => a.toAcks(acks) });
       je.submit({ type: "tick", ts: 10_000_000 });
       await je.close();
       expect(acks.map((a) => a.inSeq)).to.deep.equal([501]);

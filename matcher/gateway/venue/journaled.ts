@@ -37,9 +37,9 @@ export class JournaledVenue implements Venue {
       onReplay:
         onReplay &&
         ((_ack, evs) => {
-          if (evs.length > 0) onReplay(evs);
+          if (evs.length > 0) onReplay(evs.toEvents());
         }),
-      onOutput: (acks, evs) => v.onOutput(acks, evs),
+      onOutput: (acks, evs) => v.onOutput(acks.toAcks(), evs.toEvents()),
     });
     return v;
   }

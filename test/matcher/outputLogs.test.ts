@@ -1,0 +1,205 @@
+import { expect } from "chai";
+import fc from "fast-check";
+import { AckLog } from "../../matcher/engine/ackLog";
+import { EventLog, LevelBuffer, NO_LEVELS } from "../../matcher/engine/eventLog";
+import {
+  DepthEvent,
+  MarkEvent,
+  OrderUpdateEvent,
+  Reason,
+  TradeEvent,
+  type CommandType,
+  type EngineEvent,
+} from "../../matcher/engine/types";
+
+// The engine writes its acks and events into these logs (no object each); consumers decode them.
+// Decoding must give back exactly what was written, whatever the values and however far the logs grew.
+
+/** Numbers as the engine writes them: safe integers, big ones included (quote units reach 2^53). */
+const num = fc.oneof(fc.integer({ min: -(2 ** 31), max: 2 ** 31 }), fc.maxSafeInteger(), fc.constant(2 ** 53 - 1));
+
+const orderEvent = fc
+  .tuple(fc.array(num, { minLength: 13, maxLength: 13 }), fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }))
+  .map(
+    ([n, b]) =>
+      new OrderUpdateEvent(
+        n[0],
+        n[1],
+        n[2],
+        n[3],
+        `c${n[4]}`,
+        `0xacct${n[5]}`,
+        b[0] ? "BUY" : "SELL",
+        "LIMIT",
+        "STOP",
+        "GTC",
+        n[6],
+        n[7],
+        n[8],
+        n[9],
+        n[10],
+        n[11],
+        n[12],
+        "PARTIALLY_FILLED",
+        "TRADE",
+        Reason.OK,
+        b[1],
+        b[2],
+        "MARK_PRICE",
+        `0xhash${n[0]}`,
+        n[5],
+        b[3],
+      ),
+  );
+
+const tradeEvent = fc
+  .tuple(fc.array(num, { minLength: 12, maxLength: 12 }), fc.boolean())
+  .map(
+    ([n, buy]) =>
+      new TradeEvent(
+        n[0],
+        n[1],
+        n[2],
+        n[3],
+        n[4],
+        n[5],
+        n[6],
+        n[7],
+        buy ? "BUY" : "SELL",
+        n[8],
+        n[9],
+        "0xmh",
+        "0xth",
+        "0xma",
+        "0xta",
+        n[10],
+        n[11],
+      ),
+  );
+
+const levels = fc.array(fc.tuple(num, num), { maxLength: 40 });
+const depthEvent = fc
+  .tuple(num, num, num, num, levels, levels)
+  .map(([m, seq, ts, pu, bids, asks]) => new DepthEvent(m, seq, ts, pu + 1, seq, pu, bids, asks));
+
+const markEvent = fc.tuple(num, num, num, num).map(([m, s, t, p]) => new MarkEvent(m, s, t, p));
+
+function write(log: EventLog, e: EngineEvent): void {
+  if (e instanceof OrderUpdateEvent)
+    log.order(
+      e.market,
+      e.seq,
+      e.ts,
+      e.orderId,
+      e.clientOrderId,
+      e.account,
+      e.side === "BUY",
+      e.orderType,
+      e.origType,
+      e.tif,
+      e.price,
+      e.stopPrice,
+      e.qty,
+      e.filledQty,
+      e.filledQuote,
+      e.lastQty,
+      e.lastPrice,
+      e.status,
+      e.execType,
+      e.reason,
+      e.reduceOnly,
+      e.closePosition,
+      e.workingType,
+      e.hash,
+      e.tradeId,
+      e.isMaker,
+    );
+  else if (e instanceof TradeEvent)
+    log.trade(
+      e.market,
+      e.seq,
+      e.ts,
+      e.tradeId,
+      e.price,
+      e.qty,
+      e.buyerPays,
+      e.sellerGets,
+      e.takerSide === "BUY",
+      e.makerOrderId,
+      e.takerOrderId,
+      e.makerHash,
+      e.takerHash,
+      e.makerAccount,
+      e.takerAccount,
+      e.makerFee,
+      e.takerFee,
+    );
+  else if (e instanceof DepthEvent) {
+    const bids = new LevelBuffer();
+    const asks = new LevelBuffer();
+    for (const [p, q] of e.bids) bids.push(p, q);
+    for (const [p, q] of e.asks) asks.push(p, q);
+    log.depth(e.market, e.seq, e.ts, e.U, e.pu, bids, asks);
+    expect(bids.n + asks.n).to.equal(0); // the buffers are left empty for the next command
+  } else log.object(e);
+}
+
+describe("matcher engine: output logs (AckLog, EventLog)", () => {
+  it("decode every event as written, in order, past the initial capacity and after a clear", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(orderEvent, tradeEvent, depthEvent, markEvent), { minLength: 1, maxLength: 3_000 }),
+        (events) => {
+          const log = new EventLog();
+          for (const round of [0, 1]) {
+            for (const e of events) write(log, e);
+            expect(log.length, `round ${round}`).to.equal(events.length);
+            const back = log.toEvents();
+            expect(back).to.deep.equal(events);
+            back.forEach((e, i) => expect(log.isTrade(i)).to.equal(e.kind === "trade"));
+            log.clear();
+            expect(log.toEvents()).to.deep.equal([]);
+          }
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+
+  it("an empty depth side decodes as the shared frozen empty array", () => {
+    const log = new EventLog();
+    const bids = new LevelBuffer();
+    bids.push(5, 6);
+    log.depth(1, 9, 0, 4, 3, bids, new LevelBuffer());
+    const d = log.at(0) as DepthEvent;
+    expect(d.bids).to.deep.equal([[5, 6]]);
+    expect(d.asks).to.equal(NO_LEVELS);
+    expect(Object.isFrozen(d.asks)).to.equal(true);
+  });
+
+  it("decoding past the end throws (no stale event is read)", () => {
+    const log = new EventLog();
+    log.object(new MarkEvent(1, 1, 1, 1));
+    log.clear();
+    expect(() => log.at(0)).to.throw(/no event 0/);
+    const acks = new AckLog();
+    expect(() => acks.at(0)).to.throw(RangeError);
+  });
+
+  it("acks decode as written (ok from the reason), past the initial capacity; pop removes the last", () => {
+    const types: CommandType[] = ["place", "cancel", "tick", "balance"];
+    const log = new AckLog();
+    const want = [];
+    for (let i = 0; i < 5_000; i++) {
+      const reason = i % 3 === 0 ? Reason.OK : Reason.ORDER_NOT_FOUND;
+      log.push(i + 1, types[i % 4], reason, i * 7);
+      want.push({ inSeq: i + 1, type: types[i % 4], ok: reason === Reason.OK, reason, orderId: i * 7 });
+    }
+    expect(log.toAcks()).to.deep.equal(want);
+    expect(log.inSeq(4_999)).to.equal(5_000);
+    expect(log.pop()).to.deep.equal(want[4_999]);
+    expect(log.length).to.equal(4_999);
+    log.clear();
+    expect(log.toAcks()).to.deep.equal([]);
+  });
+});
