@@ -137,7 +137,8 @@ export class Engine {
   /**
    * The events not yet drained, as objects: the log decoded (and cleared) into one array, which
    * the caller clears (`events = []` or `events.length = 0`). Decoding costs what building the
-   * objects used to; the hot consumers read `eventLog` instead.
+   * objects used to; the hot consumers read `eventLog` instead. Not behind a JournaledEngine: it
+   * releases the log itself, and reading `events` would take the events from its next group.
    */
   get events(): EngineEvent[] {
     const log = this.eventLog;
