@@ -2,15 +2,23 @@
 // arrays and a reference array, no object per ack. Consumers decode what they read (at, toAcks).
 import { Reason, type Ack, type CommandType, type ReasonCode } from "./types";
 
+/** Acks allocated for at first, and the most a cleared log keeps (one huge group must not pin its memory). */
+const INITIAL = 1024;
+const KEEP = 1 << 16;
+
 export class AckLog {
   /** Acks in the log. */
   length = 0;
-  private nums = new Float64Array(2048);
-  private refs: unknown[] = new Array<unknown>(2048).fill(null);
+  private nums = new Float64Array(2 * INITIAL);
+  private refs: unknown[] = new Array<unknown>(2 * INITIAL).fill(null);
 
-  /** Forget every ack (the arrays are kept for reuse). */
+  /** Forget every ack (the arrays are kept for reuse, unless one huge batch grew them past KEEP). */
   clear(): void {
     this.length = 0;
+    if (this.nums.length > 2 * KEEP) {
+      this.nums = new Float64Array(2 * INITIAL);
+      this.refs = new Array<unknown>(2 * INITIAL).fill(null);
+    }
   }
 
   push(inSeq: number, type: CommandType, reason: ReasonCode, orderId: number): void {

@@ -26,6 +26,10 @@ const KIND_OBJECT = 4;
 const SLOTS = 14;
 /** References per event row (strings, or the event itself for the rare kinds). */
 const REFS = 10;
+/** Rows allocated at first, and the most a cleared log keeps (one huge group must not pin its memory). */
+const INITIAL_ROWS = 1024;
+const KEEP_ROWS = 1 << 16;
+const INITIAL_LEVELS = 4096;
 
 const F_BUY = 1;
 const F_REDUCE_ONLY = 2;
@@ -57,16 +61,21 @@ export class LevelBuffer {
 export class EventLog {
   /** Events in the log. */
   length = 0;
-  private f = new Float64Array(1024 * SLOTS);
-  private refs: unknown[] = new Array<unknown>(1024 * REFS).fill(null);
+  private f = new Float64Array(INITIAL_ROWS * SLOTS);
+  private refs: unknown[] = new Array<unknown>(INITIAL_ROWS * REFS).fill(null);
   /** Depth levels of the depth rows: price, qty pairs. */
-  private lv = new Float64Array(4096);
+  private lv = new Float64Array(INITIAL_LEVELS);
   private nLv = 0;
 
-  /** Forget every event (the arrays are kept for reuse). */
+  /** Forget every event (the arrays are kept for reuse, unless one huge batch grew them past KEEP_ROWS). */
   clear(): void {
     this.length = 0;
     this.nLv = 0;
+    if (this.f.length > KEEP_ROWS * SLOTS) {
+      this.f = new Float64Array(INITIAL_ROWS * SLOTS);
+      this.refs = new Array<unknown>(INITIAL_ROWS * REFS).fill(null);
+    }
+    if (this.lv.length > KEEP_ROWS * 2) this.lv = new Float64Array(INITIAL_LEVELS);
   }
 
   /** Start row i (its numbers start at i * SLOTS, its refs at i * REFS); returns i. */

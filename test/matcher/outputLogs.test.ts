@@ -186,6 +186,26 @@ describe("matcher engine: output logs (AckLog, EventLog)", () => {
     expect(() => acks.at(0)).to.throw(RangeError);
   });
 
+  it("a cleared log lets go of what one huge batch grew (no memory pinned), and works on", () => {
+    const events = new EventLog();
+    const acks = new AckLog();
+    const size = (x: object) => (x as unknown as { f: Float64Array }).f.length;
+    const ackSize = (x: object) => (x as unknown as { nums: Float64Array }).nums.length;
+    const small = size(events);
+    const smallAcks = ackSize(acks);
+    for (let i = 0; i < 100_000; i++) {
+      events.object(new MarkEvent(1, i, i, i));
+      acks.push(i, "mark", Reason.OK, 0);
+    }
+    expect(size(events)).to.be.greaterThan(small);
+    events.clear();
+    acks.clear();
+    expect(size(events)).to.equal(small);
+    expect(ackSize(acks)).to.equal(smallAcks);
+    events.object(new MarkEvent(1, 7, 7, 7));
+    expect(events.toEvents()).to.deep.equal([new MarkEvent(1, 7, 7, 7)]);
+  });
+
   it("acks decode as written (ok from the reason), past the initial capacity; pop removes the last", () => {
     const types: CommandType[] = ["place", "cancel", "tick", "balance"];
     const log = new AckLog();
