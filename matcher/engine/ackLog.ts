@@ -1,6 +1,7 @@
 // The engine's acks as written: one row per command (inSeq, type, reason, order id) in typed
 // arrays and a reference array, no object per ack. Consumers decode what they read (at, toAcks).
 import { Reason, type Ack, type CommandType, type ReasonCode } from "./types";
+import { doubleRefs, grown } from "./eventLog";
 
 /** Acks allocated for at first, and the most a cleared log keeps (one huge group must not pin its memory). */
 const INITIAL = 1024;
@@ -32,11 +33,8 @@ export class AckLog {
   }
 
   private grow(): void {
-    const n = new Float64Array(this.nums.length * 2);
-    n.set(this.nums);
-    this.nums = n;
-    const r = this.refs;
-    for (let i = r.length, end = r.length * 2; i < end; i++) r.push(null);
+    this.nums = grown(this.nums, 0);
+    doubleRefs(this.refs);
   }
 
   inSeq(i: number): number {

@@ -29,7 +29,23 @@ const REFS = 10;
 /** Rows allocated at first, and the most a cleared log keeps (one huge group must not pin its memory). */
 const INITIAL_ROWS = 1024;
 const KEEP_ROWS = 1 << 16;
+/** Numbers of depth levels (price, qty) allocated at first, and the most a cleared log keeps. */
 const INITIAL_LEVELS = 4096;
+const KEEP_LEVELS = 2 * KEEP_ROWS;
+
+/** A copy of `a`, doubled in length until it holds at least `min` numbers. */
+export function grown(a: Float64Array, min: number): Float64Array {
+  let len = a.length * 2;
+  while (len < min) len *= 2;
+  const b = new Float64Array(len);
+  b.set(a);
+  return b;
+}
+
+/** Pads a reference array to twice its length with nulls (kept packed: no holes). */
+export function doubleRefs(r: unknown[]): void {
+  for (let i = r.length, n = r.length * 2; i < n; i++) r.push(null);
+}
 
 const F_BUY = 1;
 const F_REDUCE_ONLY = 2;
@@ -47,11 +63,7 @@ export class LevelBuffer {
   push(price: number, qty: number): void {
     let a = this.a;
     const i = this.n * 2;
-    if (i === a.length) {
-      const b = new Float64Array(a.length * 2);
-      b.set(a);
-      this.a = a = b;
-    }
+    if (i === a.length) this.a = a = grown(a, i + 2);
     a[i] = price;
     a[i + 1] = qty;
     this.n++;
@@ -75,7 +87,7 @@ export class EventLog {
       this.f = new Float64Array(INITIAL_ROWS * SLOTS);
       this.refs = new Array<unknown>(INITIAL_ROWS * REFS).fill(null);
     }
-    if (this.lv.length > KEEP_ROWS * 2) this.lv = new Float64Array(INITIAL_LEVELS);
+    if (this.lv.length > KEEP_LEVELS) this.lv = new Float64Array(INITIAL_LEVELS);
   }
 
   /** Start row i (its numbers start at i * SLOTS, its refs at i * REFS); returns i. */
@@ -88,11 +100,8 @@ export class EventLog {
   }
 
   private grow(): void {
-    const f = new Float64Array(this.f.length * 2);
-    f.set(this.f);
-    this.f = f;
-    const r = this.refs;
-    for (let i = r.length, n = r.length * 2; i < n; i++) r.push(null);
+    this.f = grown(this.f, 0);
+    doubleRefs(this.refs);
   }
 
   order(
@@ -217,13 +226,7 @@ export class EventLog {
     const na = asks.n * 2;
     let lv = this.lv;
     const start = this.nLv;
-    if (start + nb + na > lv.length) {
-      let len = lv.length * 2;
-      while (start + nb + na > len) len *= 2;
-      const b = new Float64Array(len);
-      b.set(lv.subarray(0, start));
-      this.lv = lv = b;
-    }
+    if (start + nb + na > lv.length) this.lv = lv = grown(lv, start + nb + na);
     for (let k = 0; k < nb; k++) lv[start + k] = bids.a[k];
     for (let k = 0; k < na; k++) lv[start + nb + k] = asks.a[k];
     this.nLv = start + nb + na;
