@@ -3,7 +3,7 @@
 // any command whose strings hold a separator, is "J" + JSON. Numbers are written as String(n),
 // except -0 as "-0" (so decoding gives back exactly what was sent).
 import * as ty from "../engine/types";
-import type { Command, PlaceCmd } from "../engine/types";
+import type { CancelCmd, Command, PlaceCmd } from "../engine/types";
 
 // imported bindings copied into module constants (tsx's CommonJS output reads imports through getters)
 const { ORDER_TYPES, SIDES, STP_MODES, TIME_IN_FORCES, WORKING_TYPES } = ty;
@@ -126,27 +126,48 @@ export function encodeCommand(c: Command): string {
   return "J" + JSON.stringify(c);
 }
 
-/** An enumeration's values and their (ASCII) bytes. */
-interface EnumBytes {
-  values: readonly string[];
-  bytes: readonly Uint8Array[];
+/** The compact place form's type checks (its strings are checked for separators as they are written). */
+function placeTyped(c: PlaceCmd): boolean {
+  return (
+    isNum(c.ts) &&
+    typeof c.account === "string" &&
+    isNum(c.market) &&
+    typeof c.side === "string" &&
+    typeof c.orderType === "string" &&
+    optText(c.tif) &&
+    optNum(c.price) &&
+    isNum(c.qty) &&
+    optNum(c.stopPrice) &&
+    optText(c.workingType) &&
+    optBool(c.reduceOnly) &&
+    optBool(c.closePosition) &&
+    optNum(c.activationPrice) &&
+    optNum(c.callbackRatePpm) &&
+    optText(c.stp) &&
+    optText(c.clientOrderId) &&
+    optText(c.hash) &&
+    c.limitPrice === undefined
+  );
 }
-const enumBytes = (values: readonly string[]): EnumBytes => ({
-  values,
-  bytes: values.map((v) => Buffer.from(v, "latin1")),
-});
-const SIDE_BYTES = enumBytes(SIDES);
-const TYPE_BYTES = enumBytes(ORDER_TYPES);
-const TIF_BYTES = enumBytes(TIME_IN_FORCES);
-const WORKING_BYTES = enumBytes(WORKING_TYPES);
-const STP_BYTES = enumBytes(STP_MODES);
+/** optStr without the separator scan. */
+const optText = (v: unknown): boolean => v === undefined || (typeof v === "string" && v !== "");
+/** Length of an optional string field (0 when absent). */
+const len = (v: string | undefined): number => (v === undefined ? 0 : v.length);
+
+/**
+ * Bytes of a record's parts other than its strings, at most: inSeq and up to 7 numbers of at most 25
+ * characters each (String(-0.0000012345678901234567)), 18 commas, tab, kind, 2 flags and newline.
+ */
+const FIXED_MAX = 32 + 9 * 26;
 
 /**
  * Journal records written straight into a Buffer: the same bytes as
- * Buffer.from(`${inSeq}\t${encodeCommand(cmd)}\n`) without building the strings (integers digit by
- * digit, enumeration values from byte tables, short strings byte by byte, longer ones by the native
- * UTF-8 encoder). Two buffers alternate: take() hands out
- * the filled one, which stays untouched until the next take() (one write in flight at a time).
+ * Buffer.from(`${inSeq}\t${encodeCommand(cmd)}\n`) without building the strings. A record's room is
+ * reserved once, then it is written field by field (integers digit by digit, ASCII strings character by
+ * character, checked for separators as they are copied; other strings by the native UTF-8 encoder). A
+ * string holding a separator rolls the record back and writes the JSON form instead, as encodeCommand
+ * does. Two buffers alternate: take() hands out the filled one, which stays untouched until the next
+ * take() (one write in flight at a time).
  */
 export class RecordWriter {
   private buf: Buffer;
@@ -172,177 +193,217 @@ export class RecordWriter {
     return out;
   }
 
-  private room(n: number): void {
-    if (this.len + n <= this.buf.length) return;
+  /** Room for n more bytes (the buffer doubled as needed); returns the buffer to write into. */
+  private room(n: number): Buffer {
+    if (this.len + n <= this.buf.length) return this.buf;
     let size = this.buf.length * 2;
     while (size < this.len + n) size *= 2;
     const nb = Buffer.allocUnsafe(size);
     this.buf.copy(nb, 0, 0, this.len);
     this.buf = nb;
+    return nb;
   }
 
   /** A journal line: inSeq, tab, the line's UTF-8, newline. */
   line(inSeq: number, line: string): void {
-    this.int(inSeq);
-    this.byte(9);
-    this.str(line);
-    this.byte(10);
+    const b = this.room(20 + 3 * line.length);
+    let p = putInt(b, this.len, inSeq);
+    b[p++] = 9;
+    p = putText(b, p, line, false);
+    b[p++] = 10;
+    this.len = p;
   }
 
   /** Same bytes as line(inSeq, encodeCommand(c)). */
   command(inSeq: number, c: Command): void {
-    if (c.type === "place" && compactPlace(c)) {
-      this.int(inSeq);
-      this.byte(9);
-      this.byte(80); // P
-      this.byte(44);
-      this.num(c.ts);
-      this.byte(44);
-      this.str(c.account);
-      this.byte(44);
-      this.num(c.market);
-      this.byte(44);
-      this.enumeration(SIDE_BYTES, c.side);
-      this.byte(44);
-      this.enumeration(TYPE_BYTES, c.orderType);
-      this.byte(44);
-      if (c.tif !== undefined) this.enumeration(TIF_BYTES, c.tif);
-      this.byte(44);
-      this.optNum(c.price);
-      this.byte(44);
-      this.num(c.qty);
-      this.byte(44);
-      this.optNum(c.stopPrice);
-      this.byte(44);
-      if (c.workingType !== undefined) this.enumeration(WORKING_BYTES, c.workingType);
-      this.byte(44);
-      this.bool(c.reduceOnly);
-      this.byte(44);
-      this.bool(c.closePosition);
-      this.byte(44);
-      this.optNum(c.activationPrice);
-      this.byte(44);
-      this.optNum(c.callbackRatePpm);
-      this.byte(44);
-      if (c.stp !== undefined) this.enumeration(STP_BYTES, c.stp);
-      this.byte(44);
-      this.optStr(c.clientOrderId);
-      this.byte(44);
-      this.optStr(c.hash);
-      this.byte(10);
-      return;
-    }
-    if (
+    let p = -1;
+    if (c.type === "place" && placeTyped(c)) p = this.place(inSeq, c);
+    else if (
       c.type === "cancel" &&
       isNum(c.ts) &&
-      word(c.account) &&
+      typeof c.account === "string" &&
       isNum(c.market) &&
       optNum(c.orderId) &&
-      optStr(c.clientOrderId)
-    ) {
-      this.int(inSeq);
-      this.byte(9);
-      this.byte(67); // C
-      this.byte(44);
-      this.num(c.ts);
-      this.byte(44);
-      this.str(c.account);
-      this.byte(44);
-      this.num(c.market);
-      this.byte(44);
-      this.optNum(c.orderId);
-      this.byte(44);
-      this.optStr(c.clientOrderId);
-      this.byte(10);
-      return;
+      optText(c.clientOrderId)
+    )
+      p = this.cancel(inSeq, c);
+    if (p >= 0) this.len = p;
+    else this.line(inSeq, encodeCommand(c)); // not compact: nothing was kept of the attempt
+  }
+
+  /** The compact place record at len; returns the end, or -1 when a string holds a separator. */
+  private place(inSeq: number, c: PlaceCmd): number {
+    const text =
+      c.account.length +
+      c.side.length +
+      c.orderType.length +
+      len(c.tif) +
+      len(c.workingType) +
+      len(c.stp) +
+      len(c.clientOrderId) +
+      len(c.hash);
+    const b = this.room(FIXED_MAX + 3 * text);
+    let p = putInt(b, this.len, inSeq);
+    b[p++] = 9;
+    b[p++] = 80; // P
+    b[p++] = 44;
+    p = putNum(b, p, c.ts);
+    b[p++] = 44;
+    if ((p = putText(b, p, c.account, true)) < 0) return -1;
+    b[p++] = 44;
+    p = putNum(b, p, c.market);
+    b[p++] = 44;
+    if ((p = putEnum(b, p, SIDE_BYTES, c.side)) < 0) return -1;
+    b[p++] = 44;
+    if ((p = putEnum(b, p, TYPE_BYTES, c.orderType)) < 0) return -1;
+    b[p++] = 44;
+    if (c.tif !== undefined && (p = putEnum(b, p, TIF_BYTES, c.tif)) < 0) return -1;
+    b[p++] = 44;
+    if (c.price !== undefined) p = putNum(b, p, c.price);
+    b[p++] = 44;
+    p = putNum(b, p, c.qty);
+    b[p++] = 44;
+    if (c.stopPrice !== undefined) p = putNum(b, p, c.stopPrice);
+    b[p++] = 44;
+    if (c.workingType !== undefined && (p = putEnum(b, p, WORKING_BYTES, c.workingType)) < 0) return -1;
+    b[p++] = 44;
+    if (c.reduceOnly !== undefined) b[p++] = c.reduceOnly ? 49 : 48;
+    b[p++] = 44;
+    if (c.closePosition !== undefined) b[p++] = c.closePosition ? 49 : 48;
+    b[p++] = 44;
+    if (c.activationPrice !== undefined) p = putNum(b, p, c.activationPrice);
+    b[p++] = 44;
+    if (c.callbackRatePpm !== undefined) p = putNum(b, p, c.callbackRatePpm);
+    b[p++] = 44;
+    if (c.stp !== undefined && (p = putEnum(b, p, STP_BYTES, c.stp)) < 0) return -1;
+    b[p++] = 44;
+    if (c.clientOrderId !== undefined && (p = putText(b, p, c.clientOrderId, true)) < 0) return -1;
+    b[p++] = 44;
+    if (c.hash !== undefined && (p = putText(b, p, c.hash, true)) < 0) return -1;
+    b[p++] = 10;
+    return p;
+  }
+
+  /** The compact cancel record at len; returns the end, or -1 when a string holds a separator. */
+  private cancel(inSeq: number, c: CancelCmd): number {
+    const b = this.room(FIXED_MAX + 3 * (c.account.length + len(c.clientOrderId)));
+    let p = putInt(b, this.len, inSeq);
+    b[p++] = 9;
+    b[p++] = 67; // C
+    b[p++] = 44;
+    p = putNum(b, p, c.ts);
+    b[p++] = 44;
+    if ((p = putText(b, p, c.account, true)) < 0) return -1;
+    b[p++] = 44;
+    p = putNum(b, p, c.market);
+    b[p++] = 44;
+    if (c.orderId !== undefined) p = putNum(b, p, c.orderId);
+    b[p++] = 44;
+    if (c.clientOrderId !== undefined && (p = putText(b, p, c.clientOrderId, true)) < 0) return -1;
+    b[p++] = 10;
+    return p;
+  }
+}
+
+/** An enumeration's values and their (ASCII) bytes. */
+interface EnumBytes {
+  values: readonly string[];
+  bytes: readonly Uint8Array[];
+}
+const enumBytes = (values: readonly string[]): EnumBytes => ({
+  values,
+  bytes: values.map((v) => Buffer.from(v, "latin1")),
+});
+const SIDE_BYTES = enumBytes(SIDES);
+const TYPE_BYTES = enumBytes(ORDER_TYPES);
+const TIF_BYTES = enumBytes(TIME_IN_FORCES);
+const WORKING_BYTES = enumBytes(WORKING_TYPES);
+const STP_BYTES = enumBytes(STP_MODES);
+
+/** An enumeration field at p: a known value's bytes from `table`, any other text as putText (checked). */
+function putEnum(b: Buffer, p: number, table: EnumBytes, s: string): number {
+  const vals = table.values;
+  for (let k = 0; k < vals.length; k++) {
+    if (vals[k] !== s) continue;
+    const t = table.bytes[k];
+    const n = t.length;
+    for (let i = 0; i < n; i++) b[p + i] = t[i];
+    return p + n;
+  }
+  return putText(b, p, s, true);
+}
+
+/** String(v) ("-0" for -0) at p; returns the end (25 bytes at most). */
+function putNum(b: Buffer, p: number, v: number): number {
+  if (Number.isSafeInteger(v) && !(v === 0 && 1 / v < 0)) return putInt(b, p, v);
+  return putText(b, p, num(v), false);
+}
+
+/** A safe integer in decimal at p; returns the end (17 bytes at most). */
+function putInt(b: Buffer, p: number, v: number): number {
+  if (v < 0) {
+    b[p++] = 45;
+    v = -v;
+  }
+  let n = 1;
+  for (let t = 10; t <= v && n < 16; t *= 10) n++; // digits (10^15 < 2^53 < 10^16: 16 at most)
+  const end = p + n;
+  let i = end;
+  // high digits in double arithmetic down to 31 bits, then integer arithmetic (cheaper than Math.floor)
+  while (v > 0x7fffffff) {
+    const q = Math.floor(v / 10);
+    b[--i] = 48 + (v - q * 10);
+    v = q;
+  }
+  let w = v | 0;
+  do {
+    const q = (w / 10) | 0;
+    b[--i] = 48 + (w - q * 10);
+    w = q;
+  } while (w > 0);
+  return end;
+}
+
+/**
+ * UTF-8 of longer strings found free of separators (null: holds one), by the string's cached hash: an
+ * account repeats on every record, and copying its bytes beats re-reading its characters (a string
+ * built by concatenation is a rope, and charCodeAt on it costs several times a flat string's).
+ * Bounded: cleared when full (client order ids are any text).
+ */
+const textCache = new Map<string, Uint8Array | null>();
+const TEXT_CACHE_MAX = 1 << 14;
+function cachedText(s: string): Uint8Array | null {
+  let t = textCache.get(s);
+  if (t === undefined) {
+    t = noSep(s) ? Buffer.from(s, "utf8") : null;
+    if (textCache.size >= TEXT_CACHE_MAX) textCache.clear();
+    textCache.set(s, t);
+  }
+  return t;
+}
+
+/**
+ * s's UTF-8 at p (room for 3 bytes per character reserved); returns the end, or -1 when `checked` and
+ * s holds a separator (, \n \t). Checked strings over 16 characters are copied from textCache; other
+ * ASCII character by character; anything else goes through Buffer.write.
+ */
+function putText(b: Buffer, p: number, s: string, checked: boolean): number {
+  const n = s.length;
+  if (checked && n > 16) {
+    const t = cachedText(s);
+    if (t === null) return -1;
+    const m = t.length;
+    for (let i = 0; i < m; i++) b[p + i] = t[i];
+    return p + m;
+  }
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128) {
+      if (checked && !noSep(s)) return -1;
+      return p + b.write(s, p, "utf8");
     }
-    this.line(inSeq, encodeCommand(c));
+    if (checked && (c === 44 || c === 10 || c === 9)) return -1;
+    b[p + i] = c;
   }
-
-  private byte(b: number): void {
-    this.room(1);
-    this.buf[this.len++] = b;
-  }
-
-  private bool(v: boolean | undefined): void {
-    if (v !== undefined) this.byte(v ? 49 : 48);
-  }
-
-  private optStr(v: string | undefined): void {
-    if (v !== undefined) this.str(v);
-  }
-
-  private optNum(v: number | undefined): void {
-    if (v !== undefined) this.num(v);
-  }
-
-  /** String(v) ("-0" for -0). */
-  private num(v: number): void {
-    if (Number.isSafeInteger(v) && !(v === 0 && 1 / v < 0)) this.int(v);
-    else this.str(num(v));
-  }
-
-  /** A safe integer in decimal. */
-  private int(v: number): void {
-    this.room(17);
-    const b = this.buf;
-    if (v < 0) {
-      b[this.len++] = 45;
-      v = -v;
-    }
-    let n = 1;
-    for (let t = 10; t <= v && n < 16; t *= 10) n++; // digits (10^15 < 2^53 < 10^16: 16 at most)
-    let i = this.len + n;
-    this.len = i;
-    // high digits in double arithmetic down to 31 bits, then integer arithmetic (cheaper than Math.floor)
-    while (v > 0x7fffffff) {
-      const q = Math.floor(v / 10);
-      b[--i] = 48 + (v - q * 10);
-      v = q;
-    }
-    let w = v | 0;
-    do {
-      const q = (w / 10) | 0;
-      b[--i] = 48 + (w - q * 10);
-      w = q;
-    } while (w > 0);
-  }
-
-  /** An enumeration field: a known value's bytes copied from `table`, any other text as str() writes it. */
-  private enumeration(table: EnumBytes, s: string): void {
-    const vals = table.values;
-    for (let k = 0; k < vals.length; k++) {
-      if (vals[k] !== s) continue;
-      const bytes = table.bytes[k];
-      const n = bytes.length;
-      this.room(n);
-      const b = this.buf;
-      const p = this.len;
-      for (let i = 0; i < n; i++) b[p + i] = bytes[i];
-      this.len = p + n;
-      return;
-    }
-    this.str(s);
-  }
-
-  private str(s: string): void {
-    const n = s.length;
-    this.room(n * 3);
-    const b = this.buf;
-    // longer strings (accounts) through the native encoder: cheaper than a JS loop over 42 characters
-    if (n > 16) {
-      this.len += b.write(s, this.len, "utf8");
-      return;
-    }
-    let p = this.len;
-    for (let i = 0; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 128) {
-        this.len += b.write(s, this.len, "utf8");
-        return;
-      }
-      b[p++] = c;
-    }
-    this.len = p;
-  }
+  return p + n;
 }

@@ -193,6 +193,63 @@ describe("matcher journal codec", () => {
         }
   });
 
+  it("the Buffer writer's string cache: long strings with and without separators, ropes and flat copies, past its bound", () => {
+    // strings over 16 characters are copied from a cache keyed by the string; one holding a separator
+    // must still send its record to the JSON form, whether it is met first or again, and whether the
+    // string is a concatenation (a rope) or a flat copy of the same text
+    const text = fc.oneof(
+      fc.string({ minLength: 17, maxLength: 60 }),
+      fc.stringMatching(/^0x[0-9a-f]{40}$/),
+      fc.constantFrom("0x" + "ab".repeat(20) + ",", "x".repeat(20) + "\n", "ü".repeat(17) + "\t", "é".repeat(30)),
+    );
+    const flat = (v: string) => JSON.parse(JSON.stringify(v)) as string;
+    const rope = (v: string) => v.slice(0, 9) + v.slice(9);
+    fc.assert(
+      fc.property(text, fc.option(text, { nil: undefined }), fc.boolean(), (account, clientOrderId, asRope) => {
+        const w = new RecordWriter(8);
+        let want = "";
+        for (const form of [flat, rope, flat]) {
+          const a = asRope ? rope(account) : form(account);
+          const cid = clientOrderId === undefined ? undefined : form(clientOrderId);
+          const place = placeCommand({
+            type: "place",
+            ts: 1,
+            account: a,
+            market: 1,
+            side: "BUY",
+            orderType: "LIMIT",
+            qty: 2,
+            clientOrderId: cid,
+          });
+          const cancel = cancelCommand({
+            type: "cancel",
+            ts: 2,
+            account: a,
+            market: 1,
+            orderId: 5,
+            clientOrderId: cid,
+          });
+          for (const c of [place, cancel]) {
+            w.command(11, c);
+            want += `11\t${encodeCommand(c)}\n`;
+          }
+        }
+        expect(w.take().toString("utf8")).to.equal(want);
+      }),
+      { numRuns: 2000 },
+    );
+    // more distinct long strings than the cache holds (it is cleared when full), then the first again
+    const w = new RecordWriter(8);
+    let want = "";
+    const acct = (i: number) => "0x" + i.toString(16).padStart(40, "0");
+    for (const i of [...Array.from({ length: 20_000 }, (_, i) => i), 0, 1, 19_999]) {
+      const c = cancelCommand({ type: "cancel", ts: 1, account: acct(i), market: 1, orderId: i });
+      w.command(i + 1, c);
+      want += `${i + 1}\t${encodeCommand(c)}\n`;
+    }
+    expect(w.take().toString("utf8")).to.equal(want);
+  });
+
   it("decodes each of 19,200 similar accounts to itself (the decoder's account cache has 4,096 slots: they collide)", () => {
     // accounts of one length sharing their first bytes; some differ only in their last two characters,
     // others only in the middle (a cache slot must match on every byte, not only on a prefix or on words)
