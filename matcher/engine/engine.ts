@@ -301,13 +301,16 @@ export class Engine {
   warm(cmds: readonly Command[], from: number, to: number): void {
     const index = this.orders;
     const got = this.warmed;
+    const tails = this.warmTails;
+    const at = this.warmAt;
     let n = 0;
+    let t = 0;
     let s = 0;
     for (let i = from; i < to; i++) {
-      if (n === got.length) {
+      if (n === got.length || t + 2 > tails.length) {
         // a long range: read in slices
-        this.readWarmed(n);
-        n = 0;
+        this.readWarmed(n, t);
+        n = t = 0;
       }
       const c = cmds[i];
       if (c === null || typeof c !== "object") continue;
@@ -323,7 +326,11 @@ export class Engine {
         if (m === undefined) continue;
         const a = this.accounts.get(c.account);
         if (a !== undefined) {
-          if (a.nIds > 0) s ^= a.orderIds[a.nIds - 1];
+          // the id list's tail, read in the second pass (with the other tails: their misses overlap)
+          if (a.nIds > 0) {
+            tails[t] = a.orderIds;
+            at[t++] = a.nIds - 1;
+          }
           const am = a.markets[m.index];
           if (am !== undefined) s ^= am.openOrders;
         }
@@ -331,7 +338,10 @@ export class Engine {
         const isBuy = c.side === "BUY";
         const ticks = c.price / m.cfg.tickSize;
         const l = (isBuy ? m.bids : m.asks).levels.get(ticks);
-        if (l !== undefined && l.end > 0) s ^= l.q[l.end - 1];
+        if (l !== undefined && l.end > 0) {
+          tails[t] = l.q;
+          at[t++] = l.end - 1;
+        }
         // a crossing order: the maker at the front of the opposite best level (read as a cancel's order)
         const b = (isBuy ? m.asks : m.bids).best();
         if (b !== null && (isBuy ? b.ticks <= ticks : b.ticks >= ticks)) {
@@ -341,13 +351,23 @@ export class Engine {
       }
     }
     this.warmSink ^= s; // kept, so the reads are not optimised away
-    this.readWarmed(n);
+    this.readWarmed(n, t);
   }
 
-  /** Read the orders warmed[0, n) collected by warm() (and let them go). */
-  private readWarmed(n: number): void {
+  /**
+   * Read what warm() collected: the tails warmTails[k][warmAt[k]] for k < t (an id list or level queue
+   * a placement appends to), then the orders warmed[0, n) (and let both go). Each pass is a short loop of
+   * independent reads, so many of their misses are in flight at once.
+   */
+  private readWarmed(n: number, t: number): void {
     const got = this.warmed;
+    const tails = this.warmTails;
+    const at = this.warmAt;
     let s = 0;
+    for (let k = 0; k < t; k++) {
+      s ^= (tails[k] as number[])[at[k]];
+      tails[k] = undefined;
+    }
     // an order's fields span two or three cache lines: read one near each end and one between
     for (let k = 0; k < n; k++) {
       const o = got[k] as Order;
@@ -360,6 +380,10 @@ export class Engine {
   }
 
   private readonly warmed: (Order | undefined)[] = new Array<Order | undefined>(2 * WARM_BATCH).fill(undefined);
+  private readonly warmTails: (number[] | undefined)[] = new Array<number[] | undefined>(2 * WARM_BATCH).fill(
+    undefined,
+  );
+  private readonly warmAt = new Int32Array(2 * WARM_BATCH);
   private warmSink = 0;
 
   private flushRecycle(): void {
