@@ -1013,9 +1013,50 @@ async function main(): Promise<void> {
   console.log(
     `one command at a time (process): ${results.speedup_vs_nob_10k_single}x nodejs-order-book (10k), 1M/10k ${results.engine_1m_vs_10k_single_pct}%; processBatch over process: ${results.batch_vs_single_10k_pct}% (10k), ${results.batch_vs_single_1m_pct}% (1M)`,
   );
+  reportGoals();
   fs.mkdirSync("bench-results", { recursive: true });
   fs.writeFileSync("bench-results/matcher.json", JSON.stringify(results, null, 2) + "\n");
   console.log("wrote bench-results/matcher.json");
+}
+
+/** The goals of the matching-engine issue, each against the figure of this run that measures it. */
+const GOALS: readonly { goal: string; key: string; atLeast?: number; atMost?: number }[] = [
+  { goal: "engine alone, 10k resting: >= 1M ops/s", key: "engine_10k_ops_per_s", atLeast: 1_000_000 },
+  { goal: "engine alone, 1M resting: >= 1M ops/s", key: "engine_1m_ops_per_s", atLeast: 1_000_000 },
+  { goal: ">= 10x nodejs-order-book, 10k resting", key: "speedup_vs_nob_10k", atLeast: 10 },
+  { goal: ">= 10x nodejs-order-book, 1M resting", key: "speedup_vs_nob_1m", atLeast: 10 },
+  { goal: "p99 <= 5 us, 10k resting", key: "engine_10k_p99_ns", atMost: 5_000 },
+  { goal: "p99 <= 5 us, 1M resting", key: "engine_1m_p99_ns", atMost: 5_000 },
+  { goal: "1M resting >= 80% of 10k", key: "engine_1m_vs_10k_pct", atLeast: 80 },
+  { goal: "file journal, 10k: >= 300k ops/s", key: "journal_file_10k_ops_per_s", atLeast: 300_000 },
+  { goal: "file journal, 1M: >= 300k ops/s", key: "journal_file_1m_ops_per_s", atLeast: 300_000 },
+  { goal: "Redis journal, 10k: >= 300k ops/s", key: "journal_redis_10k_ops_per_s", atLeast: 300_000 },
+  { goal: "Redis journal, 1M: >= 300k ops/s", key: "journal_redis_1m_ops_per_s", atLeast: 300_000 },
+  { goal: "replay, file journal: >= 1M events/s", key: "replay_events_per_s", atLeast: 1_000_000 },
+  { goal: "replay, Redis journal: >= 1M events/s", key: "replay_redis_events_per_s", atLeast: 1_000_000 },
+];
+
+/** Prints each goal with this run's figure and whether it holds; goals_met / goals_checked go to the JSON. */
+function reportGoals(): void {
+  const rows = [["goal (issue: matching engine)", "this run", "met"]];
+  let met = 0;
+  let checked = 0;
+  for (const g of GOALS) {
+    const v = results[g.key];
+    if (v === undefined) {
+      rows.push([g.goal, "not measured (Redis down?)", "-"]);
+      continue;
+    }
+    checked++;
+    const ok = (g.atLeast === undefined || v >= g.atLeast) && (g.atMost === undefined || v <= g.atMost);
+    if (ok) met++;
+    rows.push([g.goal, fmt(v), ok ? "yes" : "NO"]);
+  }
+  results.goals_met = met;
+  results.goals_checked = checked;
+  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) console.log(r.map((c, i) => c.padEnd(w[i])).join("  "));
+  console.log(`goals met: ${met} of ${checked} (one run on a shared host: compare runs with npm run bench:matcher-ab)`);
 }
 
 main().then(
