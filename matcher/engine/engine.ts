@@ -45,7 +45,7 @@ import type {
 // Imported bindings copied into module constants: the CommonJS output of tsx/esbuild reads
 // every imported name through a getter, which costs on the hot path.
 const { mulDivCeil, mulDivFloor } = fm;
-const { healthOf, marketHealth, RATE_ONE_N, SIZE_ONE_N } = mg;
+const { healthWithSideTerm, marketHealth, sideTermWithOrder, RATE_ONE_N, SIZE_ONE_N } = mg;
 const { Account } = ac;
 type Account = ac.Account;
 const { Order, STP_CODES, STP_EXPIRE_BOTH, STP_EXPIRE_MAKER, STP_EXPIRE_TAKER, STP_NONE } = bk;
@@ -778,10 +778,11 @@ export class Engine {
       if (j === m.index) hm = h;
     }
     this.freeBefore = base;
-    const hNew = isBuy
-      ? healthOf(m.risk, am.pos, am.buyLots + lots, am.buyQP + lots * ticks, am.sellLots, am.sellQP)
-      : healthOf(m.risk, am.pos, am.buyLots, am.buyQP, am.sellLots + lots, am.sellQP + lots * ticks);
-    this.checked.set(am, m.risk.markVersion, hNew, isBuy, lots, ticks);
+    // the order changes one term of this market's health: the others come from its cache
+    marketHealth(m.risk, am);
+    const term = sideTermWithOrder(m.risk, am, isBuy, lots, ticks);
+    const hNew = healthWithSideTerm(am, isBuy, term);
+    this.checked.set(am, m.risk.markVersion, hNew, term, isBuy, lots, ticks);
     const after = base - hm + hNew;
     this.freeAfter = after;
     return after >= 0 || after >= base;
@@ -1675,16 +1676,29 @@ class CheckedHealth {
   private am: AccountMarketState | null = null;
   private version = -1;
   private health = 0;
+  /** the changed side's term of that health (healthWithSideTerm) */
+  private term = 0;
+  private isBuy = false;
   private pos = 0;
   private buyLots = 0;
   private buyQP = 0;
   private sellLots = 0;
   private sellQP = 0;
 
-  set(am: AccountMarketState, version: number, health: number, isBuy: boolean, lots: number, ticks: number): void {
+  set(
+    am: AccountMarketState,
+    version: number,
+    health: number,
+    term: number,
+    isBuy: boolean,
+    lots: number,
+    ticks: number,
+  ): void {
     this.am = am;
     this.version = version;
     this.health = health;
+    this.term = term;
+    this.isBuy = isBuy;
     this.pos = am.pos;
     this.buyLots = isBuy ? am.buyLots + lots : am.buyLots;
     this.buyQP = isBuy ? am.buyQP + lots * ticks : am.buyQP;
@@ -1706,9 +1720,11 @@ class CheckedHealth {
           am.buyQP === this.buyQP;
   }
 
-  /** am now holds the checked sums: its cached health is the checked one. */
+  /** am now holds the checked sums: its cached health (and the changed term) is the checked one. */
   store(am: AccountMarketState): void {
     am.health = this.health;
+    if (this.isBuy) am.hBuy = this.term;
+    else am.hSell = this.term;
     am.healthVersion = this.version;
     am.dirty = false;
     this.am = null;

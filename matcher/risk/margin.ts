@@ -136,17 +136,68 @@ export class AccountMarket {
   condOrders = 0;
   /** Cached health; valid when !dirty and markVersion matches. */
   health = 0;
+  /**
+   * Its three terms (healthOf), valid with it: the position alone, with the open buys filled, with the
+   * open sells filled (a side with no open orders: the position's term). A new order changes one term:
+   * the margin check computes only that one (healthWithOrder).
+   */
+  hPos = 0;
+  hBuy = 0;
+  hSell = 0;
   healthVersion = -1;
   dirty = true;
   constructor(readonly market: number) {}
 }
 
+/** am's health (healthOf of its sums), cached with its terms until its sums or the mark change. */
 export function marketHealth(m: MarketRiskState, am: AccountMarket): number {
   if (!am.dirty && am.healthVersion === m.markVersion) return am.health;
-  const h = healthOf(m, am.pos, am.buyLots, am.buyQP, am.sellLots, am.sellQP);
+  const pos = am.pos;
+  const h0 = m.scenario(pos, 0);
+  const hb = am.buyLots > 0 ? m.scenario(pos + am.buyLots * m.lotSize, -m.qpCeil(am.buyQP)) : h0;
+  const hs = am.sellLots > 0 ? m.scenario(pos - am.sellLots * m.lotSize, m.qpFloor(am.sellQP)) : h0;
+  // the same comparisons, in the same order, as healthOf (so -0 and 0 come out as there)
+  let h = h0;
+  if (hb < h) h = hb;
+  if (hs < h) h = hs;
+  am.hPos = h0;
+  am.hBuy = hb;
+  am.hSell = hs;
   am.health = h;
   am.healthVersion = m.markVersion;
   am.dirty = false;
+  return h;
+}
+
+/**
+ * The isBuy term of am's health with one more order of `lots` at `ticks` on that side: healthOf's buy
+ * (sell) scenario for the sums plus the order.
+ */
+export function sideTermWithOrder(
+  m: MarketRiskState,
+  am: AccountMarket,
+  isBuy: boolean,
+  lots: number,
+  ticks: number,
+): number {
+  if (isBuy) {
+    const buyLots = am.buyLots + lots;
+    return buyLots > 0 ? m.scenario(am.pos + buyLots * m.lotSize, -m.qpCeil(am.buyQP + lots * ticks)) : am.hPos;
+  }
+  const sellLots = am.sellLots + lots;
+  return sellLots > 0 ? m.scenario(am.pos - sellLots * m.lotSize, m.qpFloor(am.sellQP + lots * ticks)) : am.hPos;
+}
+
+/**
+ * am's health with its isBuy term replaced by `term` (sideTermWithOrder): healthOf of the sums plus
+ * that order. am's cached terms must be valid (marketHealth just before, same mark).
+ */
+export function healthWithSideTerm(am: AccountMarket, isBuy: boolean, term: number): number {
+  let h = am.hPos;
+  const hb = isBuy ? term : am.hBuy;
+  const hs = isBuy ? am.hSell : term;
+  if (hb < h) h = hb;
+  if (hs < h) h = hs;
   return h;
 }
 

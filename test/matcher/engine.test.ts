@@ -761,7 +761,7 @@ describe("matcher engine: conditional orders, reduce-only, breaker, countdown, c
 });
 
 describe("matcher engine: cached account health", () => {
-  it("a cached health is always the health of the account's current sums at the current mark (random workloads)", () => {
+  it("a cached health (and each of its terms) is always that of the account's current sums at the current mark (random workloads)", () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), (seed) => {
         const e = new Engine({ markets: CRASH_MARKETS });
@@ -776,7 +776,17 @@ describe("matcher engine: cached account health", () => {
               if (am.dirty || am.healthVersion !== risk.markVersion) continue;
               valid++;
               const h = healthOf(risk, am.pos, am.buyLots, am.buyQP, am.sellLots, am.sellQP);
-              expect(am.health, `account ${a.id} market ${j} after ${c.type}`).to.equal(h);
+              const at = `account ${a.id} market ${j} after ${c.type}`;
+              expect(am.health, at).to.equal(h);
+              // and its terms, which the margin check reuses (it computes only the side an order changes)
+              const h0 = risk.scenario(am.pos, 0);
+              expect(am.hPos, `position term, ${at}`).to.equal(h0);
+              expect(am.hBuy, `buy term, ${at}`).to.equal(
+                am.buyLots > 0 ? risk.scenario(am.pos + am.buyLots * risk.lotSize, -risk.qpCeil(am.buyQP)) : h0,
+              );
+              expect(am.hSell, `sell term, ${at}`).to.equal(
+                am.sellLots > 0 ? risk.scenario(am.pos - am.sellLots * risk.lotSize, risk.qpFloor(am.sellQP)) : h0,
+              );
             }
         }
         expect(valid).to.be.greaterThan(0);
