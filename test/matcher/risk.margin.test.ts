@@ -9,7 +9,15 @@ import {
 } from "../../sdk/margin";
 import { divCeil, divFloor, notionalCeil, positionValue } from "../../sdk/units";
 import { divCeilN, divFloorN, mulDivCeil, mulDivFloor } from "../../matcher/risk/fastmath";
-import { MarketRiskState, healthOf, maintenanceTerm } from "../../matcher/risk/margin";
+import {
+  AccountMarket,
+  MarketRiskState,
+  healthOf,
+  healthWithSideTerm,
+  maintenanceTerm,
+  marketHealth,
+  sideTermWithOrder,
+} from "../../matcher/risk/margin";
 
 const safe = (n: bigint) => n <= BigInt(Number.MAX_SAFE_INTEGER) && n >= -BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -148,6 +156,44 @@ describe("matcher risk: number arithmetic equals sdk/margin (bigint)", () => {
             if (v < ref) ref = v;
           }
           if (safe(ref)) expect(cash + h).to.equal(Number(ref));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("the margin check's health with one more order (cached terms, one term recomputed) equals healthOf of the new sums", () => {
+    fc.assert(
+      fc.property(
+        market,
+        fc.integer({ min: -1e6, max: 1e6 }),
+        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 1, max: 1_000_000 })), {
+          maxLength: 6,
+        }),
+        fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 1, max: 1_000_000 })),
+        (m, posLots, orders, [isBuy, lots, ticks]) => {
+          const r = new MarketRiskState(0, m.lotSize, m.tickSize, m.imf, m.mmf);
+          r.setMark(m.mark);
+          const am = new AccountMarket(0);
+          am.pos = posLots * m.lotSize;
+          for (const [buy, q, t] of orders) {
+            if (buy) {
+              am.buyLots += q;
+              am.buyQP += q * t;
+            } else {
+              am.sellLots += q;
+              am.sellQP += q * t;
+            }
+          }
+          const big =
+            BigInt(Math.abs(am.pos) + (Math.max(am.buyLots, am.sellLots) + lots) * m.lotSize) * BigInt(m.mark);
+          if (!safe(big / 100_000_000n)) return;
+          expect(marketHealth(r, am)).to.equal(healthOf(r, am.pos, am.buyLots, am.buyQP, am.sellLots, am.sellQP));
+          const got = healthWithSideTerm(am, isBuy, sideTermWithOrder(r, am, isBuy, lots, ticks));
+          const want = isBuy
+            ? healthOf(r, am.pos, am.buyLots + lots, am.buyQP + lots * ticks, am.sellLots, am.sellQP)
+            : healthOf(r, am.pos, am.buyLots, am.buyQP, am.sellLots + lots, am.sellQP + lots * ticks);
+          expect(Object.is(got, want), `${got} vs ${want}`).to.equal(true);
         },
       ),
       { numRuns: 3000 },
