@@ -248,6 +248,10 @@ describe("keeper bots (Hardhat, Postgres)", function () {
     // trades settle 1% above the oracle
     await tm.settle([await tm.trade(a, b, { price: 60_600_000_000n })]);
     await listener.catchUp(); // candles of the settled trade
+    // a second on, so the trade's minute lies inside the bot's window [now - interval, now): read in the
+    // trade's own second, a trade on a whole minute would have no time in it (premium 0)
+    await chain.rpc("evm_increaseTime", [1]);
+    await chain.mine();
     const tx = await txManager(key);
     const fb = new FundingBot({ db, client: chain.client, exchange, tx, markets: [0] });
     const [, , , lastTime0] = await read<[bigint, bigint, bigint, bigint, bigint]>("fundingState", [0]);
