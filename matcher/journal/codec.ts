@@ -45,36 +45,21 @@ function noSep(v: string): boolean {
   }
   return true;
 }
-const word = (v: unknown): boolean => typeof v === "string" && noSep(v);
-const optStr = (v: unknown): boolean => v === undefined || (typeof v === "string" && v !== "" && noSep(v));
-// the enumerations: known values first (no scan), anything else checked like any string
-const side = (v: unknown): boolean => v === "BUY" || v === "SELL" || word(v);
-const otype = (v: unknown): boolean => v === "LIMIT" || v === "MARKET" || v === "STOP_MARKET" || word(v);
-const tifOk = (v: unknown): boolean => v === undefined || v === "GTC" || v === "IOC" || optStr(v);
-const stpOk = (v: unknown): boolean => v === undefined || v === "EXPIRE_MAKER" || v === "NONE" || optStr(v);
+/** An optional string field's separator check (its type is placeTyped's / cancelTyped's). */
+const optNoSep = (v: string | undefined): boolean => v === undefined || noSep(v);
 
-/** Only well-typed commands take the compact form, so decoding gives back exactly what was sent. */
+/** Only well-typed commands free of separators take the compact form, so decoding gives back exactly what was sent. */
 function compactPlace(c: PlaceCmd): boolean {
   return (
-    isNum(c.ts) &&
-    word(c.account) &&
-    isNum(c.market) &&
-    side(c.side) &&
-    otype(c.orderType) &&
-    tifOk(c.tif) &&
-    optNum(c.price) &&
-    isNum(c.qty) &&
-    optNum(c.stopPrice) &&
-    optStr(c.workingType) &&
-    optBool(c.reduceOnly) &&
-    optBool(c.closePosition) &&
-    optNum(c.activationPrice) &&
-    optNum(c.callbackRatePpm) &&
-    stpOk(c.stp) &&
-    optStr(c.clientOrderId) &&
-    optStr(c.hash) &&
-    // the compact line has no field for it (kept compatible with journals already written): JSON form
-    c.limitPrice === undefined
+    placeTyped(c) &&
+    noSep(c.account) &&
+    noSep(c.side) &&
+    noSep(c.orderType) &&
+    optNoSep(c.tif) &&
+    optNoSep(c.workingType) &&
+    optNoSep(c.stp) &&
+    optNoSep(c.clientOrderId) &&
+    optNoSep(c.hash)
   );
 }
 
@@ -119,14 +104,16 @@ export function encodeCommand(c: Command): string {
     );
   }
   if (c.type === "cancel") {
-    if (!isNum(c.ts) || !word(c.account) || !isNum(c.market) || !optNum(c.orderId) || !optStr(c.clientOrderId))
-      return "J" + JSON.stringify(c);
+    if (!cancelTyped(c) || !noSep(c.account) || !optNoSep(c.clientOrderId)) return "J" + JSON.stringify(c);
     return "C," + num(c.ts) + "," + c.account + "," + num(c.market) + "," + n(c.orderId) + "," + s(c.clientOrderId);
   }
   return "J" + JSON.stringify(c);
 }
 
-/** The compact place form's type checks (its strings are checked for separators as they are written). */
+/**
+ * The compact place form's type checks: its strings must also be free of separators (compactPlace; the
+ * Buffer writer checks them as it writes them).
+ */
 function placeTyped(c: PlaceCmd): boolean {
   return (
     isNum(c.ts) &&
@@ -146,10 +133,19 @@ function placeTyped(c: PlaceCmd): boolean {
     optText(c.stp) &&
     optText(c.clientOrderId) &&
     optText(c.hash) &&
+    // the compact line has no field for it (kept compatible with journals already written): JSON form
     c.limitPrice === undefined
   );
 }
-/** optStr without the separator scan. */
+
+/** The compact cancel form's type checks (its strings must also be free of separators). */
+function cancelTyped(c: CancelCmd): boolean {
+  return (
+    isNum(c.ts) && typeof c.account === "string" && isNum(c.market) && optNum(c.orderId) && optText(c.clientOrderId)
+  );
+}
+
+/** An optional string field of the compact form: absent, or a non-empty string (empty reads back as absent). */
 const optText = (v: unknown): boolean => v === undefined || (typeof v === "string" && v !== "");
 /** Length of an optional string field (0 when absent). */
 const len = (v: string | undefined): number => (v === undefined ? 0 : v.length);
@@ -218,17 +214,27 @@ export class RecordWriter {
   command(inSeq: number, c: Command): void {
     let p = -1;
     if (c.type === "place" && placeTyped(c)) p = this.place(inSeq, c);
-    else if (
-      c.type === "cancel" &&
-      isNum(c.ts) &&
-      typeof c.account === "string" &&
-      isNum(c.market) &&
-      optNum(c.orderId) &&
-      optText(c.clientOrderId)
-    )
-      p = this.cancel(inSeq, c);
+    else if (c.type === "cancel" && cancelTyped(c)) p = this.cancel(inSeq, c);
     if (p >= 0) this.len = p;
     else this.line(inSeq, encodeCommand(c)); // not compact: nothing was kept of the attempt
+  }
+
+  /**
+   * What place and cancel records start with, at len (room reserved): inSeq, tab, kind, then ts, account
+   * and market, each followed by a comma. Returns the end, or -1 when the account holds a separator.
+   */
+  private head(b: Buffer, inSeq: number, kind: number, c: { ts: number; account: string; market: number }): number {
+    let p = putInt(b, this.len, inSeq);
+    b[p++] = 9;
+    b[p++] = kind;
+    b[p++] = 44;
+    p = putNum(b, p, c.ts);
+    b[p++] = 44;
+    if ((p = putText(b, p, c.account, true)) < 0) return -1;
+    b[p++] = 44;
+    p = putNum(b, p, c.market);
+    b[p++] = 44;
+    return p;
   }
 
   /** The compact place record at len; returns the end, or -1 when a string holds a separator. */
@@ -243,16 +249,8 @@ export class RecordWriter {
       len(c.clientOrderId) +
       len(c.hash);
     const b = this.room(FIXED_MAX + 3 * text);
-    let p = putInt(b, this.len, inSeq);
-    b[p++] = 9;
-    b[p++] = 80; // P
-    b[p++] = 44;
-    p = putNum(b, p, c.ts);
-    b[p++] = 44;
-    if ((p = putText(b, p, c.account, true)) < 0) return -1;
-    b[p++] = 44;
-    p = putNum(b, p, c.market);
-    b[p++] = 44;
+    let p = this.head(b, inSeq, 80 /* P */, c);
+    if (p < 0) return -1;
     if ((p = putEnum(b, p, SIDE_BYTES, c.side)) < 0) return -1;
     b[p++] = 44;
     if ((p = putEnum(b, p, TYPE_BYTES, c.orderType)) < 0) return -1;
@@ -287,16 +285,8 @@ export class RecordWriter {
   /** The compact cancel record at len; returns the end, or -1 when a string holds a separator. */
   private cancel(inSeq: number, c: CancelCmd): number {
     const b = this.room(FIXED_MAX + 3 * (c.account.length + len(c.clientOrderId)));
-    let p = putInt(b, this.len, inSeq);
-    b[p++] = 9;
-    b[p++] = 67; // C
-    b[p++] = 44;
-    p = putNum(b, p, c.ts);
-    b[p++] = 44;
-    if ((p = putText(b, p, c.account, true)) < 0) return -1;
-    b[p++] = 44;
-    p = putNum(b, p, c.market);
-    b[p++] = 44;
+    let p = this.head(b, inSeq, 67 /* C */, c);
+    if (p < 0) return -1;
     if (c.orderId !== undefined) p = putNum(b, p, c.orderId);
     b[p++] = 44;
     if (c.clientOrderId !== undefined && (p = putText(b, p, c.clientOrderId, true)) < 0) return -1;

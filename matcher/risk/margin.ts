@@ -149,29 +149,40 @@ export class AccountMarket {
   constructor(readonly market: number) {}
 }
 
-/** am's health (healthOf of its sums), cached with its terms until its sums or the mark change. */
-export function marketHealth(m: MarketRiskState, am: AccountMarket): number {
-  if (!am.dirty && am.healthVersion === m.markVersion) return am.health;
-  const pos = am.pos;
-  const h0 = m.scenario(pos, 0);
-  const hb = am.buyLots > 0 ? m.scenario(pos + am.buyLots * m.lotSize, -m.qpCeil(am.buyQP)) : h0;
-  const hs = am.sellLots > 0 ? m.scenario(pos - am.sellLots * m.lotSize, m.qpFloor(am.sellQP)) : h0;
-  // the same comparisons, in the same order, as healthOf (so -0 and 0 come out as there)
+/** healthOf's buy term: the position with the open buys filled at their prices (`none` without buys). */
+function buyTerm(m: MarketRiskState, pos: number, buyLots: number, buyQP: number, none: number): number {
+  return buyLots > 0 ? m.scenario(pos + buyLots * m.lotSize, -m.qpCeil(buyQP)) : none;
+}
+
+/** healthOf's sell term: the position with the open sells filled at their prices (`none` without sells). */
+function sellTerm(m: MarketRiskState, pos: number, sellLots: number, sellQP: number, none: number): number {
+  return sellLots > 0 ? m.scenario(pos - sellLots * m.lotSize, m.qpFloor(sellQP)) : none;
+}
+
+/** The least of the three terms, compared in one fixed order (so -0 and 0 always come out the same). */
+function leastTerm(h0: number, hb: number, hs: number): number {
   let h = h0;
   if (hb < h) h = hb;
   if (hs < h) h = hs;
+  return h;
+}
+
+/** am's health (healthOf of its sums), cached with its terms until its sums or the mark change. */
+export function marketHealth(m: MarketRiskState, am: AccountMarket): number {
+  if (!am.dirty && am.healthVersion === m.markVersion) return am.health;
+  const h0 = m.scenario(am.pos, 0);
   am.hPos = h0;
-  am.hBuy = hb;
-  am.hSell = hs;
-  am.health = h;
+  am.hBuy = buyTerm(m, am.pos, am.buyLots, am.buyQP, h0);
+  am.hSell = sellTerm(m, am.pos, am.sellLots, am.sellQP, h0);
+  am.health = leastTerm(h0, am.hBuy, am.hSell);
   am.healthVersion = m.markVersion;
   am.dirty = false;
-  return h;
+  return am.health;
 }
 
 /**
  * The isBuy term of am's health with one more order of `lots` at `ticks` on that side: healthOf's buy
- * (sell) scenario for the sums plus the order.
+ * (sell) term for the sums plus the order.
  */
 export function sideTermWithOrder(
   m: MarketRiskState,
@@ -180,12 +191,9 @@ export function sideTermWithOrder(
   lots: number,
   ticks: number,
 ): number {
-  if (isBuy) {
-    const buyLots = am.buyLots + lots;
-    return buyLots > 0 ? m.scenario(am.pos + buyLots * m.lotSize, -m.qpCeil(am.buyQP + lots * ticks)) : am.hPos;
-  }
-  const sellLots = am.sellLots + lots;
-  return sellLots > 0 ? m.scenario(am.pos - sellLots * m.lotSize, m.qpFloor(am.sellQP + lots * ticks)) : am.hPos;
+  return isBuy
+    ? buyTerm(m, am.pos, am.buyLots + lots, am.buyQP + lots * ticks, am.hPos)
+    : sellTerm(m, am.pos, am.sellLots + lots, am.sellQP + lots * ticks, am.hPos);
 }
 
 /**
@@ -193,14 +201,10 @@ export function sideTermWithOrder(
  * that order. am's cached terms must be valid (marketHealth just before, same mark).
  */
 export function healthWithSideTerm(am: AccountMarket, isBuy: boolean, term: number): number {
-  let h = am.hPos;
-  const hb = isBuy ? term : am.hBuy;
-  const hs = isBuy ? am.hSell : term;
-  if (hb < h) h = hb;
-  if (hs < h) h = hs;
-  return h;
+  return leastTerm(am.hPos, isBuy ? term : am.hBuy, isBuy ? am.hSell : term);
 }
 
+/** Free-collateral contribution of one market: the least of its three scenarios (sdk freeCollateral). */
 export function healthOf(
   m: MarketRiskState,
   pos: number,
@@ -209,16 +213,8 @@ export function healthOf(
   sellLots: number,
   sellQP: number,
 ): number {
-  let h = m.scenario(pos, 0);
-  if (buyLots > 0) {
-    const hb = m.scenario(pos + buyLots * m.lotSize, -m.qpCeil(buyQP));
-    if (hb < h) h = hb;
-  }
-  if (sellLots > 0) {
-    const hs = m.scenario(pos - sellLots * m.lotSize, m.qpFloor(sellQP));
-    if (hs < h) h = hs;
-  }
-  return h;
+  const h0 = m.scenario(pos, 0);
+  return leastTerm(h0, buyTerm(m, pos, buyLots, buyQP, h0), sellTerm(m, pos, sellLots, sellQP, h0));
 }
 
 /** sdk maintenance health term of a position: value - maintenance requirement. */
