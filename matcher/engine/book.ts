@@ -291,6 +291,17 @@ export class BookSide {
     return top[top.length - 1];
   }
 
+  /** The d-th listed level from the best (0: the best; empty ones included), or null past the last. */
+  levelFromBest(d: number): Level | null {
+    const c = this.chunks;
+    for (let i = c.length - 1; i >= 0; i--) {
+      const ch = c[i];
+      if (d < ch.length) return ch[ch.length - 1 - d];
+      d -= ch.length;
+    }
+    return null;
+  }
+
   /** The listed levels from the best down (empty ones included: readers skip count 0). */
   *fromBest(): IterableIterator<Level> {
     const c = this.chunks;

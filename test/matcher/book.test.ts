@@ -20,6 +20,10 @@ describe("matcher book side", () => {
         expect(side.sorted.filter((l) => l.count > 0).map((l) => l.ticks)).to.deep.equal(want);
         expect(side.best()?.ticks).to.equal(want[want.length - 1]);
         expect([...side.fromBest()].filter((l) => l.count > 0).map((l) => l.ticks)).to.deep.equal([...want].reverse());
+        // levelFromBest(d) is fromBest's d-th level (across chunks), null past the last
+        const all = [...side.fromBest()];
+        for (let d = 0; d < all.length; d += 1 + (d % 97)) expect(side.levelFromBest(d)).to.equal(all[d]);
+        expect(side.levelFromBest(all.length)).to.equal(null);
       };
       for (let step = 0; step < 40_000; step++) {
         // first mostly adds at random prices (inserts all over the book: chunks fill and split), then
