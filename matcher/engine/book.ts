@@ -39,6 +39,8 @@ export class Order {
   id = TAGGED;
   account = null as unknown as Account;
   market = TAGGED;
+  /** orderType, origType, tif and workingType packed (orderKinds.ts; set again whenever one changes); next to market, which Engine.warm reads */
+  kinds = TAGGED;
   isBuy = false;
   orderType: OrderType = "LIMIT";
   origType: OrderType = "LIMIT";
@@ -96,6 +98,7 @@ export class Order {
     ts: number,
     activation: number,
     callbackPpm: number,
+    kinds: number,
   ) {
     this.init(
       id,
@@ -117,6 +120,7 @@ export class Order {
       ts,
       activation,
       callbackPpm,
+      kinds,
     );
   }
 
@@ -141,6 +145,8 @@ export class Order {
     ts: number,
     activation: number,
     callbackPpm: number,
+    /** packKinds(orderType, origType, tif, workingType) */
+    kinds: number,
   ): this {
     this.id = id;
     this.account = account;
@@ -170,6 +176,7 @@ export class Order {
     this.inMargin = false;
     this.activated = false;
     this.extreme = 0;
+    this.kinds = kinds;
     return this;
   }
 }

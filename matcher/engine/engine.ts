@@ -14,6 +14,7 @@ import * as al from "./ackLog";
 import * as pt from "./pendingTrades";
 import * as mkt from "./market";
 import * as ty from "./types";
+import * as ok from "./orderKinds";
 import type { AccountMarketState } from "./account";
 import type { BookSide, Level } from "./book";
 import type { MarketConfig } from "./market";
@@ -57,25 +58,8 @@ type Market = mkt.Market;
 const { AccountEvent, MarkEvent, MarketStatusEvent, Reason } = ty;
 const { EventLog } = el;
 const { AckLog } = al;
+const { kindsOf, orderTypeCode, packKinds, tifCode, workingTypeCode, TIF_IOC } = ok;
 
-// Validation by comparison with the (internalized) literals: cheaper than keyed lookups.
-function isOrderType(t: unknown): boolean {
-  switch (t) {
-    case "LIMIT":
-    case "MARKET":
-    case "STOP":
-    case "STOP_MARKET":
-    case "TAKE_PROFIT":
-    case "TAKE_PROFIT_MARKET":
-    case "TRAILING_STOP_MARKET":
-      return true;
-    default:
-      return false;
-  }
-}
-function isTif(t: unknown): boolean {
-  return t === "GTC" || t === "IOC" || t === "FOK" || t === "GTX";
-}
 /** STP code of a mode, -1 if unknown (same answers as the STP_CODES table). */
 function stpCode(s: string): number {
   if (s === "NONE") return STP_NONE;
@@ -518,15 +502,18 @@ export class Engine {
     else if (c.side === "SELL") isBuy = false;
     else return Reason.INVALID_SIDE;
     const ot = c.orderType;
-    if (!isOrderType(ot)) return Reason.INVALID_TYPE;
+    const otCode = orderTypeCode(ot);
+    if (otCode < 0) return Reason.INVALID_TYPE;
     let tif: TimeInForce = c.tif ?? "GTC";
-    if (!isTif(tif)) return Reason.INVALID_TIF;
+    let tifC = tifCode(tif);
+    if (tifC < 0) return Reason.INVALID_TIF;
     const isMarketType =
       ot === "MARKET" || ot === "STOP_MARKET" || ot === "TAKE_PROFIT_MARKET" || ot === "TRAILING_STOP_MARKET";
     const isCond = ot !== "LIMIT" && ot !== "MARKET";
     if (isMarketType) {
       if (c.tif !== undefined && c.tif !== "GTC" && c.tif !== "IOC") return Reason.INVALID_TIF;
       tif = "IOC";
+      tifC = TIF_IOC;
     }
     const closePos = c.closePosition === true;
     if (closePos && ot !== "STOP_MARKET" && ot !== "TAKE_PROFIT_MARKET") return Reason.INVALID_COMMAND;
@@ -567,7 +554,8 @@ export class Engine {
     let activation = 0;
     let callback = 0;
     const workingType = c.workingType ?? "CONTRACT_PRICE";
-    if (workingType !== "CONTRACT_PRICE" && workingType !== "MARK_PRICE") return Reason.INVALID_COMMAND;
+    const wtC = workingTypeCode(workingType);
+    if (wtC < 0) return Reason.INVALID_COMMAND;
     const ref = workingType === "MARK_PRICE" || m.lastPrice === 0 ? mark : m.lastPrice;
     if (ot === "TRAILING_STOP_MARKET") {
       callback = c.callbackRatePpm ?? 0;
@@ -613,7 +601,7 @@ export class Engine {
     const pooled = this.pool.pop();
     const o = (
       pooled === undefined
-        ? new Order(0, acct, 0, false, ot, ot, tif, 0, 0, 0, workingType, false, false, 0, "", "", 0, 0, 0)
+        ? new Order(0, acct, 0, false, ot, ot, tif, 0, 0, 0, workingType, false, false, 0, "", "", 0, 0, 0, 0)
         : pooled
     ).init(
       this.nextOrderId++,
@@ -635,6 +623,7 @@ export class Engine {
       this.now,
       activation,
       callback,
+      kindsOf(otCode, otCode, tifC, wtC),
     );
     this.register(o, am);
     this.touch(m);
@@ -1257,6 +1246,7 @@ export class Engine {
       o.ticks = clipToLimit(this.marketCap(m, o.isBuy), o.ticks, o.isBuy);
       o.tif = "IOC";
     }
+    o.kinds = packKinds(ot, o.origType, o.tif, o.workingType);
     if (o.reduceOnly) {
       const avail = roAvail(am, o.isBuy, m.cfg.lotSize);
       if (o.closePosition) o.lots = o.remaining = avail;
@@ -1481,9 +1471,7 @@ export class Engine {
       o.clientOrderId,
       o.account.id,
       o.isBuy,
-      o.orderType,
-      o.origType,
-      o.tif,
+      o.kinds,
       o.ticks * tsz,
       o.stopPrice,
       o.lots * ls,
@@ -1496,7 +1484,6 @@ export class Engine {
       reason,
       o.reduceOnly,
       o.closePosition,
-      o.workingType,
       o.hash,
       tradeId,
       isMaker,

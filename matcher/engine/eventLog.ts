@@ -11,11 +11,9 @@ import {
   type EngineEvent,
   type ExecType,
   type OrderStatus,
-  type OrderType,
   type ReasonCode,
-  type TimeInForce,
-  type WorkingType,
 } from "./types";
+import { kindsOrderType, kindsOrigType, kindsTif, kindsWorkingType } from "./orderKinds";
 
 const KIND_ORDER = 1;
 const KIND_TRADE = 2;
@@ -25,7 +23,7 @@ const KIND_OBJECT = 4;
 /** Numbers per event row (slot 0 is the kind). */
 const SLOTS = 14;
 /** References per event row (strings, or the event itself for the rare kinds). */
-const REFS = 10;
+const REFS = 6;
 /** Rows allocated at first, and the most a cleared log keeps (one huge group must not pin its memory). */
 const INITIAL_ROWS = 1024;
 const KEEP_ROWS = 1 << 16;
@@ -51,6 +49,8 @@ const F_BUY = 1;
 const F_REDUCE_ONLY = 2;
 const F_CLOSE_POSITION = 4;
 const F_MAKER = 8;
+/** An order row's flags slot holds the order's kinds (orderKinds.ts) above the flags. */
+const KINDS_SHIFT = 4;
 
 /** Shared empty side of a decoded depth event (frozen: events never change once published). */
 export const NO_LEVELS: [number, number][] = Object.freeze([]) as unknown as [number, number][];
@@ -112,9 +112,8 @@ export class EventLog {
     clientOrderId: string,
     account: string,
     isBuy: boolean,
-    orderType: OrderType,
-    origType: OrderType,
-    tif: TimeInForce,
+    /** orderType, origType, tif and workingType (orderKinds.ts) */
+    kinds: number,
     price: number,
     stopPrice: number,
     qty: number,
@@ -127,7 +126,6 @@ export class EventLog {
     reason: ReasonCode,
     reduceOnly: boolean,
     closePosition: boolean,
-    workingType: WorkingType,
     hash: string,
     tradeId: number,
     isMaker: boolean,
@@ -151,19 +149,16 @@ export class EventLog {
       (isBuy ? F_BUY : 0) |
       (reduceOnly ? F_REDUCE_ONLY : 0) |
       (closePosition ? F_CLOSE_POSITION : 0) |
-      (isMaker ? F_MAKER : 0);
+      (isMaker ? F_MAKER : 0) |
+      (kinds << KINDS_SHIFT);
     const r = this.refs;
     const ri = i * REFS;
     r[ri] = clientOrderId;
     r[ri + 1] = account;
     r[ri + 2] = hash;
-    r[ri + 3] = orderType;
-    r[ri + 4] = origType;
-    r[ri + 5] = tif;
-    r[ri + 6] = status;
-    r[ri + 7] = execType;
-    r[ri + 8] = reason;
-    r[ri + 9] = workingType;
+    r[ri + 3] = status;
+    r[ri + 4] = execType;
+    r[ri + 5] = reason;
   }
 
   trade(
@@ -257,9 +252,9 @@ export class EventLog {
           r[ri] as string,
           r[ri + 1] as string,
           fl & F_BUY ? "BUY" : "SELL",
-          r[ri + 3] as OrderType,
-          r[ri + 4] as OrderType,
-          r[ri + 5] as TimeInForce,
+          kindsOrderType(fl >> KINDS_SHIFT),
+          kindsOrigType(fl >> KINDS_SHIFT),
+          kindsTif(fl >> KINDS_SHIFT),
           f[at + 5],
           f[at + 6],
           f[at + 7],
@@ -267,12 +262,12 @@ export class EventLog {
           f[at + 9],
           f[at + 10],
           f[at + 11],
-          r[ri + 6] as OrderStatus,
-          r[ri + 7] as ExecType,
-          r[ri + 8] as ReasonCode,
+          r[ri + 3] as OrderStatus,
+          r[ri + 4] as ExecType,
+          r[ri + 5] as ReasonCode,
           (fl & F_REDUCE_ONLY) !== 0,
           (fl & F_CLOSE_POSITION) !== 0,
-          r[ri + 9] as WorkingType,
+          kindsWorkingType(fl >> KINDS_SHIFT),
           r[ri + 2] as string,
           f[at + 12],
           (fl & F_MAKER) !== 0,

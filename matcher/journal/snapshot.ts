@@ -1,6 +1,7 @@
 // Engine snapshots (full state at an input sequence number) and recovery = snapshot + replay.
 import { Account, type AccountMarketState } from "../engine/account";
 import { Order, type Level } from "../engine/book";
+import { packKinds } from "../engine/orderKinds";
 import { addRo, Engine, MATCHING_RULES, WARM_BATCH, type EngineOptions } from "../engine/engine";
 import type { PendingTrade } from "../engine/pendingTrades";
 import {
@@ -213,6 +214,7 @@ export function restoreSnapshot(opts: EngineOptions, s: Snapshot): Engine {
       r[19],
       r[20],
       r[21],
+      packKinds(r[4], r[5], r[6], r[13]),
     );
     o.remaining = r[9];
     o.filled = r[10];

@@ -9,6 +9,7 @@ import {
 } from "../../matcher";
 import type { Account } from "../../matcher/engine/account";
 import { Order } from "../../matcher/engine/book";
+import { packKinds } from "../../matcher/engine/orderKinds";
 
 export const TICK = 100_000; // 0.1 USD in price units
 export const LOT = 100_000; // 0.001 BTC in size units
@@ -36,6 +37,7 @@ export function limitOrder(id: number, acct: Account, isBuy: boolean, ticks: num
     0,
     0,
     0,
+    packKinds("LIMIT", "LIMIT", "GTC", "CONTRACT_PRICE"),
   );
 }
 

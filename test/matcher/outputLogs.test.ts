@@ -3,6 +3,16 @@ import fc from "fast-check";
 import { AckLog } from "../../matcher/engine/ackLog";
 import { EventLog, LevelBuffer, NO_LEVELS } from "../../matcher/engine/eventLog";
 import {
+  ORDER_TYPES,
+  TIME_IN_FORCES,
+  WORKING_TYPES,
+  kindsOrderType,
+  kindsOrigType,
+  kindsTif,
+  kindsWorkingType,
+  packKinds,
+} from "../../matcher/engine/orderKinds";
+import {
   DepthEvent,
   MarkEvent,
   OrderUpdateEvent,
@@ -19,9 +29,16 @@ import {
 const num = fc.oneof(fc.integer({ min: -(2 ** 31), max: 2 ** 31 }), fc.maxSafeInteger(), fc.constant(2 ** 53 - 1));
 
 const orderEvent = fc
-  .tuple(fc.array(num, { minLength: 13, maxLength: 13 }), fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }))
+  .tuple(
+    fc.array(num, { minLength: 13, maxLength: 13 }),
+    fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+    fc.constantFrom(...ORDER_TYPES),
+    fc.constantFrom(...ORDER_TYPES),
+    fc.constantFrom(...TIME_IN_FORCES),
+    fc.constantFrom(...WORKING_TYPES),
+  )
   .map(
-    ([n, b]) =>
+    ([n, b, orderType, origType, tif, workingType]) =>
       new OrderUpdateEvent(
         n[0],
         n[1],
@@ -30,9 +47,9 @@ const orderEvent = fc
         `c${n[4]}`,
         `0xacct${n[5]}`,
         b[0] ? "BUY" : "SELL",
-        "LIMIT",
-        "STOP",
-        "GTC",
+        orderType,
+        origType,
+        tif,
         n[6],
         n[7],
         n[8],
@@ -45,7 +62,7 @@ const orderEvent = fc
         Reason.OK,
         b[1],
         b[2],
-        "MARK_PRICE",
+        workingType,
         `0xhash${n[0]}`,
         n[5],
         b[3],
@@ -94,9 +111,7 @@ function write(log: EventLog, e: EngineEvent): void {
       e.clientOrderId,
       e.account,
       e.side === "BUY",
-      e.orderType,
-      e.origType,
-      e.tif,
+      packKinds(e.orderType, e.origType, e.tif, e.workingType),
       e.price,
       e.stopPrice,
       e.qty,
@@ -109,7 +124,6 @@ function write(log: EventLog, e: EngineEvent): void {
       e.reason,
       e.reduceOnly,
       e.closePosition,
-      e.workingType,
       e.hash,
       e.tradeId,
       e.isMaker,
@@ -175,6 +189,30 @@ describe("matcher engine: output logs (AckLog, EventLog)", () => {
     expect(d.bids).to.deep.equal([[5, 6]]);
     expect(d.asks).to.equal(NO_LEVELS);
     expect(Object.isFrozen(d.asks)).to.equal(true);
+  });
+
+  it("an order's kinds pack and unpack every combination of type, original type, time in force and working type", () => {
+    const seen = new Set<number>();
+    for (const ot of ORDER_TYPES)
+      for (const orig of ORDER_TYPES)
+        for (const tif of TIME_IN_FORCES)
+          for (const wt of WORKING_TYPES) {
+            const k = packKinds(ot, orig, tif, wt);
+            expect(k).to.be.within(0, 2 ** 9 - 1);
+            expect([kindsOrderType(k), kindsOrigType(k), kindsTif(k), kindsWorkingType(k)]).to.deep.equal([
+              ot,
+              orig,
+              tif,
+              wt,
+            ]);
+            seen.add(k);
+          }
+    expect(seen.size).to.equal(ORDER_TYPES.length ** 2 * TIME_IN_FORCES.length * WORKING_TYPES.length);
+    // a value outside its type (a bad snapshot row) is said, not packed as some other kind
+    expect(() => packKinds("LIMITED" as never, "LIMIT", "GTC", "MARK_PRICE")).to.throw(RangeError, /LIMITED/);
+    expect(() => packKinds("LIMIT", "LIMITED" as never, "GTC", "MARK_PRICE")).to.throw(RangeError, /LIMITED/);
+    expect(() => packKinds("LIMIT", "LIMIT", "DAY" as never, "MARK_PRICE")).to.throw(RangeError, /DAY.*time in force/);
+    expect(() => packKinds("LIMIT", "LIMIT", "GTC", "INDEX" as never)).to.throw(RangeError, /INDEX.*working type/);
   });
 
   it("decoding past the end throws (no stale event is read)", () => {

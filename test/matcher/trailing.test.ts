@@ -2,6 +2,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { Account } from "../../matcher/engine/account";
 import { Order } from "../../matcher/engine/book";
+import { packKinds } from "../../matcher/engine/orderKinds";
 import { TrailingStops } from "../../matcher/engine/trailing";
 import { mulDivCeil, mulDivFloor } from "../../matcher/risk/fastmath";
 
@@ -29,6 +30,7 @@ function stop(id: number, isBuy: boolean, mark: boolean, activation: number, cal
     0,
     activation,
     callbackPpm,
+    packKinds("TRAILING_STOP_MARKET", "TRAILING_STOP_MARKET", "IOC", mark ? "MARK_PRICE" : "CONTRACT_PRICE"),
   );
   o.conditional = true;
   return o;
