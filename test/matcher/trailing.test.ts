@@ -137,6 +137,12 @@ describe("matcher trailing stops", () => {
                     0,
                     activation,
                     s.cb,
+                    packKinds(
+                      "TRAILING_STOP_MARKET",
+                      "TRAILING_STOP_MARKET",
+                      "IOC",
+                      s.byMark ? "MARK_PRICE" : "CONTRACT_PRICE",
+                    ),
                   )
                 : stop(nextId, s.isBuy, s.byMark, activation, s.cb);
             f.conditional = true;
