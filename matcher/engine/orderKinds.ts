@@ -3,20 +3,16 @@
 // string references (four pointer stores, each with its GC write barrier, on every order event).
 // The engine gets the codes from its validation of a placement (orderTypeCode and the others return
 // -1 for a value outside its type), so packing costs nothing more per order.
+import * as ty from "./types";
 import type { OrderType, TimeInForce, WorkingType } from "./types";
 
-/** Values by code. Bits of a kinds integer: orderType 0-2, origType 3-5, time in force 6-7, working type 8. */
-export const ORDER_TYPES: readonly OrderType[] = [
-  "LIMIT",
-  "MARKET",
-  "STOP",
-  "STOP_MARKET",
-  "TAKE_PROFIT",
-  "TAKE_PROFIT_MARKET",
-  "TRAILING_STOP_MARKET",
-];
-export const TIME_IN_FORCES: readonly TimeInForce[] = ["GTC", "IOC", "FOK", "GTX"];
-export const WORKING_TYPES: readonly WorkingType[] = ["CONTRACT_PRICE", "MARK_PRICE"];
+// copied into module constants: tsx/esbuild's CommonJS output reads imported names through a getter
+const { ORDER_TYPES, TIME_IN_FORCES, WORKING_TYPES } = ty;
+
+/**
+ * A value's code is its index in its table in types.ts (ORDER_TYPES, TIME_IN_FORCES, WORKING_TYPES).
+ * Bits of a kinds integer: orderType 0-2, origType 3-5, time in force 6-7, working type 8.
+ */
 export const TIF_IOC = 1;
 
 // Comparisons with the (internalized) literals: cheaper than keyed lookups.
@@ -74,15 +70,19 @@ export function packKinds(
   tif: TimeInForce,
   workingType: WorkingType,
 ): number {
-  const codes = [orderTypeCode(orderType), orderTypeCode(origType), tifCode(tif), workingTypeCode(workingType)];
-  const bad = codes.indexOf(-1);
-  if (bad >= 0) {
-    const value = [orderType, origType, tif, workingType][bad];
-    throw new RangeError(
-      `order kinds: ${String(value)} is not a valid ${["order type", "order type", "time in force", "working type"][bad]}`,
-    );
-  }
-  return kindsOf(codes[0], codes[1], codes[2], codes[3]);
+  // a snapshot restore packs every order: no arrays built per call
+  const ot = orderTypeCode(orderType);
+  const orig = orderTypeCode(origType);
+  const tc = tifCode(tif);
+  const wt = workingTypeCode(workingType);
+  if (ot < 0 || orig < 0) throw invalid(ot < 0 ? orderType : origType, "order type");
+  if (tc < 0) throw invalid(tif, "time in force");
+  if (wt < 0) throw invalid(workingType, "working type");
+  return kindsOf(ot, orig, tc, wt);
+}
+
+function invalid(value: unknown, what: string): RangeError {
+  return new RangeError(`order kinds: ${String(value)} is not a valid ${what}`);
 }
 
 export function kindsOrderType(k: number): OrderType {

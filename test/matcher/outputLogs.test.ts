@@ -3,21 +3,24 @@ import fc from "fast-check";
 import { AckLog } from "../../matcher/engine/ackLog";
 import { EventLog, LevelBuffer, NO_LEVELS } from "../../matcher/engine/eventLog";
 import {
-  ORDER_TYPES,
-  TIME_IN_FORCES,
-  WORKING_TYPES,
   kindsOrderType,
   kindsOrigType,
   kindsTif,
   kindsWorkingType,
+  orderTypeCode,
   packKinds,
+  tifCode,
+  workingTypeCode,
 } from "../../matcher/engine/orderKinds";
 import {
   DepthEvent,
   MarkEvent,
+  ORDER_TYPES,
   OrderUpdateEvent,
   Reason,
+  TIME_IN_FORCES,
   TradeEvent,
+  WORKING_TYPES,
   type CommandType,
   type EngineEvent,
 } from "../../matcher/engine/types";
@@ -208,6 +211,11 @@ describe("matcher engine: output logs (AckLog, EventLog)", () => {
             seen.add(k);
           }
     expect(seen.size).to.equal(ORDER_TYPES.length ** 2 * TIME_IN_FORCES.length * WORKING_TYPES.length);
+    // each code is the value's index in its table in types.ts (the switches and the tables agree)
+    ORDER_TYPES.forEach((t, i) => expect(orderTypeCode(t)).to.equal(i));
+    TIME_IN_FORCES.forEach((t, i) => expect(tifCode(t)).to.equal(i));
+    WORKING_TYPES.forEach((t, i) => expect(workingTypeCode(t)).to.equal(i));
+    expect([orderTypeCode("LIMITED"), tifCode("DAY"), workingTypeCode(undefined)]).to.deep.equal([-1, -1, -1]);
     // a value outside its type (a bad snapshot row) is said, not packed as some other kind
     expect(() => packKinds("LIMITED" as never, "LIMIT", "GTC", "MARK_PRICE")).to.throw(RangeError, /LIMITED/);
     expect(() => packKinds("LIMIT", "LIMITED" as never, "GTC", "MARK_PRICE")).to.throw(RangeError, /LIMITED/);
