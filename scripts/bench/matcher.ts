@@ -114,6 +114,40 @@ function memLatencyNs(mb: number): number {
   return p < 0 ? -1 : Math.round(ns * 10) / 10;
 }
 
+/**
+ * The host's own latency tail: a fixed job of pure arithmetic (one dependent chain, no memory traffic, no
+ * allocation) sized so its median takes about `targetNs`, timed 1M times like an engine op (two
+ * performance.now() reads). Whatever makes its p99 exceed its p50 (the hypervisor, interrupts, the
+ * other core's load) lies under the engine's p99 too: on this 2-core VM a 790 ns job read p99 3.7 µs.
+ */
+function fixedJobLatency(targetNs: number): { p50: number; p99: number; p999: number } {
+  const job = (w: number) => {
+    let x = 1;
+    for (let j = 0; j < w; j++) x = x * 1.0000001 + 1e-9;
+    return x;
+  };
+  // calibrate: ns per chain step, from the median of short runs
+  const probe = new Float64Array(2_000);
+  let sink = 0;
+  for (let i = 0; i < probe.length; i++) {
+    const a = now();
+    sink += job(1_000);
+    probe[i] = (now() - a) * 1e6;
+  }
+  probe.sort();
+  const w = Math.max(1, Math.round((1_000 * targetNs) / Math.max(1, pct(probe, 0.5))));
+  const n = 1_000_000;
+  const lat = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const a = now();
+    sink += job(w);
+    lat[i] = (now() - a) * 1e6;
+  }
+  lat.sort();
+  if (sink === 0) console.log(); // keeps the jobs from being optimised away
+  return { p50: Math.round(pct(lat, 0.5)), p99: Math.round(pct(lat, 0.99)), p999: Math.round(pct(lat, 0.999)) };
+}
+
 function load1(): number {
   return Math.round(os.loadavg()[0] * 100) / 100;
 }
@@ -981,6 +1015,12 @@ async function main(): Promise<void> {
   // last, so its 256 MB do not sit in the heap's way during the runs above
   results.mem_latency_ns_4mb = memLatencyNs(4);
   results.mem_latency_ns_256mb = memLatencyNs(256);
+  for (const size of ["10k", "1m"]) {
+    const job = fixedJobLatency(results[`engine_${size}_p50_ns`]);
+    results[`host_fixed_job_${size}_p50_ns`] = job.p50;
+    results[`host_fixed_job_${size}_p99_ns`] = job.p99;
+    results[`host_fixed_job_${size}_p999_ns`] = job.p999;
+  }
   results.bench_seconds = Math.round((Date.now() - t0) / 1000);
   results.loadavg_1m_end = load1();
   const cpuAll = process.cpuUsage(cpuStart);
@@ -1006,6 +1046,14 @@ async function main(): Promise<void> {
   );
   console.log(
     `memory: ${results.mem_latency_ns_4mb} ns per dependent load within 4 MB (cache), ${results.mem_latency_ns_256mb} ns within 256 MB (main memory)`,
+  );
+  console.log(
+    `host latency tail: a fixed arithmetic job as long as the engine's median op has p50 / p99 / p99.9 of ${["10k", "1m"]
+      .map(
+        (size) =>
+          `${results[`host_fixed_job_${size}_p50_ns`]} / ${results[`host_fixed_job_${size}_p99_ns`]} / ${results[`host_fixed_job_${size}_p999_ns`]} ns (${size})`,
+      )
+      .join(", ")}: the part of the engine's p99 this machine adds to any work of that length`,
   );
   console.log(
     `speed-up vs nodejs-order-book: ${results.speedup_vs_nob_10k}x (10k), ${results.speedup_vs_nob_1m}x (1M); 1M/10k throughput ${results.engine_1m_vs_10k_pct}%`,
