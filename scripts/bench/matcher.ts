@@ -16,7 +16,9 @@
 // (as the engine rows); the median run is reported. The replays read those journals in this process.
 // Method: BENCH_REPS rounds of engine 10k (both ways), nodejs-order-book 10k and engine 1M (both ways),
 // each run in a node process of its own (with the matcher's flags; a warm-up run first, for the JIT) on a
-// freshly filled book, GC'd before timing;
+// freshly filled book (filled while the previous run's engine still lives, as a matcher's always does:
+// see lastBuilt), GC'd before timing; a fixed arithmetic job as long as the engine's median op is timed
+// the same way, for the latency tail the host itself adds (host_fixed_job_*);
 // throughput and latency are the median run's (by ops/s), *_best / *_worst give the spread, and the
 // ratios (1M / 10k, engine / nodejs-order-book) are the median of each round's ratio. Latency: every SAMPLE-th operation is timed
 // with performance.now() (about 2 timer reads per SAMPLE ops, so the timing does not dominate);
@@ -1062,7 +1064,10 @@ async function main(): Promise<void> {
     `memory: ${results.mem_latency_ns_4mb} ns per dependent load within 4 MB (cache), ${results.mem_latency_ns_256mb} ns within 256 MB (main memory)`,
   );
   console.log(
-    `host latency tail: a fixed arithmetic job as long as the engine's median op has p50 / p99 / p99.9 of ${["10k", "1m"]
+    `host latency tail: a fixed arithmetic job as long as the engine's median op has p50 / p99 / p99.9 of ${[
+      "10k",
+      "1m",
+    ]
       .map(
         (size) =>
           `${results[`host_fixed_job_${size}_p50_ns`]} / ${results[`host_fixed_job_${size}_p99_ns`]} / ${results[`host_fixed_job_${size}_p999_ns`]} ns (${size})`,
