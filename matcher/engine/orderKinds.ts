@@ -3,16 +3,15 @@
 // string references (four pointer stores, each with its GC write barrier, on every order event).
 // The engine gets the codes from its validation of a placement (orderTypeCode and the others return
 // -1 for a value outside its type), so packing costs nothing more per order.
+// A value's code is its index in its table in types.ts (ORDER_TYPES, TIME_IN_FORCES, WORKING_TYPES).
+// Bits of a kinds integer: orderType 0-2, origType 3-5, time in force 6-7, working type 8.
 import * as ty from "./types";
 import type { OrderType, TimeInForce, WorkingType } from "./types";
 
 // copied into module constants: tsx/esbuild's CommonJS output reads imported names through a getter
 const { ORDER_TYPES, TIME_IN_FORCES, WORKING_TYPES } = ty;
 
-/**
- * A value's code is its index in its table in types.ts (ORDER_TYPES, TIME_IN_FORCES, WORKING_TYPES).
- * Bits of a kinds integer: orderType 0-2, origType 3-5, time in force 6-7, working type 8.
- */
+/** tifCode("IOC"): what a market-type order's time in force becomes. */
 export const TIF_IOC = 1;
 
 // Comparisons with the (internalized) literals: cheaper than keyed lookups.

@@ -1067,16 +1067,10 @@ async function main(): Promise<void> {
   console.log(
     `memory: ${results.mem_latency_ns_4mb} ns per dependent load within 4 MB (cache), ${results.mem_latency_ns_256mb} ns within 256 MB (main memory)`,
   );
+  const hostJob = (size: string) =>
+    ["p50", "p99", "p999"].map((p) => results[`host_fixed_job_${size}_${p}_ns`]).join(" / ") + ` ns (${size})`;
   console.log(
-    `host latency tail: a fixed arithmetic job as long as the engine's median op has p50 / p99 / p99.9 of ${[
-      "10k",
-      "1m",
-    ]
-      .map(
-        (size) =>
-          `${results[`host_fixed_job_${size}_p50_ns`]} / ${results[`host_fixed_job_${size}_p99_ns`]} / ${results[`host_fixed_job_${size}_p999_ns`]} ns (${size})`,
-      )
-      .join(", ")}: the part of the engine's p99 this machine adds to any work of that length`,
+    `host latency tail: a fixed arithmetic job as long as the engine's median op has p50 / p99 / p99.9 of ${hostJob("10k")}, ${hostJob("1m")}: the part of the engine's p99 this machine adds to any work of that length`,
   );
   console.log(
     `speed-up vs nodejs-order-book: ${results.speedup_vs_nob_10k}x (10k), ${results.speedup_vs_nob_1m}x (1M); 1M/10k throughput ${results.engine_1m_vs_10k_pct}%`,
