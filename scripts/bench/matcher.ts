@@ -24,6 +24,9 @@
 // with performance.now() (about 2 timer reads per SAMPLE ops, so the timing does not dominate);
 // the timer overhead is reported and included. CPU time (process.cpuUsage) is reported beside
 // wall time: the machine may be shared, and ops per CPU-second is less sensitive to that.
+// Two of the matcher's node flags are checked each run, against the alternative, in child processes taking
+// turns: node's default GC threads against --single-threaded-gc (gc_threads_*, 10k) and the 16 MB young
+// generation against 64 MB (semi_space_*, 1M).
 // Env: BENCH_OPS (default 1,000,000), BENCH_SEED (default 42), BENCH_REPS (default 3), BENCH_NOB_OPS (default all),
 // REDIS_URL (default local).
 import { spawnSync } from "node:child_process";
@@ -964,41 +967,45 @@ function reportChildGc(key: string, runs: ChildRun[]): void {
 }
 
 /**
- * Why the matcher runs without --single-threaded-gc (matcher/nodeFlags.ts): `pairs` pairs of child
- * processes, one with the matcher's flags (node's default GC threads: parallel scavenges, concurrent
- * marking and sweeping) and one with --single-threaded-gc added, taking turns, each a warm-up and one
- * processBatch run at 10k. Flags are per process, so the two cannot share one; the ratio is the median
- * of each pair's.
+ * One node flag choice of the matcher (matcher/nodeFlags.ts) checked against an alternative: `pairs`
+ * pairs of child processes on scenario `sc`, one with the matcher's flags and one with `altFlags`,
+ * taking turns (who goes first alternates: the host's speed drifts within minutes), each a warm-up and
+ * one processBatch run. Flags are per process, so the two cannot share one; the ratio is the median of
+ * each pair's. Figures: `${key}_${names}_${sc}_ops_per_s` and `_p99_ns` (median run of each side), the
+ * GC per run, and `${key}_${alt}_vs_${matcher}_pct`.
  */
-function gcThreadRounds(pairs: number): void {
-  const child = (singleThreaded: boolean) =>
-    childRun("engine_10k", singleThreaded ? [...MATCHER_NODE_FLAGS, "--single-threaded-gc"] : MATCHER_NODE_FLAGS);
-  const single: ChildRun[] = [];
-  const parallel: ChildRun[] = [];
+function flagPairs(
+  key: string,
+  sc: Scenario,
+  pairs: number,
+  alt: { name: string; label: string; flags: readonly string[] },
+  matcher: { name: string; label: string },
+): void {
+  const altRuns: ChildRun[] = [];
+  const ours: ChildRun[] = [];
   for (let r = 0; r < pairs; r++) {
-    // who goes first alternates: the host's speed drifts within minutes
-    if (r % 2 === 0) single.push(child(true));
-    parallel.push(child(false));
-    if (r % 2 === 1) single.push(child(true));
+    if (r % 2 === 0) altRuns.push(childRun(sc, alt.flags));
+    ours.push(childRun(sc));
+    if (r % 2 === 1) altRuns.push(childRun(sc, alt.flags));
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
-  const ratio = median(single.map((s, i) => s.run.opsPerS / parallel[i].run.opsPerS));
-  for (const [name, runs] of [
-    ["single", single],
-    ["parallel", parallel],
+  const ratio = median(altRuns.map((s, i) => s.run.opsPerS / ours[i].run.opsPerS));
+  for (const [side, runs] of [
+    [alt, altRuns],
+    [matcher, ours],
   ] as const) {
-    results[`gc_threads_${name}_engine_10k_ops_per_s`] = median(runs.map((x) => x.run.opsPerS));
-    reportChildGc(`gc_threads_${name}`, runs);
-  }
-  results.gc_threads_single_vs_parallel_pct = Math.round(ratio * 100);
-  for (const [name, label] of [
-    ["single", "--single-threaded-gc"],
-    ["parallel", "node's default GC threads (the matcher's)"],
-  ] as const)
+    const mid = [...runs].sort((a, b) => a.run.opsPerS - b.run.opsPerS)[(runs.length - 1) >> 1];
+    const ops = `${key}_${side.name}_${sc}_ops_per_s`;
+    const p99 = `${key}_${side.name}_${sc}_p99_ns`;
+    results[ops] = mid.run.opsPerS;
+    results[p99] = Math.round(pct(mid.run.lat, 0.99));
+    reportChildGc(`${key}_${side.name}`, runs);
     noteRow(
-      `engine 10k, ${pairs} child processes, ${label}`,
-      `${fmt(results[`gc_threads_${name}_engine_10k_ops_per_s`])} (GC ${results[`gc_threads_${name}_gc_ms_per_run`]} ms a run, longest ${results[`gc_threads_${name}_gc_max_pause_ms`]} ms)`,
+      `${sc.replace("engine_", "engine ")}, ${pairs} child processes, ${side.label}`,
+      `${fmt(results[ops])}, p99 ${fmt(results[p99])} ns (GC ${results[`${key}_${side.name}_gc_ms_per_run`]} ms a run, longest ${results[`${key}_${side.name}_gc_max_pause_ms`]} ms)`,
     );
+  }
+  results[`${key}_${alt.name}_vs_${matcher.name}_pct`] = Math.round(ratio * 100);
 }
 
 async function main(): Promise<void> {
@@ -1030,7 +1037,21 @@ async function main(): Promise<void> {
 
   await journalRounds("10k", url, redisUp, true);
   hostileRuns(wl10k);
-  gcThreadRounds(Math.max(3, REPS + 2));
+  // why the matcher runs with node's default GC threads, and with a 16 MB young generation
+  flagPairs(
+    "gc_threads",
+    "engine_10k",
+    Math.max(3, REPS + 2),
+    { name: "single", label: "--single-threaded-gc", flags: [...MATCHER_NODE_FLAGS, "--single-threaded-gc"] },
+    { name: "parallel", label: "node's default GC threads (the matcher's)" },
+  );
+  flagPairs(
+    "semi_space",
+    "engine_1m",
+    Math.max(3, REPS + 1),
+    { name: "64mb", label: "--max-semi-space-size=64", flags: ["--max-semi-space-size=64"] },
+    { name: "matcher", label: `${MATCHER_NODE_FLAGS.join(" ")} (the matcher's)` },
+  );
 
   // last, so its 256 MB do not sit in the heap's way during the runs above
   results.mem_latency_ns_4mb = memLatencyNs(4);
