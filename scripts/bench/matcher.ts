@@ -218,7 +218,8 @@ function report(label: string, key: string, runs: Run[], lat = { key: "", unit: 
   results[latKey("p50")] = Math.round(pct(med.lat, 0.5));
   results[latKey("p99")] = Math.round(pct(med.lat, 0.99));
   results[latKey("p999")] = Math.round(pct(med.lat, 0.999));
-  // each run's own p99 too: at 1M resting it comes in two modes on the same code (~7 and ~15 us)
+  // each run's own p99 too: on this host it spreads between runs of the same code (with a 64 MB young
+  // generation, 1M resting read ~7 or ~15 us by run)
   const p99s = runs.map((r) => Math.round(pct(r.lat, 0.99))).sort((a, b) => a - b);
   results[latKey("p99_best")] = p99s[0];
   results[latKey("p99_worst")] = p99s[p99s.length - 1];
@@ -968,11 +969,11 @@ function reportChildGc(key: string, runs: ChildRun[]): void {
 
 /**
  * One node flag choice of the matcher (matcher/nodeFlags.ts) checked against an alternative: `pairs`
- * pairs of child processes on scenario `sc`, one with the matcher's flags and one with `altFlags`,
+ * pairs of child processes on scenario `sc`, one with the matcher's flags and one with `alt.flags`,
  * taking turns (who goes first alternates: the host's speed drifts within minutes), each a warm-up and
  * one processBatch run. Flags are per process, so the two cannot share one; the ratio is the median of
- * each pair's. Figures: `${key}_${names}_${sc}_ops_per_s` and `_p99_ns` (median run of each side), the
- * GC per run, and `${key}_${alt}_vs_${matcher}_pct`.
+ * each pair's. Figures, for each side's name: `${key}_${name}_${sc}_ops_per_s` and `_p99_ns` (its
+ * median run), its GC per run, and `${key}_${alt.name}_vs_${matcher.name}_pct`.
  */
 function flagPairs(
   key: string,
@@ -1049,7 +1050,11 @@ async function main(): Promise<void> {
     "semi_space",
     "engine_1m",
     Math.max(3, REPS + 1),
-    { name: "64mb", label: "--max-semi-space-size=64", flags: ["--max-semi-space-size=64"] },
+    {
+      name: "64mb",
+      label: "--max-semi-space-size=64",
+      flags: MATCHER_NODE_FLAGS.map((f) => (f.startsWith("--max-semi-space-size=") ? "--max-semi-space-size=64" : f)),
+    },
     { name: "matcher", label: `${MATCHER_NODE_FLAGS.join(" ")} (the matcher's)` },
   );
 
