@@ -804,12 +804,14 @@ describe("matcher engine: processBatch", () => {
       7,
       { type: "cancel", ts: 3, account: "A", market: 1, orderId: "1" },
       { type: "cancel", ts: 3, account: "A", market: 1, orderId: -1 },
+      { type: "cancel", ts: 3, account: "A", market: 1, orderId: 1.5 },
+      { type: "cancel", ts: 3, account: "A", market: 1, orderId: Infinity },
       { type: "cancel", ts: 3, account: "A", market: 1, clientOrderId: "x" },
       { type: "place", ts: 3, account: "A", market: 99, side: "BUY", orderType: "LIMIT", price: 1, qty: 1 },
       { type: "place", ts: 3, account: 5, market: 1, side: "SELL", orderType: "LIMIT", price: NaN, qty: 1 },
       { type: "place", ts: 3, account: "nobody", market: 1, side: "BUY", orderType: "LIMIT", price: 60_000.05e6 },
       { type: "place", ts: 3, account: "B", market: "1", side: "BUY", orderType: "MARKET", qty: 100_000 },
-    ][i % 9] as unknown as Command;
+    ][i % 11] as unknown as Command;
 
   it("gives the acks, events and state that process() gives one command at a time (random workloads, random batch bounds)", () => {
     fc.assert(
@@ -843,9 +845,9 @@ describe("matcher engine: processBatch", () => {
     for (const c of cmds) e.process(c);
     const before = JSON.stringify(takeSnapshot(e));
     const events = e.events.length;
-    const junk = [...cmds, ...Array.from({ length: 9 }, (_, i) => hostile(i))];
+    const junk = [...cmds, ...Array.from({ length: 11 }, (_, i) => hostile(i))];
     e.warm(junk, 0, junk.length);
-    e.warm(junk, junk.length - 9, junk.length + 5); // past the end
+    e.warm(junk, junk.length - 11, junk.length + 5); // past the end
     expect(JSON.stringify(takeSnapshot(e))).to.equal(before);
     expect(e.events.length).to.equal(events);
   });
