@@ -340,12 +340,12 @@ export class Engine {
         }
       }
     }
-    n = this.lookUpWarmed(nIds, n);
-    // The batch's crossing orders take makers from the front of the opposite side in turn: read the
-    // first MAKERS_PER_CROSS live ones per crossing order (ids told live by the index's bits).
+    // The batch's crossing orders take makers from the front of the opposite side in turn: the first
+    // MAKERS_PER_CROSS live ones per crossing order (ids told live by the index's bits), looked up
+    // with the cancels' orders.
     for (let k = 0; k < nx; k++) {
       const side = this.warmCross[k] as BookSide;
-      let want = Math.min(MAKERS_PER_CROSS * this.warmCrossN[k], got.length - n);
+      let want = Math.min(MAKERS_PER_CROSS * this.warmCrossN[k], got.length - n - nIds);
       this.warmCross[k] = undefined;
       this.warmCrossN[k] = 0;
       for (let d = 0; want > 0; d++) {
@@ -355,17 +355,17 @@ export class Engine {
         for (let i = l.first, e = l.end; i < e && want > 0; i++) {
           const id = q[i];
           if (!index.has(id)) continue;
-          got[n++] = index.get(id) as Order;
+          ids[nIds++] = id;
           want--;
         }
       }
     }
     this.warmSink ^= s; // kept, so the reads are not optimised away
-    this.readWarmed(n, t);
+    this.readWarmed(this.lookUpWarmed(nIds, n), t);
   }
 
   /**
-   * The orders of warm()'s cancels, warmIds[0, nIds), into warmed[n..] (absent ids skipped); returns
+   * The orders of warm()'s cancels and makers, warmIds[0, nIds), into warmed[n..] (absent ids skipped); returns
    * the new count. Each lookup's index slot is a main-memory read at a million resting orders: in a
    * loop this short many of them are in flight at once, where in warm()'s command loop, tens of
    * instructions per command apart, about two were (cold-slot warm by hand at 1M: 0.84-0.87 of the
@@ -418,7 +418,7 @@ export class Engine {
     undefined,
   );
   private readonly warmAt = new Int32Array(2 * WARM_BATCH);
-  /** the ids warm()'s cancels name (any number: the lookup reads a NaN or fraction as absent) */
+  /** the ids of warm()'s cancels (any number: the lookup reads a NaN or fraction as absent) and makers */
   private readonly warmIds = new Float64Array(2 * WARM_BATCH);
   /** the book sides the batch's crossing orders take from, and how many take from each */
   private readonly warmCross: (BookSide | undefined)[] = new Array<BookSide | undefined>(4).fill(undefined);
