@@ -291,21 +291,20 @@ export class Engine {
    */
   warm(cmds: readonly Command[], from: number, to: number): void {
     const index = this.orders;
-    const got = this.warmed;
-    const tails = this.warmTails;
-    const at = this.warmAt;
     const ids = this.warmIds;
-    let n = 0;
-    let t = 0;
-    let s = 0;
+    const accts = this.warmAccounts;
+    const acctMarket = this.warmAccountMarket;
+    const lvls = this.warmLevels;
     let nx = 0;
     let nIds = 0;
+    let na = 0;
+    let nl = 0;
     for (let i = from; i < to; i++) {
-      if (n + nIds === got.length || t + 2 > tails.length) {
+      if (nIds === ids.length || na + nl + 2 > accts.length) {
         // a long range: read in slices
-        n = this.lookUpWarmed(nIds, n);
-        this.readWarmed(n, t);
-        n = t = nIds = 0;
+        const t = this.collectTails(na, nl);
+        this.readWarmed(this.lookUpWarmed(nIds), t);
+        nIds = na = nl = 0;
       }
       const c = cmds[i];
       if (c === null || typeof c !== "object") continue;
@@ -315,24 +314,17 @@ export class Engine {
       } else if (c.type === "place") {
         const m = this.findMarket(c.market);
         if (m === undefined) continue;
+        // the account and the level: their state is read after the loop (collectTails)
         const a = this.accounts.get(c.account);
         if (a !== undefined) {
-          // the id list's tail, read in the second pass (with the other tails: their misses overlap)
-          if (a.nIds > 0) {
-            tails[t] = a.orderIds;
-            at[t++] = a.nIds - 1;
-          }
-          const am = a.markets[m.index];
-          if (am !== undefined) s ^= am.openOrders;
+          accts[na] = a;
+          acctMarket[na++] = m.index;
         }
         if (typeof c.price !== "number") continue;
         const isBuy = c.side === "BUY";
         const ticks = c.price / m.cfg.tickSize;
         const l = (isBuy ? m.bids : m.asks).levels.get(ticks);
-        if (l !== undefined && l.end > 0) {
-          tails[t] = l.q;
-          at[t++] = l.end - 1;
-        }
+        if (l !== undefined) lvls[nl++] = l;
         // a crossing order: counted per side, its makers are read after the loop
         const opp = isBuy ? m.asks : m.bids;
         const b = opp.best();
@@ -349,7 +341,7 @@ export class Engine {
     // with the cancels' orders.
     for (let k = 0; k < nx; k++) {
       const side = this.warmCross[k] as BookSide;
-      let want = Math.min(MAKERS_PER_CROSS * this.warmCrossN[k], got.length - n - nIds);
+      let want = Math.min(MAKERS_PER_CROSS * this.warmCrossN[k], ids.length - nIds);
       this.warmCross[k] = undefined;
       this.warmCrossN[k] = 0;
       for (let d = 0; want > 0; d++) {
@@ -364,21 +356,57 @@ export class Engine {
         }
       }
     }
-    this.warmSink ^= s; // kept, so the reads are not optimised away
-    this.readWarmed(this.lookUpWarmed(nIds, n), t);
+    const t = this.collectTails(na, nl);
+    this.readWarmed(this.lookUpWarmed(nIds), t);
   }
 
   /**
-   * The orders of warm()'s cancels and makers, warmIds[0, nIds), into warmed[n..] (absent ids skipped); returns
-   * the new count. Each lookup's index slot is a main-memory read at a million resting orders: in a
-   * loop this short many of them are in flight at once, where in warm()'s command loop, tens of
+   * For warm()'s placements: each account's state in the market and the tail of its id list, and
+   * the tail of each level queue, warmAccounts[0, na) and warmLevels[0, nl); the tails go to
+   * warmTails / warmAt for readWarmed. Returns their count. A loop of its own, so the accounts'
+   * chains of reads do not hold back the command loop.
+   */
+  private collectTails(na: number, nl: number): number {
+    const accts = this.warmAccounts;
+    const lvls = this.warmLevels;
+    const tails = this.warmTails;
+    const at = this.warmAt;
+    let t = 0;
+    let s = 0;
+    for (let k = 0; k < na; k++) {
+      const a = accts[k] as Account;
+      if (a.nIds > 0) {
+        tails[t] = a.orderIds;
+        at[t++] = a.nIds - 1;
+      }
+      const am = a.markets[this.warmAccountMarket[k]];
+      if (am !== undefined) s ^= am.openOrders;
+      accts[k] = undefined;
+    }
+    for (let k = 0; k < nl; k++) {
+      const l = lvls[k] as Level;
+      if (l.end > 0) {
+        tails[t] = l.q;
+        at[t++] = l.end - 1;
+      }
+      lvls[k] = undefined;
+    }
+    this.warmSink ^= s;
+    return t;
+  }
+
+  /**
+   * The orders of warm()'s cancels and makers, warmIds[0, nIds), into warmed (absent ids skipped);
+   * returns their count. Each lookup's index slot is a main-memory read at a million resting orders:
+   * in a loop this short many of them are in flight at once, where in warm()'s command loop, tens of
    * instructions per command apart, about two were (cold-slot warm by hand at 1M: 0.84-0.87 of the
    * time of lookups in the command loop; the same at 10k).
    */
-  private lookUpWarmed(nIds: number, n: number): number {
+  private lookUpWarmed(nIds: number): number {
     const index = this.orders;
     const ids = this.warmIds;
     const got = this.warmed;
+    let n = 0;
     let s = 0;
     for (let k = 0; k < nIds; k++) {
       const id = ids[k];
@@ -424,6 +452,12 @@ export class Engine {
   private readonly warmAt = new Int32Array(2 * WARM_BATCH);
   /** the ids of warm()'s cancels (any number: the lookup reads a NaN or fraction as absent) and makers */
   private readonly warmIds = new Float64Array(2 * WARM_BATCH);
+  /** warm()'s placements' accounts (and market index each) and levels, for collectTails */
+  private readonly warmAccounts: (Account | undefined)[] = new Array<Account | undefined>(2 * WARM_BATCH).fill(
+    undefined,
+  );
+  private readonly warmAccountMarket = new Int32Array(2 * WARM_BATCH);
+  private readonly warmLevels: (Level | undefined)[] = new Array<Level | undefined>(2 * WARM_BATCH).fill(undefined);
   /** the book sides the batch's crossing orders take from, and how many take from each */
   private readonly warmCross: (BookSide | undefined)[] = new Array<BookSide | undefined>(4).fill(undefined);
   private readonly warmCrossN = new Int32Array(4);
