@@ -287,7 +287,9 @@ export class Engine {
    * Changes nothing, and any input is safe (what process() would reject is skipped or reads as a
    * miss). With a million resting orders each of these is a main-memory read (~150-300 ns on this
    * machine); issued here back to back, with nothing waiting on them, they overlap, where process()
-   * would stall on them one after another.
+   * would stall on them one after another. The loop over the commands only collects ids, accounts and
+   * levels; the reads run after it in short loops of their own (readCollected), where more of them
+   * are in flight at once.
    */
   warm(cmds: readonly Command[], from: number, to: number): void {
     const index = this.orders;
@@ -302,8 +304,7 @@ export class Engine {
     for (let i = from; i < to; i++) {
       if (nIds === ids.length || na + nl + 2 > accts.length) {
         // a long range: read in slices
-        const t = this.collectTails(na, nl);
-        this.readWarmed(this.lookUpWarmed(nIds), t);
+        this.readCollected(nIds, na, nl);
         nIds = na = nl = 0;
       }
       const c = cmds[i];
@@ -356,6 +357,11 @@ export class Engine {
         }
       }
     }
+    this.readCollected(nIds, na, nl);
+  }
+
+  /** Read what warm()'s command loop collected: nIds order ids, na accounts and nl levels. */
+  private readCollected(nIds: number, na: number, nl: number): void {
     const t = this.collectTails(na, nl);
     this.readWarmed(this.lookUpWarmed(nIds), t);
   }
@@ -368,6 +374,7 @@ export class Engine {
    */
   private collectTails(na: number, nl: number): number {
     const accts = this.warmAccounts;
+    const acctMarket = this.warmAccountMarket;
     const lvls = this.warmLevels;
     const tails = this.warmTails;
     const at = this.warmAt;
@@ -379,7 +386,7 @@ export class Engine {
         tails[t] = a.orderIds;
         at[t++] = a.nIds - 1;
       }
-      const am = a.markets[this.warmAccountMarket[k]];
+      const am = a.markets[acctMarket[k]];
       if (am !== undefined) s ^= am.openOrders;
       accts[k] = undefined;
     }
