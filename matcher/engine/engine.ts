@@ -420,7 +420,7 @@ export class Engine {
       const o = index.get(id);
       if (o !== undefined) {
         got[n++] = o;
-        if (index.has(id)) s ^= 1; // the index page's bit (cleared on removal)
+        if (index.has(id)) s ^= 1; // the index's bit (cleared on removal)
       }
     }
     this.warmSink ^= s;

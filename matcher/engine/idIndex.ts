@@ -1,5 +1,5 @@
-// Values by sequential id in paged arrays: the engine's live orders (OrderIndex) and its trades
-// waiting for settlement.
+// Values by sequential id: the engine's live orders (OrderIndex). PAGE and pageOf also page the trades
+// waiting for settlement (pendingTrades.ts).
 
 const PAGE_BITS = 12;
 export const PAGE = 1 << PAGE_BITS; // ids per page
@@ -8,114 +8,161 @@ export function pageOf(id: number): number {
   return (id - (id & (PAGE - 1))) / PAGE;
 }
 
-/** PAGE slots of an IdIndex, how many of them hold a value, and which (a bit per slot). */
-class IndexPage<T> {
-  readonly slots: (T | undefined)[] = new Array<T | undefined>(PAGE).fill(undefined);
-  /**
-   * Bit i set while slot i holds a value: 512 bytes a page against 16 KB of slots, so the lists
-   * that drop dead ids lazily (level queues, account lists) tell dead from live without reading the
-   * slots, which at a million resting orders sit in main memory (~150 ns a read).
-   */
-  readonly bits = new Int32Array(PAGE >> 5);
-  live = 0;
-}
+/** Slots of the smallest ring (a power of two, and a multiple of 32 for the bits). */
+const MIN_CAP = 4096;
 
 /**
- * Values by id, for ids given out in increasing order (1, 2, 3, ...: the engine's orders, and its
- * trades waiting for settlement): arrays indexed by id beat a Map (no hashing, no rehash as it
- * grows). The slots come in pages of 4,096 ids: a page is dropped as soon as its last value is
- * deleted, so memory follows the live values, not every id ever given out (one long-lived value
- * keeps only its own page, and the page table grows by one entry per 4,096 ids). Any id may be
- * asked for (a hostile command's NaN, fraction, negative or string reads as absent); set() takes safe
- * integers at or above the first page held.
+ * Values by id, for ids given out in increasing order (1, 2, 3, ...: the engine's orders): a ring of
+ * slots indexed by id beats a Map (no hashing, no rehash as it grows). The ring holds the ids of a
+ * window [lo, hi): slot `id & (cap - 1)`, and a bit per slot in `bits`, so a lookup is one read of a
+ * slot (and has() one of a bit) with nothing to follow first. At a million resting orders that read
+ * is a main-memory miss; the paged index this replaces put two more misses before it (the page
+ * object, then its array), one after the other, so batched lookups stalled on each in turn.
+ * Memory follows the live values: when a new id does not fit in the window, the ring doubles while it
+ * is more than an eighth full, and otherwise the window moves up and the few values it leaves behind
+ * (long-resting orders among dead ids) move to a Map of their own (`old`); at a removal, a ring less
+ * than a 32nd full halves. So it holds fewer than 16 slots per value after it grows, and at most 32
+ * after a removal (or MIN_CAP).
+ * Any id may be asked for (a hostile command's NaN, fraction, negative or string reads as absent);
+ * set() takes safe integers at or above the window's start, or ids already held.
  */
 export class IdIndex<T> {
-  /** pages[k] holds ids of page basePage + k (undefined once dropped) */
-  private pages: (IndexPage<T> | undefined)[] = [];
-  private basePage = 0;
+  private slots: (T | undefined)[] = new Array<T | undefined>(MIN_CAP).fill(undefined);
+  /**
+   * Bit (id & mask) set while that id's slot holds a value: the lists that drop dead ids lazily (level
+   * queues, account lists) tell dead from live without reading the slots (a cache line per 512 ids,
+   * against one per 8 slots).
+   */
+  private bits = new Int32Array(MIN_CAP >> 5);
+  private mask = MIN_CAP - 1;
+  /** the window: ring slots hold ids in [lo, hi) only (hi - lo <= cap); ids below lo are in `old` */
+  private lo = 0;
+  private hi = 0;
+  /** values in the ring */
+  private inRing = 0;
+  /** values left below the window (ascending ids: moved there in id order) */
+  private readonly old = new Map<number, T>();
   size = 0;
 
   get(id: number): T | undefined {
     if (typeof id !== "number") return undefined; // a hostile "5" must not coerce to 5
-    const k = pageOf(id) - this.basePage;
-    if (!(k >= 0)) return undefined; // an id of a dropped page (or NaN)
-    const p = this.pages[k];
-    return p === undefined ? undefined : p.slots[id & (PAGE - 1)];
+    if (id >= this.lo && id < this.hi) return Math.floor(id) === id ? this.slots[id & this.mask] : undefined;
+    return this.old.size === 0 ? undefined : this.old.get(id);
   }
 
-  /** Whether a value has this id (get(id) !== undefined, from the page's bits). */
+  /** Whether a value has this id (get(id) !== undefined, from the bits). */
   has(id: number): boolean {
     if (typeof id !== "number") return false;
-    const k = pageOf(id) - this.basePage;
-    if (!(k >= 0)) return false;
-    const p = this.pages[k];
-    if (p === undefined) return false;
-    const i = id & (PAGE - 1);
-    return (p.bits[i >> 5] & (1 << (i & 31))) !== 0;
+    if (id >= this.lo && id < this.hi) {
+      if (Math.floor(id) !== id) return false;
+      const i = id & this.mask;
+      return (this.bits[i >> 5] & (1 << (i & 31))) !== 0;
+    }
+    return this.old.size !== 0 && this.old.has(id);
   }
 
   set(id: number, o: T): void {
-    const pg = pageOf(id);
-    let k = pg - this.basePage;
-    if (k < 0) throw new RangeError(`id ${id} is below the index's first page (ids are set in increasing order)`);
-    if (k >= this.pages.length) {
-      // the last page, kept while new ids went there, is dropped if it emptied meanwhile
-      const last = this.pages.length - 1;
-      if (last >= 0 && (this.pages[last] as IndexPage<T>).live === 0) this.drop(last);
-      if (this.pages.length === 0) this.basePage = pg; // nothing held: the table starts here
-      k = pg - this.basePage;
-      while (this.pages.length <= k) this.pages.push(undefined);
+    if (!Number.isSafeInteger(id)) throw new RangeError(`id ${id} is not a safe integer`);
+    if (this.size === 0) this.lo = this.hi = id; // nothing held: the window starts here
+    if (id < this.lo) {
+      if (!this.old.has(id))
+        throw new RangeError(`id ${id} is below the index's window (ids are set in increasing order)`);
+      this.old.set(id, o);
+      return;
     }
-    let p = this.pages[k];
-    if (p === undefined) {
-      p = new IndexPage<T>();
-      this.pages[k] = p;
+    if (id >= this.hi) {
+      if (id - this.lo >= this.slots.length) this.makeRoom(id);
+      this.hi = id + 1;
     }
-    const i = id & (PAGE - 1);
-    if (p.slots[i] === undefined) {
-      p.live++;
+    const i = id & this.mask;
+    if (this.slots[i] === undefined) {
+      this.inRing++;
       this.size++;
-      p.bits[i >> 5] |= 1 << (i & 31);
+      this.bits[i >> 5] |= 1 << (i & 31);
     }
-    p.slots[i] = o;
+    this.slots[i] = o;
   }
 
   delete(id: number): void {
     if (typeof id !== "number") return;
-    const k = pageOf(id) - this.basePage;
-    const pages = this.pages;
-    const p = pages[k];
-    if (p === undefined) return;
-    const i = id & (PAGE - 1);
-    if (p.slots[i] === undefined) return;
-    p.slots[i] = undefined;
-    p.bits[i >> 5] &= ~(1 << (i & 31));
-    this.size--;
-    if (--p.live > 0) return;
-    // the last page stays (new ids go there, set() drops it later if still empty); another is dropped
-    if (k < pages.length - 1) this.drop(k);
+    if (id >= this.lo && id < this.hi) {
+      if (Math.floor(id) !== id) return;
+      const i = id & this.mask;
+      if (this.slots[i] === undefined) return;
+      this.slots[i] = undefined;
+      this.bits[i >> 5] &= ~(1 << (i & 31));
+      this.size--;
+      this.inRing--;
+    } else if (this.old.size !== 0 && this.old.delete(id)) this.size--;
+    else return;
+    if (this.inRing * 32 < this.slots.length && this.slots.length > MIN_CAP) this.shrink();
   }
 
-  /** Free page k; leading free pages leave the table. */
-  private drop(k: number): void {
-    const pages = this.pages;
-    pages[k] = undefined;
-    if (k !== 0) return;
-    let n = 0;
-    while (n < pages.length && pages[n] === undefined) n++;
-    this.pages = pages.slice(n);
-    this.basePage += n;
+  /** Room in the window for `id` (>= hi): a bigger ring while it is over an eighth full, else the window moves up. */
+  private makeRoom(id: number): void {
+    let cap = this.slots.length;
+    while ((this.inRing + 1) * 8 > cap && id - this.lo >= cap) cap *= 2;
+    if (cap !== this.slots.length) this.resize(cap);
+    if (id - this.lo >= cap) this.moveLo(id + 1 - cap);
   }
 
-  /** Pages allocated (memory held: 4,096 slots each). */
-  get pagesHeld(): number {
-    let n = 0;
-    for (const p of this.pages) if (p !== undefined) n++;
-    return n;
+  /** The ring halved until it is at least a 16th full (or MIN_CAP): room to grow again before it must. */
+  private shrink(): void {
+    let cap = this.slots.length;
+    while (cap > MIN_CAP && this.inRing * 16 < cap) cap >>= 1;
+    this.resize(cap);
+  }
+
+  /** The window starts at `to` (> lo): the values of ids [lo, to) move to `old`. */
+  private moveLo(to: number): void {
+    const slots = this.slots;
+    const mask = this.mask;
+    const end = Math.min(to, this.hi);
+    for (let id = this.lo; id < end && this.inRing > 0; id++) {
+      const i = id & mask;
+      const o = slots[i];
+      if (o === undefined) {
+        if ((i & 31) === 0 && this.bits[i >> 5] === 0) id += 31; // a whole empty word
+        continue;
+      }
+      this.old.set(id, o);
+      slots[i] = undefined;
+      this.bits[i >> 5] &= ~(1 << (i & 31));
+      this.inRing--;
+    }
+    this.lo = to;
+    if (this.hi < to) this.hi = to;
+  }
+
+  /** A ring of `cap` slots holding the same values (the window shrinks to fit: what it leaves moves to `old`). */
+  private resize(cap: number): void {
+    if (this.hi - this.lo > cap) this.moveLo(this.hi - cap);
+    const slots = new Array<T | undefined>(cap).fill(undefined);
+    const bits = new Int32Array(cap >> 5);
+    const mask = cap - 1;
+    for (let id = this.lo; id < this.hi; id++) {
+      const o = this.slots[id & this.mask];
+      if (o === undefined) continue;
+      const i = id & mask;
+      slots[i] = o;
+      bits[i >> 5] |= 1 << (i & 31);
+    }
+    this.slots = slots;
+    this.bits = bits;
+    this.mask = mask;
+  }
+
+  /** Slots held (memory: the ring and the values left below it). */
+  get slotsHeld(): number {
+    return this.slots.length + this.old.size;
   }
 
   /** The values in id order. */
   *values(): IterableIterator<T> {
-    for (const p of this.pages) if (p !== undefined) for (const o of p.slots) if (o !== undefined) yield o;
+    yield* this.old.values();
+    for (let id = this.lo; id < this.hi; id++) {
+      const o = this.slots[id & this.mask];
+      if (o !== undefined) yield o;
+    }
   }
 }

@@ -186,7 +186,12 @@ describe("matcher book: level queues and account lists with lazy deletion equal 
     fc.assert(
       fc.property(
         fc.array(
-          fc.record({ add: fc.integer({ min: 0, max: 2 }), pick: fc.nat(), gap: fc.integer({ min: 1, max: 3000 }) }),
+          fc.record({
+            add: fc.integer({ min: 0, max: 2 }),
+            pick: fc.nat(),
+            // dense runs and wide gaps: the ring's window moves and leaves old orders behind
+            gap: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 3000 })),
+          }),
           {
             minLength: 1,
             maxLength: 400,
@@ -212,7 +217,7 @@ describe("matcher book: level queues and account lists with lazy deletion equal 
             }
             expect(index.size).to.equal(model.size);
             for (const [id, o] of model) expect(index.get(id)).to.equal(o);
-            // has() (the pages' bits) agrees with the model on each live id, its neighbours (other bits of
+            // has() (the ring's bits) agrees with the model on each live id, its neighbours (other bits of
             // the same word, other words, other pages) and ids a page away
             for (const id of model.keys())
               for (const x of [id - 4096, id - 33, id - 1, id, id + 1, id + 31, id + 32, id + 4096])
@@ -232,10 +237,8 @@ describe("matcher book: level queues and account lists with lazy deletion equal 
             expect([...index.values()]).to.deep.equal(
               [...model.keys()].sort((a, b) => a - b).map((id) => model.get(id)),
             );
-            // at most one page per live order, plus the newest page
-            const pages = new Set([...model.keys()].map((id) => Math.floor(id / 4096)));
-            pages.add(Math.floor(next / 4096));
-            expect(index.pagesHeld).to.be.at.most(pages.size);
+            // memory follows the live orders: at most 32 slots each, or the smallest ring
+            expect(index.slotsHeld).to.be.at.most(4096 + 33 * model.size);
           }
         },
       ),
@@ -243,7 +246,54 @@ describe("matcher book: level queues and account lists with lazy deletion equal 
     );
   });
 
-  it("order index: a long run with one old resting order holds two pages, not one slot per id ever given", () => {
+  it("order index: growing past the smallest ring, mass removal and wide gaps keep get, has and values equal to a Map", () => {
+    const index = new IdIndex<Order>();
+    const model = new Map<number, Order>();
+    const acct = new Account("a");
+    let seed = 1;
+    const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    const check = () => {
+      expect(index.size).to.equal(model.size);
+      for (const [id, o] of model) expect([index.get(id), index.has(id)]).to.deep.equal([o, true]);
+      expect([...index.values()].map((o) => o.id)).to.deep.equal([...model.keys()].sort((a, b) => a - b));
+      expect(index.slotsHeld).to.be.at.most(4096 + 33 * model.size);
+    };
+    let next = 1;
+    const add = (n: number, gap: number) => {
+      for (let k = 0; k < n; k++, next += gap) {
+        const o = limitOrder(next, acct, true, 1, 1);
+        index.set(next, o);
+        model.set(next, o);
+      }
+    };
+    const remove = (fraction: number) => {
+      for (const id of [...model.keys()])
+        if (rnd(1000) < fraction * 1000) {
+          index.delete(id);
+          model.delete(id);
+          expect(index.has(id)).to.equal(false);
+        }
+    };
+    add(20_000, 1); // dense: the ring grows to 32,768 slots
+    check();
+    remove(0.97); // sparse: it shrinks at removals
+    check();
+    add(5_000, 7); // the window moves up: the old survivors go to the Map
+    check();
+    remove(0.5); // removals from the Map and the ring
+    check();
+    add(30_000, 1);
+    remove(1); // everything: the smallest ring
+    check();
+    expect(index.slotsHeld).to.equal(4096);
+    add(10, 1_000_000); // nothing held: the window starts at the next id, wherever it is
+    check();
+    expect(() => index.set(5, limitOrder(5, acct, true, 1, 1))).to.throw(RangeError);
+    expect(() => index.set(next + 0.5, limitOrder(5, acct, true, 1, 1))).to.throw(RangeError);
+    check();
+  });
+
+  it("order index: a long run with one old resting order holds the smallest ring and that order, not one slot per id ever given", () => {
     const index = new IdIndex<Order>();
     const acct = new Account("a");
     index.set(1, limitOrder(1, acct, true, 1, 1)); // rests for the whole run
@@ -252,7 +302,7 @@ describe("matcher book: level queues and account lists with lazy deletion equal 
       if (id > 2) index.delete(id - 1);
     }
     expect(index.size).to.equal(2);
-    expect(index.pagesHeld).to.equal(2);
+    expect(index.slotsHeld).to.equal(4096 + 1);
     expect(index.get(1)?.id).to.equal(1);
   });
 });
