@@ -38,6 +38,15 @@ export class MarketRiskState {
   markQ = 0;
   markR = 0;
   markVersion = 0;
+  /**
+   * imfPpm / RATE_ONE as a reduced fraction (100,000 ppm: 1/10): the initial requirement
+   * ceil(notional * imf / RATE_ONE) is the same number as ceil(notional * imfNum / imfDen), whose
+   * product stays in the safe range for notionals up to 2^53 / imfNum, where notional * 100,000
+   * left it from ~9e10 quote units (a few BTC at the benchmark's prices) and took mulDivCeil's slower
+   * split path (at 1M resting orders, about one call per command).
+   */
+  readonly imfNum: number;
+  readonly imfDen: number;
   constructor(
     readonly index: number,
     readonly lotSize: number,
@@ -49,6 +58,9 @@ export class MarketRiskState {
     const g = gcd(num, 100_000_000n);
     this.qpNum = Number(num / g);
     this.qpDen = Number(100_000_000n / g);
+    const gi = gcd(BigInt(imfPpm), BigInt(RATE_ONE_N));
+    this.imfNum = Number(BigInt(imfPpm) / gi);
+    this.imfDen = Number(BigInt(RATE_ONE_N) / gi);
   }
 
   setMark(mark: number): void {
@@ -118,7 +130,7 @@ export class MarketRiskState {
       fl = mulDivFloor(abs, this.mark, SIZE_ONE_N);
       ce = mulDivCeil(abs, this.mark, SIZE_ONE_N);
     }
-    return (size > 0 ? fl : -ce) + cashEffect - mulDivCeil(ce, this.imfPpm, RATE_ONE_N);
+    return (size > 0 ? fl : -ce) + cashEffect - mulDivCeil(ce, this.imfNum, this.imfDen);
   }
 }
 
