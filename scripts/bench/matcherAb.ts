@@ -4,7 +4,7 @@
 // so two separate runs cannot tell a 10% change from noise; here the two engines take turns on
 // blocks of 10,000 commands, and a slow spell falls on both. Each round starts both engines on a
 // fresh book; the figure is the median over rounds of (this tree's ops/s) / (the ref's ops/s).
-// Both run as processBatch does (warm() then each command, WARM_BATCH at a time) and drop their
+// Both run as processBatch does (warm() then each command, each its own WARM_BATCH at a time) and drop their
 // output unread: the ref's events through `events` when it has no output logs (as its own bench did).
 // Prints a table and writes bench-results/matcher-ab.json.
 // Each round also alternates which engine's book is built first (at 1M resting the engine built second
@@ -72,16 +72,16 @@ function drop(e: AnyEngine): void {
   } else e.events.length = 0;
 }
 
-/** Seconds for ops[from, to) on e, as processBatch does it. */
-function block(e: AnyEngine, ops: Command[], from: number, to: number): number {
+/** Seconds for ops[from, to) on e, as processBatch does it, `batch` commands at a time (the engine's own WARM_BATCH). */
+function block(e: AnyEngine, ops: Command[], from: number, to: number, batch: number): number {
   const viaApply = typeof e.apply === "function";
   const t = process.hrtime.bigint();
   for (let i = from; i < to;) {
-    const stop = Math.min(to, i + WARM_BATCH);
+    const stop = Math.min(to, i + batch);
     if (e.warm) e.warm(ops, i, stop);
     if (viaApply) for (; i < stop; i++) (e.apply as (c: Command) => void)(ops[i]);
     else for (; i < stop; i++) e.process(ops[i]);
-    if ((i & 255) < WARM_BATCH) drop(e);
+    if ((i & 255) < batch) drop(e);
   }
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
@@ -94,8 +94,10 @@ const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 async function main(): Promise<void> {
   const ref = process.argv[2] ?? "HEAD~1";
   const { sha, dir } = checkout(ref);
-  const Old = (await import(pathToFileURL(path.join(dir, "matcher", "engine", "engine.ts")).href))
-    .Engine as EngineClass;
+  const refModule = await import(pathToFileURL(path.join(dir, "matcher", "engine", "engine.ts")).href);
+  const Old = refModule.Engine as EngineClass;
+  // each engine warms and applies in batches of its own size (a ref without the export used 32)
+  const oldBatch = typeof refModule.WARM_BATCH === "number" ? (refModule.WARM_BATCH as number) : 32;
   const New = Engine as unknown as EngineClass;
   const results: Record<string, number> = { ops_per_scenario: OPS, rounds: ROUNDS };
   const rows: string[][] = [];
@@ -105,8 +107,8 @@ async function main(): Promise<void> {
     const wl = makeWorkload(42, book === "1m" ? 1_000_000 : 10_000, OPS);
     resolveWorkload(wl, new Engine({ markets: [workloadMarket()] }));
     // JIT: a short pass of each first
-    block(fresh(Old, wl), wl.ops, 0, Math.min(OPS, 200_000));
-    block(fresh(New, wl), wl.ops, 0, Math.min(OPS, 200_000));
+    block(fresh(Old, wl), wl.ops, 0, Math.min(OPS, 200_000), oldBatch);
+    block(fresh(New, wl), wl.ops, 0, Math.min(OPS, 200_000), WARM_BATCH);
     const ratios: number[] = [];
     const oldRates: number[] = [];
     const newRates: number[] = [];
@@ -124,11 +126,11 @@ async function main(): Promise<void> {
         const to = Math.min(OPS, i + BLOCK);
         // who goes first alternates, so neither always runs on a cache the other left cold
         if (k % 2 === 0) {
-          ta += block(a, wl.ops, i, to);
-          tb += block(b, wl.ops, i, to);
+          ta += block(a, wl.ops, i, to, oldBatch);
+          tb += block(b, wl.ops, i, to, WARM_BATCH);
         } else {
-          tb += block(b, wl.ops, i, to);
-          ta += block(a, wl.ops, i, to);
+          tb += block(b, wl.ops, i, to, WARM_BATCH);
+          ta += block(a, wl.ops, i, to, oldBatch);
         }
       }
       oldRates.push(OPS / ta);
