@@ -1,12 +1,4 @@
-// Values by sequential id: the engine's live orders (OrderIndex). PAGE and pageOf also page the trades
-// waiting for settlement (pendingTrades.ts).
-
-const PAGE_BITS = 12;
-export const PAGE = 1 << PAGE_BITS; // ids per page
-/** Page number of an id (exact for every id below 2^53: `& (PAGE - 1)` is id mod PAGE). */
-export function pageOf(id: number): number {
-  return (id - (id & (PAGE - 1))) / PAGE;
-}
+// Values by sequential id: the engine's live orders (OrderIndex).
 
 /** Slots of the smallest ring (a power of two, and a multiple of 32 for the bits). */
 const MIN_CAP = 4096;

@@ -6,7 +6,13 @@
 // half of all GC time. Here a trade is a row of numbers in a page allocated once per 4,096 trades:
 // nothing per trade for the collector to trace or copy.
 
-import { PAGE, pageOf } from "./idIndex";
+const PAGE_BITS = 12;
+/** trades per page */
+const PAGE = 1 << PAGE_BITS;
+/** Page number of a trade id (exact for every id below 2^53: `& (PAGE - 1)` is id mod PAGE). */
+function pageOf(id: number): number {
+  return (id - (id & (PAGE - 1))) / PAGE;
+}
 
 /** numbers kept per trade (market, qty, buyerPays, sellerGets, makerFee, takerFee) */
 const NUMS = 6;
