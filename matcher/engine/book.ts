@@ -36,43 +36,48 @@ export function smi(v: number): number {
 }
 
 export class Order {
+  // Field order is layout (V8 keeps declaration order, 8 bytes a field after a 24-byte header): the
+  // fields that placing, cancelling, filling and order events read come first, in the object's first
+  // 176 bytes (three or four cache lines; Engine.readWarmed reads one field in each); the trigger and
+  // trailing state, the type strings and ts, which only conditional orders and queries read, come last.
   id = TAGGED;
   account = null as unknown as Account;
   market = TAGGED;
-  /** orderType, origType, tif and workingType packed (orderKinds.ts; set again whenever one changes); next to market, which Engine.warm reads */
+  /** orderType, origType, tif and workingType packed (orderKinds.ts; set again whenever one changes) */
   kinds = TAGGED;
   isBuy = false;
-  orderType: OrderType = "LIMIT";
-  origType: OrderType = "LIMIT";
-  tif: TimeInForce = "GTC";
   /** limit price in ticks (market orders: the slippage cap) */
   ticks = TAGGED;
   /** original lots */
   lots = TAGGED;
-  /** trigger price, price units (0 = none) */
-  stopPrice = TAGGED;
-  workingType: WorkingType = "CONTRACT_PRICE";
   reduceOnly = false;
   closePosition = false;
-  stp = TAGGED;
   clientOrderId = "";
   hash = "";
-  ts = TAGGED;
-  /** trailing: activation price (price units, 0 = at once) and callback ppm */
-  activation = TAGGED;
-  callbackPpm = TAGGED;
   /** the level it rests at (null when not resting) */
   level: Level | null = null;
-  /** lots still open */
-  remaining = TAGGED;
-  filled = TAGGED;
-  /** Σ lots*ticks of fills */
-  filledQP = TAGGED;
+  stp = TAGGED;
   status: OrderStatus = "NEW";
   /** true while waiting in the conditional store */
   conditional = false;
   /** true while counted in the account's open-order margin sums */
   inMargin = false;
+  /** lots still open */
+  remaining = TAGGED;
+  filled = TAGGED;
+  /** Σ lots*ticks of fills */
+  filledQP = TAGGED;
+  // -- read only for conditional orders and by queries (after filledQP: see above)
+  orderType: OrderType = "LIMIT";
+  origType: OrderType = "LIMIT";
+  tif: TimeInForce = "GTC";
+  workingType: WorkingType = "CONTRACT_PRICE";
+  /** trigger price, price units (0 = none; events read it only for a conditional origType: kindsHasStopPrice) */
+  stopPrice = TAGGED;
+  ts = TAGGED;
+  /** trailing: activation price (price units, 0 = at once) and callback ppm */
+  activation = TAGGED;
+  callbackPpm = TAGGED;
   /** trailing stop state: activated, best price seen (price units; while activated, TrailingStops keeps it per group and writes it back in orders()) */
   activated = false;
   extreme = TAGGED;

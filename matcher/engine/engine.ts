@@ -58,7 +58,7 @@ type Market = mkt.Market;
 const { AccountEvent, MarkEvent, MarketStatusEvent, Reason } = ty;
 const { EventLog } = el;
 const { AckLog } = al;
-const { kindsOf, orderTypeCode, packKinds, tifCode, workingTypeCode, TIF_IOC } = ok;
+const { kindsHasStopPrice, kindsOf, orderTypeCode, packKinds, tifCode, workingTypeCode, TIF_IOC } = ok;
 
 /** STP code of a mode, -1 if unknown (same answers as the STP_CODES table). */
 function stpCode(s: string): number {
@@ -436,14 +436,14 @@ export class Engine {
       s ^= (tails[k] as number[])[at[k]];
       tails[k] = undefined;
     }
-    // An Order is 256 bytes (a 24-byte header and 29 fields of 8, in declaration order: Node 20's V8
-    // has no pointer compression), so it spans four or five cache lines wherever it starts: read
-    // fields at most 64 bytes apart from the first to the last (offsets 24, 88, 136, 192, 248), one
-    // in each line. Matching, cancels and events read fields in all of them. (engine.test checks the
-    // offsets against the Order's fields.)
+    // An Order's fields that matching, cancels and events read are its first 176 bytes (a 24-byte
+    // header and 19 fields of 8, in declaration order: Node 20's V8 has no pointer compression), three
+    // or four cache lines wherever it starts: read fields at most 64 bytes apart from the first to the
+    // last of them (offsets 24, 64, 120, 168), one in each line. The rest of the order (trigger and
+    // trailing state) is left cold. (engine.test checks the offsets against the Order's fields.)
     for (let k = 0; k < n; k++) {
       const o = got[k] as Order;
-      s ^= o.id ^ o.ticks ^ o.stp ^ o.remaining ^ o.extreme;
+      s ^= o.id ^ o.ticks ^ o.stp ^ o.filledQP;
       const am = o.account.markets[o.market]; // the order's account state in its market
       if (am !== undefined) s ^= am.openOrders;
       got[k] = undefined;
@@ -1543,7 +1543,7 @@ export class Engine {
       o.isBuy,
       o.kinds,
       o.ticks * tsz,
-      o.stopPrice,
+      kindsHasStopPrice(o.kinds) ? o.stopPrice : 0,
       o.lots * ls,
       o.filled * ls,
       m.risk.qpFloor(o.filledQP),

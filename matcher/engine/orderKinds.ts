@@ -90,6 +90,15 @@ export function kindsOrderType(k: number): OrderType {
 export function kindsOrigType(k: number): OrderType {
   return ORDER_TYPES[(k >> 3) & 7];
 }
+/**
+ * Whether an order of these kinds can have a stop price: its original type is STOP, STOP_MARKET,
+ * TAKE_PROFIT or TAKE_PROFIT_MARKET (codes 2-5; any other order's stopPrice is 0, so an event need not
+ * read the field, which sits in the order's rarely read tail).
+ */
+export function kindsHasStopPrice(k: number): boolean {
+  const orig = (k >> 3) & 7;
+  return orig >= 2 && orig <= 5;
+}
 export function kindsTif(k: number): TimeInForce {
   return TIME_IN_FORCES[(k >> 6) & 3];
 }
