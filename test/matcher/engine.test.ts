@@ -304,9 +304,18 @@ describe("matcher engine: book and matching", () => {
       stopPrice: px(60_010),
       limitPrice: px(60_015),
     }).orderId;
+    const placed = h.lastOfKind("order");
     h.limit("B", "SELL", 60_010, 1);
     h.limit("B", "SELL", 60_020, 2);
     h.limit("C", "BUY", 60_010, 1); // last = 60010 -> the stop fires; 60020 is above its limit
+    // its events carry its stop price, before and after it fires (others' carry 0)
+    const ups = [...placed, ...h.lastOfKind("order")];
+    expect(ups.filter((u) => u.orderId === stop).map((u) => u.stopPrice))
+      .to.have.length.above(1)
+      .and.satisfy((ps: number[]) => ps.every((p) => p === px(60_010)));
+    expect(ups.filter((u) => u.orderId !== stop).map((u) => u.stopPrice)).to.satisfy((ps: number[]) =>
+      ps.every((p) => p === 0),
+    );
     expect(h.lastOfKind("trade").filter((t) => t.takerOrderId === stop)).to.deep.equal([]);
     expect(h.e.order(stop)).to.equal(undefined);
   });

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { AckLog } from "../../matcher/engine/ackLog";
 import { EventLog, LevelBuffer, NO_LEVELS } from "../../matcher/engine/eventLog";
 import {
+  kindsHasStopPrice,
   kindsOrderType,
   kindsOrigType,
   kindsTif,
@@ -208,6 +209,9 @@ describe("matcher engine: output logs (AckLog, EventLog)", () => {
               tif,
               wt,
             ]);
+            // an event reads an order's stopPrice only when its original type can have one
+            const stopType = ["STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET"].includes(orig);
+            expect(kindsHasStopPrice(k)).to.equal(stopType);
             seen.add(k);
           }
     expect(seen.size).to.equal(ORDER_TYPES.length ** 2 * TIME_IN_FORCES.length * WORKING_TYPES.length);
