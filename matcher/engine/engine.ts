@@ -46,7 +46,18 @@ import type {
 // Imported bindings copied into module constants: the CommonJS output of tsx/esbuild reads
 // every imported name through a getter, which costs on the hot path.
 const { mulDivCeil, mulDivFloor } = fm;
-const { healthWithSideTerm, marketHealth, sideTermWithOrder, RATE_ONE_N, SIZE_ONE_N } = mg;
+const {
+  addOrderLb,
+  fillLb,
+  healthLb,
+  healthWithSideTerm,
+  marketHealth,
+  moveLb,
+  removeOrderLb,
+  sideTermWithOrder,
+  RATE_ONE_N,
+  SIZE_ONE_N,
+} = mg;
 const { Account } = ac;
 type Account = ac.Account;
 const { Order, STP_CODES, STP_EXPIRE_BOTH, STP_EXPIRE_MAKER, STP_EXPIRE_TAKER, STP_NONE } = bk;
@@ -838,10 +849,43 @@ export class Engine {
   }
 
   /**
-   * Margin check for adding (isBuy, lots at ticks) to the account's open orders; sets
-   * freeBefore / freeAfter (NaN if a needed mark price is missing). See matcher/risk/margin.ts.
+   * Margin check for adding (isBuy, lots at ticks) to the account's open orders. It accepts at once when
+   * a lower bound of free collateral after the order is >= 0 (the exact check would accept too: see the
+   * health bounds in matcher/risk/margin.ts); otherwise it runs the exact check, which sets freeBefore /
+   * freeAfter (NaN if a needed mark price is missing).
    */
   private marginCheck(
+    m: Market,
+    acct: Account,
+    am: AccountMarketState,
+    isBuy: boolean,
+    lots: number,
+    ticks: number,
+  ): boolean {
+    // a check kept from an earlier order must not pass for this one's (rest stores the check's terms)
+    this.checked.clear();
+    let lb = acct.cash;
+    let mag = lb < 0 ? -lb : lb;
+    const t = acct.touched;
+    for (let i = 0; i < t.length; i++) {
+      const j = t[i];
+      const amj = acct.markets[j] as AccountMarketState;
+      const mj = this.markets[j];
+      if (amj.pos === 0 && amj.buyLots === 0 && amj.sellLots === 0) continue;
+      if (mj.risk.mark === 0) return this.exactMarginCheck(m, acct, am, isBuy, lots, ticks);
+      const h = healthLb(mj.risk, amj);
+      lb += h;
+      mag += h < 0 ? -h : h;
+    }
+    const d = addOrderLb(m.risk, isBuy, lots, ticks);
+    lb += d;
+    // the float sums' rounding (a few 2^-53 of mag) taken off too
+    if (lb - (mag - d) * 1e-14 >= 0) return true;
+    return this.exactMarginCheck(m, acct, am, isBuy, lots, ticks);
+  }
+
+  /** The exact margin check (sets freeBefore / freeAfter). */
+  private exactMarginCheck(
     m: Market,
     acct: Account,
     am: AccountMarketState,
@@ -1003,13 +1047,14 @@ export class Engine {
       const checked = this.checked;
       // the margin check's health for "these sums plus this order" is the health now, if nothing moved between
       const known = checked.matches(am, m.risk.markVersion, o.isBuy, o.remaining, o.ticks);
-      this.addMargin(o, am);
+      this.addMargin(m, o, am);
       if (known) checked.store(am);
     }
     this.depthChange(m, o.isBuy, o.ticks, l.qty);
   }
 
-  private addMargin(o: Order, am: AccountMarketState): void {
+  private addMargin(m: Market, o: Order, am: AccountMarketState): void {
+    moveLb(m.risk, am, addOrderLb(m.risk, o.isBuy, o.remaining, o.ticks));
     if (o.isBuy) {
       am.buyLots += o.remaining;
       am.buyQP += o.remaining * o.ticks;
@@ -1021,6 +1066,7 @@ export class Engine {
     am.dirty = true;
   }
 
+  /** Take lots of a resting order out of the margin sums (the caller moves the health bound: a cancel and a fill differ). */
   private subMargin(o: Order, am: AccountMarketState, lots: number): void {
     if (o.isBuy) {
       am.buyLots -= lots;
@@ -1057,6 +1103,8 @@ export class Engine {
     }
     tam.dirty = true;
     mam.dirty = true;
+    moveLb(risk, tam, fillLb(risk, tk.isBuy, q, ticks, false));
+    moveLb(risk, mam, fillLb(risk, mk.isBuy, q, ticks, mk.inMargin));
     // maker
     const lvl = mk.level as Level;
     mk.remaining -= q;
@@ -1204,7 +1252,10 @@ export class Engine {
       const l = side.remove(o);
       am.openOrders--;
       if (o.reduceOnly) removeRo(am, o);
-      if (o.inMargin) this.subMargin(o, am, o.remaining);
+      if (o.inMargin) {
+        moveLb(m.risk, am, removeOrderLb(m.risk, o.isBuy, o.remaining, o.ticks));
+        this.subMargin(o, am, o.remaining);
+      }
       this.depthChange(m, o.isBuy, o.ticks, l.count === 0 ? 0 : l.qty);
     }
     o.status = status;
@@ -1421,6 +1472,7 @@ export class Engine {
     const am = a.market(m.index);
     am.pos += c.sizeDelta;
     am.dirty = true;
+    am.lbVersion = -1; // no bound for a position set from outside: the next check is exact
     a.cash += c.cashDelta;
     this.touch(m);
     this.eventLog.object(
@@ -1472,10 +1524,12 @@ export class Engine {
     const bam = buyer.market(m.index);
     bam.pos -= t.qty;
     bam.dirty = true;
+    bam.lbVersion = -1; // a reversed trade: the next check is exact
     seller.cash -= t.sellerGets - sellerFee;
     const sam = seller.market(m.index);
     sam.pos += t.qty;
     sam.dirty = true;
+    sam.lbVersion = -1;
     this.touch(m);
     const ref = String(t.tradeId);
     this.eventLog.object(
@@ -1792,6 +1846,11 @@ class CheckedHealth {
     this.sellQP = isBuy ? am.sellQP : am.sellQP + lots * ticks;
   }
 
+  /** Forget the check. */
+  clear(): void {
+    this.am = null;
+  }
+
   /** Would adding (isBuy, lots at ticks) to am now give exactly the checked sums? */
   matches(am: AccountMarketState, version: number, isBuy: boolean, lots: number, ticks: number): boolean {
     if (this.am !== am || this.version !== version || am.pos !== this.pos) return false;
@@ -1813,6 +1872,8 @@ class CheckedHealth {
     else am.hSell = this.term;
     am.healthVersion = this.version;
     am.dirty = false;
+    am.lb = this.health;
+    am.lbVersion = this.version;
     this.am = null;
   }
 }

@@ -266,6 +266,7 @@ export function restoreSnapshot(opts: EngineOptions, s: Snapshot): Engine {
           }
           o.inMargin = true;
           am.dirty = true;
+          am.lbVersion = -1;
         }
       }
     const orders = (ids: number[]) => ids.map((id) => byId.get(id) as Order);

@@ -20,6 +20,24 @@
 //
 // Acceptance rule for a new non-reduce-only order: free after >= 0, or free after >= free before
 // (an order that does not worsen the worst case, e.g. a sell smaller than a long, is allowed).
+//
+// Lower bounds (AccountMarket.lb): the exact health costs several divisions per term, and every order,
+// cancel and fill changes it. So each account market also keeps a lower bound of its health, moved by
+// a cheap bound at each change (addOrderLb, removeOrderLb, fillLb: a few float multiplications, no
+// division), and set to the exact health whenever that is computed. A check whose bound of free
+// collateral after the order is >= 0 accepts without the exact figures: the exact check would accept
+// too, so the decisions are the same numbers' decisions, only the cost differs. A check whose bound
+// falls short computes the exact figures (and so resets the bounds). The bounds come from the integer
+// roundings of the terms, with d = lots*lotSize, v = d*mark/SIZE_ONE (the lots' value at the mark),
+// c = lots*ticks*quote per lot*tick, imf as a fraction:
+//   a buy order moves its side's term by >= v(1-imf) - c - 4, a sell by >= c - v(1+imf) - 4
+//     (floor(a+b) >= floor(a)+floor(b), ceil(a+b) <= ceil(a)+ceil(b), and |s+d| <= |s|+d for the
+//     requirement), and health, the least of three terms of which one moved, by >= min(0, that);
+//   removing a buy moves health by >= -max(0, v(1+imf) - c + 4), a sell by >= -max(0, c - v(1-imf) + 4);
+//   a fill of d bought moves the position terms by >= v(1-imf) - 3 (sold: -v(1+imf) - 3), and the
+//     filled resting order's own side term, whose size does not move, by >= c - 1 (sold: -c - 1).
+// Each bound is taken with a slack of 5 plus 1e-12 of its magnitude (the float error of a few
+// operations is ~1e-15 of it), and each float sum is taken down by more than its rounding. test/matcher/risk.bounds.test.ts checks lb <= health after every command.
 import * as fm from "./fastmath";
 
 // module constants instead of imported bindings (tsx/esbuild CJS reads those through getters)
@@ -47,6 +65,10 @@ export class MarketRiskState {
    */
   readonly imfNum: number;
   readonly imfDen: number;
+  /** For the health bounds (see the header), floats: quote units per lot*tick, and a lot's value at the mark times (1 - imf) and (1 + imf). */
+  readonly qpPerLotTick: number;
+  lotNet = 0;
+  lotGross = 0;
   constructor(
     readonly index: number,
     readonly lotSize: number,
@@ -61,6 +83,7 @@ export class MarketRiskState {
     const gi = gcd(BigInt(imfPpm), BigInt(RATE_ONE_N));
     this.imfNum = Number(BigInt(imfPpm) / gi);
     this.imfDen = Number(BigInt(RATE_ONE_N) / gi);
+    this.qpPerLotTick = this.qpNum / this.qpDen;
   }
 
   setMark(mark: number): void {
@@ -68,6 +91,9 @@ export class MarketRiskState {
     const p = BigInt(this.lotSize) * BigInt(mark);
     this.markQ = Number(p / 100_000_000n);
     this.markR = Number(p % 100_000_000n);
+    const lotValue = (this.lotSize * mark) / SIZE_ONE_N;
+    this.lotNet = lotValue * (1 - this.imfPpm / RATE_ONE_N);
+    this.lotGross = lotValue * (1 + this.imfPpm / RATE_ONE_N);
     this.markVersion++;
   }
 
@@ -158,7 +184,59 @@ export class AccountMarket {
   hSell = 0;
   healthVersion = -1;
   dirty = true;
+  /** A lower bound of the health (see the header), valid while lbVersion is the mark's version: marketHealth sets it to the health. */
+  lb = 0;
+  lbVersion = -1;
   constructor(readonly market: number) {}
+}
+
+/** The bounds' slack for a figure of magnitude x: the roundings' 4 and 1 more, and far more than the float error. */
+function slack(x: number): number {
+  return 5 + (x < 0 ? -x : x) * 1e-12;
+}
+
+/** Lower bound of the change in health from adding an order (lots at ticks) to the isBuy sums (<= 0). */
+export function addOrderLb(m: MarketRiskState, isBuy: boolean, lots: number, ticks: number): number {
+  const c = lots * ticks * m.qpPerLotTick;
+  const d = (isBuy ? lots * m.lotNet - c : c - lots * m.lotGross) - slack(c + lots * m.lotGross);
+  return d < 0 ? d : 0;
+}
+
+/** Lower bound of the change in health from removing lots at ticks from the isBuy sums (<= 0). */
+export function removeOrderLb(m: MarketRiskState, isBuy: boolean, lots: number, ticks: number): number {
+  const c = lots * ticks * m.qpPerLotTick;
+  const up = (isBuy ? lots * m.lotGross - c : c - lots * m.lotNet) + slack(c + lots * m.lotGross);
+  return up > 0 ? -up : 0;
+}
+
+/**
+ * Lower bound of the change in health from a fill of `lots` at `ticks` that this account bought (buys) or
+ * sold; inSums: the filled order is a resting one counted in the sums (they lose those lots).
+ */
+export function fillLb(m: MarketRiskState, buys: boolean, lots: number, ticks: number, inSums: boolean): number {
+  const c = lots * ticks * m.qpPerLotTick;
+  let d = buys ? lots * m.lotNet - 3 : -lots * m.lotGross - 3;
+  if (inSums) {
+    const own = buys ? c - 1 : -c - 1;
+    if (own < d) d = own;
+  }
+  return d - slack(c + lots * m.lotGross);
+}
+
+/**
+ * Move am's health bound by `delta` (a bound above), if it holds one for the current mark. The sum is
+ * a float: it is taken down by 1e-15 of itself, more than its rounding (at most 2^-53 of it, ~1.1e-16),
+ * so that a long run of moves never rounds the bound above the health.
+ */
+export function moveLb(m: MarketRiskState, am: AccountMarket, delta: number): void {
+  if (am.lbVersion !== m.markVersion) return;
+  const x = am.lb + delta;
+  am.lb = x - (x < 0 ? -x : x) * 1e-15;
+}
+
+/** am's health, or a lower bound of it: the bound when it holds a valid one, else the exact health. */
+export function healthLb(m: MarketRiskState, am: AccountMarket): number {
+  return am.lbVersion === m.markVersion ? am.lb : marketHealth(m, am);
 }
 
 /** healthOf's buy term: the position with the open buys filled at their prices (`none` without buys). */
@@ -189,6 +267,8 @@ export function marketHealth(m: MarketRiskState, am: AccountMarket): number {
   am.health = leastTerm(h0, am.hBuy, am.hSell);
   am.healthVersion = m.markVersion;
   am.dirty = false;
+  am.lb = am.health;
+  am.lbVersion = m.markVersion;
   return am.health;
 }
 
