@@ -48,12 +48,11 @@ import type {
 const { mulDivCeil, mulDivFloor } = fm;
 const {
   addOrderLb,
-  fillLb,
-  healthLb,
   healthWithSideTerm,
+  lbAddOrder,
+  lbFill,
+  lbRemoveOrder,
   marketHealth,
-  moveLb,
-  removeOrderLb,
   sideTermWithOrder,
   RATE_ONE_N,
   SIZE_ONE_N,
@@ -873,7 +872,8 @@ export class Engine {
       const mj = this.markets[j];
       if (amj.pos === 0 && amj.buyLots === 0 && amj.sellLots === 0) continue;
       if (mj.risk.mark === 0) return this.exactMarginCheck(m, acct, am, isBuy, lots, ticks);
-      const h = healthLb(mj.risk, amj);
+      // the bound when it holds one, else the exact health (which sets the bound)
+      const h = amj.lbVersion === mj.risk.markVersion ? amj.lb : marketHealth(mj.risk, amj);
       lb += h;
       mag += h < 0 ? -h : h;
     }
@@ -1054,7 +1054,7 @@ export class Engine {
   }
 
   private addMargin(m: Market, o: Order, am: AccountMarketState): void {
-    moveLb(m.risk, am, addOrderLb(m.risk, o.isBuy, o.remaining, o.ticks));
+    lbAddOrder(m.risk, am, o.isBuy, o.remaining, o.ticks);
     if (o.isBuy) {
       am.buyLots += o.remaining;
       am.buyQP += o.remaining * o.ticks;
@@ -1103,8 +1103,8 @@ export class Engine {
     }
     tam.dirty = true;
     mam.dirty = true;
-    moveLb(risk, tam, fillLb(risk, tk.isBuy, q, ticks, false));
-    moveLb(risk, mam, fillLb(risk, mk.isBuy, q, ticks, mk.inMargin));
+    lbFill(risk, tam, tk.isBuy, q, ticks, false);
+    lbFill(risk, mam, mk.isBuy, q, ticks, mk.inMargin);
     // maker
     const lvl = mk.level as Level;
     mk.remaining -= q;
@@ -1253,7 +1253,7 @@ export class Engine {
       am.openOrders--;
       if (o.reduceOnly) removeRo(am, o);
       if (o.inMargin) {
-        moveLb(m.risk, am, removeOrderLb(m.risk, o.isBuy, o.remaining, o.ticks));
+        lbRemoveOrder(m.risk, am, o.isBuy, o.remaining, o.ticks);
         this.subMargin(o, am, o.remaining);
       }
       this.depthChange(m, o.isBuy, o.ticks, l.count === 0 ? 0 : l.qty);

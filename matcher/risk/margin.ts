@@ -228,15 +228,41 @@ export function fillLb(m: MarketRiskState, buys: boolean, lots: number, ticks: n
  * a float: it is taken down by 1e-15 of itself, more than its rounding (at most 2^-53 of it, ~1.1e-16),
  * so that a long run of moves never rounds the bound above the health.
  */
-export function moveLb(m: MarketRiskState, am: AccountMarket, delta: number): void {
+function moveLb(m: MarketRiskState, am: AccountMarket, delta: number): void {
   if (am.lbVersion !== m.markVersion) return;
   const x = am.lb + delta;
   am.lb = x - (x < 0 ? -x : x) * 1e-15;
 }
 
-/** am's health, or a lower bound of it: the bound when it holds a valid one, else the exact health. */
-export function healthLb(m: MarketRiskState, am: AccountMarket): number {
-  return am.lbVersion === m.markVersion ? am.lb : marketHealth(m, am);
+// The moves the engine makes: each computes and adds its bound in place, so the float never leaves
+// the function (a float returned from a call V8 does not inline is boxed: a heap allocation).
+
+/** An order of lots at ticks joins am's isBuy sums: move am's bound (addOrderLb). */
+export function lbAddOrder(m: MarketRiskState, am: AccountMarket, isBuy: boolean, lots: number, ticks: number): void {
+  if (am.lbVersion === m.markVersion) moveLb(m, am, addOrderLb(m, isBuy, lots, ticks));
+}
+
+/** lots at ticks leave am's isBuy sums (a cancel): move am's bound (removeOrderLb). */
+export function lbRemoveOrder(
+  m: MarketRiskState,
+  am: AccountMarket,
+  isBuy: boolean,
+  lots: number,
+  ticks: number,
+): void {
+  if (am.lbVersion === m.markVersion) moveLb(m, am, removeOrderLb(m, isBuy, lots, ticks));
+}
+
+/** A fill for am's account (see fillLb): move am's bound. */
+export function lbFill(
+  m: MarketRiskState,
+  am: AccountMarket,
+  buys: boolean,
+  lots: number,
+  ticks: number,
+  inSums: boolean,
+): void {
+  if (am.lbVersion === m.markVersion) moveLb(m, am, fillLb(m, buys, lots, ticks, inSums));
 }
 
 /** healthOf's buy term: the position with the open buys filled at their prices (`none` without buys). */
