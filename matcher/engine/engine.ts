@@ -100,8 +100,12 @@ const MARKET_SLOTS = 4096;
  * 6 rounds, x1.015 / x1.022 at 10k and x1.062 / x1.076 at 1M resting (128: x1.009 and x1.062).
  */
 export const WARM_BATCH = 64;
-/** Makers warm() reads ahead for each crossing order of a batch (the workload's takers fill ~1.6). */
-const MAKERS_PER_CROSS = 2;
+/**
+ * Makers warm() reads ahead for each crossing order of a batch: the first, which it surely takes (the
+ * workload's takers fill ~1.6). With 2, A/B of 1 against 2, two runs: x1.036 / x1.031 at 10k
+ * resting, x0.996 / x1.027 at 1M; 0 read x0.99 / x1.016 (the second maker's read costs more than it saves).
+ */
+const MAKERS_PER_CROSS = 1;
 
 interface Countdown {
   account: string;
