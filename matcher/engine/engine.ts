@@ -1070,7 +1070,10 @@ export class Engine {
     am.dirty = true;
   }
 
-  /** Take lots of a resting order out of the margin sums (the caller moves the health bound: a cancel and a fill differ). */
+  /**
+   * Take lots of a resting order out of the margin sums (the caller moves the health bound: a cancel
+   * and a fill differ).
+   */
   private subMargin(o: Order, am: AccountMarketState, lots: number): void {
     if (o.isBuy) {
       am.buyLots -= lots;

@@ -37,7 +37,8 @@
 //   a fill of d bought moves the position terms by >= v(1-imf) - 3 (sold: -v(1+imf) - 3), and the
 //     filled resting order's own side term, whose size does not move, by >= c - 1 (sold: -c - 1).
 // Each bound is taken with a slack of 5 plus 1e-12 of its magnitude (the float error of a few
-// operations is ~1e-15 of it), and each float sum is taken down by more than its rounding. test/matcher/risk.bounds.test.ts checks lb <= health after every command.
+// operations is ~1e-15 of it), and each float sum is taken down by more than its rounding.
+// test/matcher/risk.bounds.test.ts checks each bound, and lb <= health after every command.
 import * as fm from "./fastmath";
 
 // module constants instead of imported bindings (tsx/esbuild CJS reads those through getters)
@@ -65,7 +66,10 @@ export class MarketRiskState {
    */
   readonly imfNum: number;
   readonly imfDen: number;
-  /** For the health bounds (see the header), floats: quote units per lot*tick, and a lot's value at the mark times (1 - imf) and (1 + imf). */
+  /**
+   * For the health bounds (see the header), floats: quote units per lot*tick, and a lot's value at the
+   * mark times (1 - imf) and (1 + imf).
+   */
   readonly qpPerLotTick: number;
   lotNet = 0;
   lotGross = 0;
@@ -184,7 +188,10 @@ export class AccountMarket {
   hSell = 0;
   healthVersion = -1;
   dirty = true;
-  /** A lower bound of the health (see the header), valid while lbVersion is the mark's version: marketHealth sets it to the health. */
+  /**
+   * A lower bound of the health (see the header), valid while lbVersion is the mark's version:
+   * marketHealth sets it to the health.
+   */
   lb = 0;
   lbVersion = -1;
   constructor(readonly market: number) {}

@@ -238,7 +238,10 @@ const workloadArb = fc.array(commandArb, { minLength: 50, maxLength: 400 }).map(
   return [...setup, ...cs.map((c, i) => ({ ...c, ts: 2 + i }) as Command)];
 });
 
-/** If am's cached health is valid (clean, this mark), that it and each of its terms (which the exact check reuses) are exact; whether it was. */
+/**
+ * If am's cached health is valid (clean, this mark), that it and each of its terms (which the exact
+ * check reuses) are exact; whether it was.
+ */
 function expectCacheExact(risk: MarketRiskState, am: AccountMarket, at: string): boolean {
   if (am.dirty || am.healthVersion !== risk.markVersion) return false;
   const h0 = risk.scenario(am.pos, 0);
