@@ -54,6 +54,7 @@ const {
   lbRemoveOrder,
   marketHealth,
   sideTermWithOrder,
+  sumDown,
   RATE_ONE_N,
   SIZE_ONE_N,
 } = mg;
@@ -867,24 +868,8 @@ export class Engine {
   ): boolean {
     // a check kept from an earlier order must not pass for this one's (rest stores the check's terms)
     this.checked.clear();
-    let lb = acct.cash;
-    let mag = lb < 0 ? -lb : lb;
-    const t = acct.touched;
-    for (let i = 0; i < t.length; i++) {
-      const j = t[i];
-      const amj = acct.markets[j] as AccountMarketState;
-      const mj = this.markets[j];
-      if (amj.pos === 0 && amj.buyLots === 0 && amj.sellLots === 0) continue;
-      if (mj.risk.mark === 0) return this.exactMarginCheck(m, acct, am, isBuy, lots, ticks);
-      // the bound when it holds one, else the exact health (which sets the bound)
-      const h = amj.lbVersion === mj.risk.markVersion ? amj.lb : marketHealth(mj.risk, amj);
-      lb += h;
-      mag += h < 0 ? -h : h;
-    }
-    const d = addOrderLb(m.risk, isBuy, lots, ticks);
-    lb += d;
-    // the float sums' rounding (a few 2^-53 of mag) taken off too
-    if (lb - (mag - d) * 1e-14 >= 0) return true;
+    const lb = this.collateral(acct, true, -1);
+    if (sumDown(lb, addOrderLb(m.risk, isBuy, lots, ticks)) >= 0) return true; // (NaN: a mark is missing)
     return this.exactMarginCheck(m, acct, am, isBuy, lots, ticks);
   }
 
@@ -897,22 +882,12 @@ export class Engine {
     lots: number,
     ticks: number,
   ): boolean {
-    let base = acct.cash;
-    let hm = 0;
-    const t = acct.touched;
-    for (let i = 0; i < t.length; i++) {
-      const j = t[i];
-      const amj = acct.markets[j] as AccountMarketState;
-      const mj = this.markets[j];
-      if (amj.pos === 0 && amj.buyLots === 0 && amj.sellLots === 0) continue;
-      if (mj.risk.mark === 0) {
-        this.freeAfter = this.freeBefore = NaN;
-        return false;
-      }
-      const h = marketHealth(mj.risk, amj);
-      base += h;
-      if (j === m.index) hm = h;
+    const base = this.collateral(acct, false, m.index);
+    if (Number.isNaN(base)) {
+      this.freeAfter = this.freeBefore = NaN;
+      return false;
     }
+    const hm = this.marketTerm;
     this.freeBefore = base;
     // the order changes one term of this market's health: the others come from its cache
     marketHealth(m.risk, am);
@@ -924,18 +899,39 @@ export class Engine {
     return after >= 0 || after >= base;
   }
 
+  /** market `mi`'s term of the last collateral() sum (0 when the account holds nothing there) */
+  private marketTerm = 0;
+
+  /**
+   * An account's free collateral: cash + Σ the health of each market it holds something in; NaN if
+   * one of them has no mark. With `bounds`, a lower bound of it: each market's health bound where it
+   * holds one (the exact health elsewhere, which sets the bound), the float sum taken down.
+   * marketTerm is set to market `mi`'s term.
+   */
+  private collateral(acct: Account, bounds: boolean, mi: number): number {
+    let sum = acct.cash;
+    let mag = sum < 0 ? -sum : sum;
+    this.marketTerm = 0;
+    const t = acct.touched;
+    for (let i = 0; i < t.length; i++) {
+      const j = t[i];
+      const amj = acct.markets[j] as AccountMarketState;
+      const risk = this.markets[j].risk;
+      if (amj.pos === 0 && amj.buyLots === 0 && amj.sellLots === 0) continue;
+      if (risk.mark === 0) return NaN;
+      const h = bounds && amj.lbVersion === risk.markVersion ? amj.lb : marketHealth(risk, amj);
+      sum += h;
+      mag += h < 0 ? -h : h;
+      if (j === mi) this.marketTerm = h;
+    }
+    // the bounds' float sum: less a few 2^-53 of the magnitudes summed, more than its rounding
+    return bounds ? sum - mag * 1e-14 : sum;
+  }
+
   /** Free collateral of an account (cash + Σ market health), NaN if a needed mark is missing. */
   freeCollateral(account: string): number {
     const acct = this.accounts.get(account);
-    if (!acct) return 0;
-    let base = acct.cash;
-    for (const j of acct.touched) {
-      const amj = acct.markets[j] as AccountMarketState;
-      if (amj.pos === 0 && amj.buyLots === 0 && amj.sellLots === 0) continue;
-      if (this.markets[j].risk.mark === 0) return NaN;
-      base += marketHealth(this.markets[j].risk, amj);
-    }
-    return base;
+    return acct === undefined ? 0 : this.collateral(acct, false, -1);
   }
 
   private register(o: Order, am: AccountMarketState): void {

@@ -231,14 +231,17 @@ export function fillLb(m: MarketRiskState, buys: boolean, lots: number, ticks: n
 }
 
 /**
- * Move am's health bound by `delta` (a bound above), if it holds one for the current mark. The sum is
- * a float: it is taken down by 1e-15 of itself, more than its rounding (at most 2^-53 of it, ~1.1e-16),
- * so that a long run of moves never rounds the bound above the health.
+ * a + b as a float that is never above the real sum: taken down by 1e-15 of itself, more than its
+ * rounding (at most 2^-53 of it, ~1.1e-16), so a long run of sums of bounds stays a bound.
  */
+export function sumDown(a: number, b: number): number {
+  const x = a + b;
+  return x - (x < 0 ? -x : x) * 1e-15;
+}
+
+/** Move am's health bound by `delta` (a bound above), if it holds one for the current mark. */
 function moveLb(m: MarketRiskState, am: AccountMarket, delta: number): void {
-  if (am.lbVersion !== m.markVersion) return;
-  const x = am.lb + delta;
-  am.lb = x - (x < 0 ? -x : x) * 1e-15;
+  if (am.lbVersion === m.markVersion) am.lb = sumDown(am.lb, delta);
 }
 
 // The moves the engine makes: each computes and adds its bound in place, so the float never leaves
