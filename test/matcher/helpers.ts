@@ -1,3 +1,4 @@
+import { expect } from "chai";
 import {
   Engine,
   type MarketConfig,
@@ -10,6 +11,7 @@ import {
 import type { Account } from "../../matcher/engine/account";
 import { Order } from "../../matcher/engine/book";
 import { packKinds } from "../../matcher/engine/orderKinds";
+import { healthOf, type AccountMarket, type MarketRiskState } from "../../matcher/risk/margin";
 
 export const TICK = 100_000; // 0.1 USD in price units
 export const LOT = 100_000; // 0.001 BTC in size units
@@ -141,4 +143,22 @@ export class LocalBook {
     const a = [...this.asks.entries()].sort((x, y) => x[0] - y[0]);
     return { bids: b, asks: a };
   }
+}
+
+/**
+ * If am's cached health is valid (clean, at this mark): that it, and each of its terms (which the margin
+ * check reuses: it computes only the side an order changes), are those of am's current sums. Whether it was.
+ */
+export function expectCachedHealthExact(risk: MarketRiskState, am: AccountMarket, at: string): boolean {
+  if (am.dirty || am.healthVersion !== risk.markVersion) return false;
+  expect(am.health, at).to.equal(healthOf(risk, am.pos, am.buyLots, am.buyQP, am.sellLots, am.sellQP));
+  const h0 = risk.scenario(am.pos, 0);
+  expect(am.hPos, `position term, ${at}`).to.equal(h0);
+  expect(am.hBuy, `buy term, ${at}`).to.equal(
+    am.buyLots > 0 ? risk.scenario(am.pos + am.buyLots * risk.lotSize, -risk.qpCeil(am.buyQP)) : h0,
+  );
+  expect(am.hSell, `sell term, ${at}`).to.equal(
+    am.sellLots > 0 ? risk.scenario(am.pos - am.sellLots * risk.lotSize, risk.qpFloor(am.sellQP)) : h0,
+  );
+  return true;
 }

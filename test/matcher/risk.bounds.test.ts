@@ -5,8 +5,8 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { Engine } from "../../matcher/engine/engine";
 import type { Command } from "../../matcher";
-import { AccountMarket, MarketRiskState, addOrderLb, fillLb, healthOf, removeOrderLb } from "../../matcher/risk/margin";
-import { H, btc, lots, px, USD } from "./helpers";
+import { MarketRiskState, addOrderLb, fillLb, healthOf, removeOrderLb } from "../../matcher/risk/margin";
+import { H, btc, expectCachedHealthExact, lots, px, USD } from "./helpers";
 
 /** Sums of one account market: position, open non-reduce-only buys and sells (lots, Σ lots*ticks). */
 interface Sums {
@@ -238,19 +238,6 @@ const workloadArb = fc.array(commandArb, { minLength: 50, maxLength: 400 }).map(
   return [...setup, ...cs.map((c, i) => ({ ...c, ts: 2 + i }) as Command)];
 });
 
-/**
- * If am's cached health is valid (clean, this mark), that it and each of its terms (which the exact
- * check reuses) are exact; whether it was.
- */
-function expectCacheExact(risk: MarketRiskState, am: AccountMarket, at: string): boolean {
-  if (am.dirty || am.healthVersion !== risk.markVersion) return false;
-  const h0 = risk.scenario(am.pos, 0);
-  const hb = am.buyLots > 0 ? risk.scenario(am.pos + am.buyLots * risk.lotSize, -risk.qpCeil(am.buyQP)) : h0;
-  const hs = am.sellLots > 0 ? risk.scenario(am.pos - am.sellLots * risk.lotSize, risk.qpFloor(am.sellQP)) : h0;
-  expect([am.health, am.hPos, am.hBuy, am.hSell], at).to.deep.equal([health(risk, am), h0, hb, hs]);
-  return true;
-}
-
 /** The engine's margin checks, counted: all of them, and those that took the exact path. */
 function counted(e: Engine): { checks: number; exact: number } {
   const n = { checks: 0, exact: 0 };
@@ -283,7 +270,7 @@ describe("matcher engine: health bounds in the margin check", () => {
               const am = a.markets[j]!;
               const risk = e.markets[j].risk;
               const at = `account ${a.id} market ${j} after ${JSON.stringify(c)}`;
-              if (expectCacheExact(risk, am, at)) cached++;
+              if (expectCachedHealthExact(risk, am, at)) cached++;
               if (am.lbVersion !== risk.markVersion) continue;
               bounded++;
               expect(am.lb, at).to.be.at.most(health(risk, am));
@@ -318,7 +305,7 @@ describe("matcher engine: health bounds in the margin check", () => {
     h.cancel("A", sell);
     h.place(buy);
     expect(count.exact).to.equal(1);
-    expectCacheExact(h.e.markets[0].risk, am(), "after the last buy");
+    expectCachedHealthExact(h.e.markets[0].risk, am(), "after the last buy");
   });
 
   it("decides every command as the exact check alone does: the same acks and events (random workloads)", () => {
