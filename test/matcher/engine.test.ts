@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { H, btc, px, lots, USD, LocalBook, expectCachedHealthExact } from "./helpers";
+import { H, btc, px, lots, USD, LocalBook, accountMarkets, expectCachedHealthExact } from "./helpers";
 import { Engine, type DepthEvent, type OrderUpdateEvent, type TradeEvent, type Command } from "../../matcher";
 import { crashWorkload, CRASH_MARKETS } from "./fixtures/crash-workload";
 import { restoreSnapshot, takeSnapshot } from "../../matcher/journal/snapshot";
@@ -777,12 +777,8 @@ describe("matcher engine: cached account health", () => {
         for (const c of crashWorkload(1_500, seed)) {
           e.process(c);
           e.events.length = 0;
-          for (const a of e.accounts.values())
-            for (const j of a.touched) {
-              const am = a.markets[j]!;
-              const risk = e.markets[j].risk;
-              if (expectCachedHealthExact(risk, am, `account ${a.id} market ${j} after ${c.type}`)) valid++;
-            }
+          for (const { am, risk, label } of accountMarkets(e))
+            if (expectCachedHealthExact(risk, am, `${label} after ${c.type}`)) valid++;
         }
         expect(valid).to.be.greaterThan(0);
       }),

@@ -145,6 +145,15 @@ export class LocalBook {
   }
 }
 
+/** Every market state of every account the engine holds, with its market's risk state and a label for messages. */
+export function* accountMarkets(
+  e: Engine,
+): IterableIterator<{ am: AccountMarket; risk: MarketRiskState; label: string }> {
+  for (const a of e.accounts.values())
+    for (const j of a.touched)
+      yield { am: a.markets[j] as AccountMarket, risk: e.markets[j].risk, label: `account ${a.id} market ${j}` };
+}
+
 /**
  * If am's cached health is valid (clean, at this mark): that it, and each of its terms (which the margin
  * check reuses: it computes only the side an order changes), are those of am's current sums. Whether it was.

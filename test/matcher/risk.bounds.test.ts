@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { Engine } from "../../matcher/engine/engine";
 import type { Command } from "../../matcher";
 import { MarketRiskState, addOrderLb, fillLb, healthOf, removeOrderLb } from "../../matcher/risk/margin";
-import { H, btc, expectCachedHealthExact, lots, px, USD } from "./helpers";
+import { H, accountMarkets, btc, expectCachedHealthExact, lots, px, USD } from "./helpers";
 
 /** Sums of one account market: position, open non-reduce-only buys and sells (lots, Σ lots*ticks). */
 interface Sums {
@@ -265,16 +265,13 @@ describe("matcher engine: health bounds in the margin check", () => {
         for (const c of cmds) {
           e.process(c);
           e.events.length = 0;
-          for (const a of e.accounts.values())
-            for (const j of a.touched) {
-              const am = a.markets[j]!;
-              const risk = e.markets[j].risk;
-              const at = `account ${a.id} market ${j} after ${JSON.stringify(c)}`;
-              if (expectCachedHealthExact(risk, am, at)) cached++;
-              if (am.lbVersion !== risk.markVersion) continue;
-              bounded++;
-              expect(am.lb, at).to.be.at.most(health(risk, am));
-            }
+          for (const { am, risk, label } of accountMarkets(e)) {
+            const at = `${label} after ${JSON.stringify(c)}`;
+            if (expectCachedHealthExact(risk, am, at)) cached++;
+            if (am.lbVersion !== risk.markVersion) continue;
+            bounded++;
+            expect(am.lb, at).to.be.at.most(health(risk, am));
+          }
         }
       }),
       { numRuns: 150 },
