@@ -296,8 +296,9 @@ export class Engine {
   /**
    * Read, for cmds[from, to), the memory their processing will touch first and that is likely cold
    * in a big book: a cancel's order (through its index slot) and its account's state in the
-   * market; a limit's price-level queue tail; and for the batch's crossing orders, the makers they will take in turn from the front of the opposite side
-   * (MAKERS_PER_CROSS live ones each: order and account state).
+   * market; a limit's price-level queue tail; and for the batch's crossing orders, the makers they
+   * will take in turn from the front of the opposite side (MAKERS_PER_CROSS live ones each: order
+   * and account state).
    * Changes nothing, and any input is safe (what process() would reject is skipped or reads as a
    * miss). With a million resting orders each of these is a main-memory read (~150-300 ns on this
    * machine); issued here back to back, with nothing waiting on them, they overlap, where process()
